@@ -1,0 +1,19 @@
+//! The vocabulary of ckisa: what a hospital fact is, how it is identified, and
+//! the immutable event that carries it through the log.
+//!
+//! Every other crate speaks these types. They derive serde because they are the
+//! event-log payload, the format nodes will exchange when they sync.
+//! Nothing here does IO or reads the wall clock: [`event::HlcClock`] is fed the
+//! physical time by its caller.
+
+#![deny(missing_docs)]
+
+pub mod event;
+pub mod fact;
+pub mod ids;
+pub mod time;
+
+pub use event::{Actor, Event, EventId, Hlc, HlcClock, NodeId, Source, SourceChannel};
+pub use fact::*;
+pub use ids::{EncounterKey, Identifier, PatientKey, ResourceRef};
+pub use time::{Moment, Offset, OffsetOrigin, Precision};

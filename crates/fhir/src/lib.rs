@@ -1,0 +1,1 @@
+//! ckisa-fhir.

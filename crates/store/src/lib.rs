@@ -1,0 +1,396 @@
+//! The storage boundary of a node.
+//!
+//! [`Store`] is what ingestion writes to and what the web pages read from.
+//! The embedded SQLite backend lives in `ckisa-store-sqlite`; a PostgreSQL
+//! backend for a hospital group's shared node will implement the same trait
+//! and pass the same story tests.
+//!
+//! **Invariant:** a [`Store::commit`] that returns `Ok` has made its events
+//! durable (fsync'd) and applied them to the projections in the same
+//! transaction; an MLLP ACK is sent only after it returns.
+//!
+//! **Invariant:** every view item carries the [`PatientKey`] it belongs to,
+//! resolved through merges, so that no page shows one patient's data under
+//! another's name.
+
+#![deny(missing_docs)]
+
+use ckisa_domain::{
+    Allergy, CarePlan, Condition, Event, EventId, Identifier, Medication, Moment, Observation,
+    PatientKey, Procedure, Report, Sex,
+};
+use serde::Serialize;
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The data folder or database could not be opened.
+    #[error("cannot open the store at {path}")]
+    Open {
+        /// Data folder or database URL (without secrets).
+        path: String,
+        /// Cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A schema migration failed; the store was left at the previous version.
+    #[error("schema migration to version {version} failed")]
+    Migration {
+        /// Target version.
+        version: u32,
+        /// Cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The database refused or failed an operation.
+    #[error("database error")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored event could not be encoded or decoded.
+    #[error("event encoding error")]
+    Encoding(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The writer has stopped (the node is shutting down).
+    #[error("the store is closed")]
+    Closed,
+}
+
+impl StoreError {
+    /// Whether retrying the same operation later may succeed (disk full,
+    /// database busy, shutting down) as opposed to a permanent fault.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Database(_) | StoreError::Closed)
+    }
+}
+
+/// Deduplication key of an HL7 v2 message: the same control id from the same
+/// sender is applied once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DedupKey {
+    /// Sending application and facility (MSH-3, MSH-4).
+    pub sender: String,
+    /// Message control id (MSH-10).
+    pub control_id: String,
+}
+
+/// One input message's events, to be stored atomically.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// Feed name (config) or `file`, for freshness figures.
+    pub feed: String,
+    /// Node wall-clock time of reception, milliseconds since the Unix epoch.
+    pub received_ms: i64,
+    /// Deduplication key, when the input has one.
+    pub dedup: Option<DedupKey>,
+    /// The events, in order.
+    pub events: Vec<Event>,
+}
+
+/// What happened to one submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored and applied.
+    Stored,
+    /// Same sender and control id seen before: not applied again.
+    Duplicate,
+}
+
+/// An input that was refused, kept with its reason.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    /// Feed name or file path.
+    pub feed: String,
+    /// Node wall-clock time of reception, milliseconds since the Unix epoch.
+    pub received_ms: i64,
+    /// Message control id, when one could be read.
+    pub message_id: Option<String>,
+    /// Human-readable reason, in French, naming the field (`PID-3 vide`).
+    pub reason: String,
+    /// The input as received (may hold patient data: shown only to
+    /// authorised roles).
+    pub raw: Vec<u8>,
+}
+
+/// A unit (UF / service) of the establishment and its beds, from the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitDefinition {
+    /// Unit code as the HIS sends it in PV1-3.1.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Beds as (room, bed).
+    pub beds: Vec<(String, String)>,
+}
+
+/// One line of the units page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitSummary {
+    /// Unit code.
+    pub code: String,
+    /// Display name (the code when the config does not name it).
+    pub name: String,
+    /// Beds known (configured or seen in feeds).
+    pub beds: u32,
+    /// Beds with a patient.
+    pub occupied_beds: u32,
+    /// Patients in the unit, with or without a bed.
+    pub patients: u32,
+}
+
+/// A patient in a bed, as the bed board shows them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Occupant {
+    /// The patient.
+    pub patient: PatientKey,
+    /// The stay.
+    pub encounter: String,
+    /// Family name.
+    pub family: Option<String>,
+    /// Given names.
+    pub given: Option<String>,
+    /// Sex.
+    pub sex: Option<Sex>,
+    /// Birth date.
+    pub birth_date: Option<Moment>,
+    /// IPP.
+    pub ipp: Option<String>,
+    /// Admission moment.
+    pub admitted_at: Option<Moment>,
+    /// Attending physician, resolved to a display name when possible.
+    pub attending: Option<String>,
+    /// Number of active allergies.
+    pub allergies: u32,
+    /// On leave of absence.
+    pub on_leave: bool,
+}
+
+/// One bed of a unit, free or occupied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BedRow {
+    /// Room.
+    pub room: Option<String>,
+    /// Bed.
+    pub bed: Option<String>,
+    /// Who is in it; several when the HIS put two stays in one bed (shown as
+    /// a conflict, never hidden).
+    pub occupants: Vec<Occupant>,
+}
+
+/// A unit's bed board.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitBoard {
+    /// The unit.
+    pub unit: UnitSummary,
+    /// Beds in room/bed order, then patients of the unit without a bed.
+    pub beds: Vec<BedRow>,
+}
+
+/// A patient's identity.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Identity {
+    /// The patient.
+    pub patient: PatientKey,
+    /// Family name.
+    pub family: Option<String>,
+    /// Given names.
+    pub given: Option<String>,
+    /// Birth name.
+    pub birth_name: Option<String>,
+    /// Birth date.
+    pub birth_date: Option<Moment>,
+    /// Sex.
+    pub sex: Option<Sex>,
+    /// IPP.
+    pub ipp: Option<String>,
+    /// INS (national health identity), when known.
+    pub ins: Option<String>,
+    /// Every identifier.
+    pub identifiers: Vec<Identifier>,
+    /// Phones.
+    pub phones: Vec<String>,
+    /// Addresses, one line each.
+    pub addresses: Vec<String>,
+    /// Deceased flag or date as text.
+    pub deceased: Option<String>,
+}
+
+/// The current stay of a patient.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StayView {
+    /// Stay key.
+    pub encounter: String,
+    /// Unit code.
+    pub unit: Option<String>,
+    /// Unit name.
+    pub unit_name: Option<String>,
+    /// Room.
+    pub room: Option<String>,
+    /// Bed.
+    pub bed: Option<String>,
+    /// Patient class.
+    pub class: Option<String>,
+    /// Admission moment.
+    pub admitted_at: Option<Moment>,
+    /// Attending physician, resolved when possible.
+    pub attending: Option<String>,
+    /// On leave of absence.
+    pub on_leave: bool,
+}
+
+/// Everything the patient summary shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatientChart {
+    /// Identity.
+    pub identity: Identity,
+    /// Current stay, if in house.
+    pub stay: Option<StayView>,
+    /// Active allergies.
+    pub allergies: Vec<Allergy>,
+    /// Active problems.
+    pub conditions: Vec<Condition>,
+    /// Active prescriptions and statements.
+    pub medications: Vec<Medication>,
+    /// Active care plans.
+    pub care_plans: Vec<CarePlan>,
+    /// Latest value of each vital sign, newest first.
+    pub vitals: Vec<Observation>,
+    /// Latest lab and other results, newest first (bounded).
+    pub results: Vec<Observation>,
+    /// Reports, newest first (bounded).
+    pub reports: Vec<Report>,
+    /// Procedures, newest first (bounded).
+    pub procedures: Vec<Procedure>,
+}
+
+/// A patient found by a search.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatientRow {
+    /// The patient.
+    pub patient: PatientKey,
+    /// Family name.
+    pub family: Option<String>,
+    /// Given names.
+    pub given: Option<String>,
+    /// Birth date.
+    pub birth_date: Option<Moment>,
+    /// Sex.
+    pub sex: Option<Sex>,
+    /// IPP.
+    pub ipp: Option<String>,
+    /// Current unit, room and bed.
+    pub unit: Option<String>,
+    /// Room.
+    pub room: Option<String>,
+    /// Bed.
+    pub bed: Option<String>,
+}
+
+/// How to search patients. Empty fields are ignored; all given fields must
+/// match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PatientQuery {
+    /// Prefix of family or given name, accent- and case-insensitive.
+    pub name: Option<String>,
+    /// Exact birth date.
+    pub birth_date: Option<(i16, u8, u8)>,
+    /// Exact identifier value (IPP, INS or any other).
+    pub identifier: Option<String>,
+}
+
+/// Freshness and volume of one feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeedStatus {
+    /// Feed name.
+    pub name: String,
+    /// Last accepted input, node wall clock, ms since the Unix epoch.
+    pub last_received_ms: Option<i64>,
+    /// Inputs accepted.
+    pub accepted: u64,
+    /// Duplicates ignored.
+    pub duplicates: u64,
+    /// Inputs rejected to quarantine.
+    pub rejected: u64,
+}
+
+/// A quarantined input, for the quarantine page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuarantineEntry {
+    /// Row id.
+    pub id: i64,
+    /// Feed or file.
+    pub feed: String,
+    /// When.
+    pub received_ms: i64,
+    /// Control id.
+    pub message_id: Option<String>,
+    /// Why.
+    pub reason: String,
+    /// Size of the raw input in bytes.
+    pub size: u64,
+}
+
+/// Figures for `ckisa status` and `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreStatus {
+    /// Events in the log.
+    pub events: u64,
+    /// Patients known.
+    pub patients: u64,
+    /// Patients currently in house.
+    pub in_house: u64,
+    /// Units.
+    pub units: u64,
+    /// Inputs in quarantine.
+    pub quarantined: u64,
+    /// Per-feed figures.
+    pub feeds: Vec<FeedStatus>,
+    /// Events per fact kind.
+    pub facts: Vec<(String, u64)>,
+    /// Schema version.
+    pub schema_version: u32,
+}
+
+/// The storage boundary. Implementations are shared across threads; every
+/// method may block on IO and must not be called on an async executor thread
+/// without `spawn_blocking`.
+pub trait Store: Send + Sync + 'static {
+    /// Stores each submission atomically, durably, in order, and applies it to
+    /// the projections. Concurrent callers are group-committed.
+    fn commit(&self, batch: Vec<Submission>) -> Result<Vec<Outcome>, StoreError>;
+
+    /// Keeps refused inputs with their reasons.
+    fn quarantine(&self, rejections: Vec<Rejection>) -> Result<(), StoreError>;
+
+    /// Declares the establishment's units and beds (idempotent).
+    fn define_units(&self, units: &[UnitDefinition]) -> Result<(), StoreError>;
+
+    /// All units with occupancy, by code.
+    fn units(&self) -> Result<Vec<UnitSummary>, StoreError>;
+
+    /// One unit's bed board.
+    fn unit_board(&self, unit: &str) -> Result<Option<UnitBoard>, StoreError>;
+
+    /// One patient's summary; a merged patient's key gives the survivor's
+    /// chart.
+    fn patient_chart(&self, patient: &PatientKey) -> Result<Option<PatientChart>, StoreError>;
+
+    /// Patients matching a query, at most `limit`.
+    fn search_patients(
+        &self,
+        query: &PatientQuery,
+        limit: usize,
+    ) -> Result<Vec<PatientRow>, StoreError>;
+
+    /// Latest quarantined inputs, newest first.
+    fn quarantine_entries(&self, limit: usize) -> Result<Vec<QuarantineEntry>, StoreError>;
+
+    /// Counts and feed freshness.
+    fn status(&self) -> Result<StoreStatus, StoreError>;
+
+    /// Events recorded after `after` (all when `None`), oldest first, at
+    /// most `limit`: what export and sync read.
+    fn events_after(&self, after: Option<EventId>, limit: usize) -> Result<Vec<Event>, StoreError>;
+
+    /// A number that grows with every commit, for cheap change detection by
+    /// live pages.
+    fn generation(&self) -> u64;
+}
