@@ -1,1 +1,45 @@
-fn main() {}
+//! `ckisa`: the crisis-continuity node.
+//!
+//! `main` only parses arguments, sets up logging and maps the outcome of
+//! [`run`] to an exit code: 0 success, 1 some input was rejected (`ingest`),
+//! 2 could not run at all. Each subcommand lives in its own module under
+//! `cmd/`, with its `--help` text as doc comments.
+
+mod cmd;
+mod config;
+mod node;
+mod out;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// ckisa keeps a hospital working when its information system is down: a
+/// node fed continuously by the HIS (HL7 v2 over MLLP, files, FHIR R4) that
+/// serves the census and patient summaries to caregivers in a browser.
+#[derive(Debug, Parser)]
+#[command(name = "ckisa", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: cmd::Command,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match cmd::run(cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            out::error(&err);
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Logs go to stderr; the level comes from `CKISA_LOG` (default `info` for
+/// ckisa crates, `warn` for the rest). Logs never carry message payloads.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CKISA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ckisa=info,ckisa_ingest=info,ckisa_web=info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

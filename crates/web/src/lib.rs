@@ -1,1 +1,208 @@
-//! ckisa-web.
+//! The web pages and JSON API of a ckisa node.
+//!
+//! Caregivers read the replica here during an outage of the hospital
+//! information system: the units and their occupancy, each unit's bed
+//! board, a patient's summary (allergies first), a patient search; IT reads
+//! the node status, the quarantine and `/metrics`. Pages are server-rendered
+//! HTML in French by default (English on request), print-friendly, and work
+//! without JavaScript; a small static script refreshes them live.
+//!
+//! **Invariant:** every store call runs on the blocking pool
+//! ([`AppState::read`]), never on an executor thread.
+//!
+//! **Invariant:** nothing from the store reaches a page unescaped: templates
+//! escape by default, and only HTML rendered by our own templates is marked
+//! safe (the page body inside the layout).
+//!
+//! **Invariant:** pages and API answers carry `Cache-Control: no-store`:
+//! patient data never sits in a browser or proxy cache.
+
+#![deny(missing_docs)]
+
+mod admin;
+mod api;
+mod assets;
+mod error;
+mod format;
+pub mod i18n;
+mod layout;
+mod live;
+mod metrics;
+mod patient;
+mod search;
+mod units;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, MatchedPath, Request};
+use axum::http::request::Parts;
+use axum::response::Redirect;
+use axum::routing::get;
+use ckisa_store::{Store, StoreError};
+use jiff::tz::TimeZone;
+
+pub use error::{AppError, BadInput};
+pub use i18n::Lang;
+
+/// What the web layer needs to know about the node, from its config.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Zone dates are shown in (Europe/Paris unless configured).
+    pub zone: TimeZone,
+    /// Data folder, shown on the status page.
+    pub data_dir: String,
+    /// This node's id, shown on the status page and in page footers.
+    pub node_id: String,
+    /// Configured feed names, so that a feed that never sent anything still
+    /// shows as "aucune donnée reçue".
+    pub feeds: Vec<String>,
+}
+
+impl WebConfig {
+    /// A config with the Europe/Paris zone (UTC if the system has no time
+    /// zone database) and no declared feed.
+    pub fn new(node_id: impl Into<String>, data_dir: impl Into<String>) -> WebConfig {
+        let zone = TimeZone::get("Europe/Paris").unwrap_or_else(|error| {
+            tracing::warn!(%error, "no Europe/Paris zone in the system database; showing UTC");
+            TimeZone::UTC
+        });
+        WebConfig { zone, data_dir: data_dir.into(), node_id: node_id.into(), feeds: Vec::new() }
+    }
+}
+
+/// Shared state of the web server; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    config: WebConfig,
+    clock: fn() -> i64,
+    started: Instant,
+    live: live::Generation,
+}
+
+impl AppState {
+    /// State over `store`, reading the system wall clock.
+    pub fn new(store: Arc<dyn Store>, config: WebConfig) -> AppState {
+        AppState::with_clock(store, config, system_clock_ms)
+    }
+
+    /// State with an explicit wall clock (ms since the Unix epoch), for tests
+    /// and exercises.
+    pub fn with_clock(store: Arc<dyn Store>, config: WebConfig, clock: fn() -> i64) -> AppState {
+        let inner = Inner {
+            store,
+            config,
+            clock,
+            started: Instant::now(),
+            live: live::Generation::default(),
+        };
+        AppState { inner: Arc::new(inner) }
+    }
+
+    /// Runs a store read on the blocking pool.
+    pub(crate) async fn read<T, F>(&self, read: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.inner.store);
+        Ok(tokio::task::spawn_blocking(move || read(store.as_ref())).await??)
+    }
+
+    pub(crate) fn config(&self) -> &WebConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn now_ms(&self) -> i64 {
+        (self.inner.clock)()
+    }
+
+    pub(crate) fn uptime_seconds(&self) -> u64 {
+        self.inner.started.elapsed().as_secs()
+    }
+}
+
+fn system_clock_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Everything a page handler needs to know about the request.
+pub(crate) struct PageCtx {
+    /// Negotiated language.
+    pub(crate) lang: Lang,
+    /// `X-Partial: 1`: answer with the live parts only.
+    pub(crate) partial: bool,
+    /// Path and query, for the language switch links.
+    pub(crate) path: String,
+    pub(crate) query: Option<String>,
+    /// Wall clock when the request arrived.
+    pub(crate) now_ms: i64,
+}
+
+impl PageCtx {
+    pub(crate) fn fmt<'a>(&self, state: &'a AppState) -> format::Fmt<'a> {
+        format::Fmt { tr: i18n::Tr(self.lang), zone: &state.config().zone, now_ms: self.now_ms }
+    }
+}
+
+impl FromRequestParts<AppState> for PageCtx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<PageCtx, Self::Rejection> {
+        let lang = match parts.extensions.get::<Lang>() {
+            Some(lang) => *lang,
+            None => Lang::negotiate(parts.uri.query(), &parts.headers),
+        };
+        let partial = parts.headers.get("x-partial").is_some_and(|v| v.as_bytes() == b"1");
+        Ok(PageCtx {
+            lang,
+            partial,
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            now_ms: state.now_ms(),
+        })
+    }
+}
+
+/// The span of one request: method and route pattern only, never the URI,
+/// which may hold a patient key or a searched name.
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request.extensions().get::<MatchedPath>().map_or("(none)", |m| m.as_str());
+    tracing::debug_span!("http", method = %request.method(), route)
+}
+
+/// Every route of the web server.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/unites") }))
+        .route("/unites", get(units::list_page))
+        .route("/unites/{code}", get(units::board_page))
+        .route("/patients/{*key}", get(patient::page))
+        .route("/recherche", get(search::page))
+        .route("/quarantaine", get(admin::quarantine_page))
+        .route("/statut", get(admin::status_page))
+        .route("/evenements", get(live::events))
+        .route("/api/v1/units", get(api::units))
+        .route("/api/v1/units/{code}", get(api::unit_board))
+        .route("/api/v1/patients", get(api::search))
+        .route("/api/v1/patients/{*key}", get(api::patient))
+        .route("/api/v1/status", get(api::status))
+        .route("/api/v1/quarantine", get(api::quarantine))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics::metrics))
+        .route("/static/{file}", get(assets::file))
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(layout::no_store))
+        .layer(axum::middleware::from_fn(error::finish))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state)
+}

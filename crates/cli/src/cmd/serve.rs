@@ -1,0 +1,64 @@
+//! `ckisa serve`: a node for a real site, from its configuration file.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ckisa_store::Store;
+
+use crate::config::{Config, parse_addr};
+use crate::node::{Node, bind_web, shutdown_on_signal};
+use crate::out;
+
+/// Start a node for a real site, from a TOML configuration file.
+///
+/// The file names the site, its time zone, the data folder, the web address,
+/// the MLLP feeds to listen on and the units and beds of the establishment
+/// (see docs/configuration.md). Options given here override the file.
+#[derive(Debug, clap::Args)]
+pub struct Cmd {
+    /// Configuration file.
+    #[arg(long)]
+    config: PathBuf,
+    /// Data folder (overrides node.data).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Web UI address, port 0 for any free port (overrides node.http).
+    #[arg(long)]
+    http: Option<String>,
+    /// Address of the first MLLP feed, port 0 for any free port.
+    #[arg(long)]
+    mllp: Option<String>,
+}
+
+impl Cmd {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let mut config = Config::load(&self.config)?;
+        if let Some(data) = self.data {
+            config.data = data;
+        }
+        if let Some(http) = &self.http {
+            config.http = parse_addr("--http", http)?;
+        }
+        if let Some(mllp) = &self.mllp {
+            let addr = parse_addr("--mllp", mllp)?;
+            match config.feeds.first_mut() {
+                Some(feed) => feed.listen = addr,
+                None => out::warn("--mllp ignored: the configuration declares no feed"),
+            }
+        }
+        let runtime = tokio::runtime::Runtime::new()?;
+        runtime.block_on(serve(config))?;
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let node = Node::open(&config.data, config.zone.clone())?;
+    let store = node.store.clone();
+    let units = config.units.clone();
+    tokio::task::spawn_blocking(move || store.define_units(&units)).await??;
+    let shutdown = shutdown_on_signal();
+    node.start_feeds(&config.feeds, &shutdown).await?;
+    let listener = bind_web(config.http).await?;
+    node.serve_web(listener, &config.site_name, shutdown).await
+}

@@ -1,0 +1,63 @@
+//! `ckisa status`: what an IT person checks first: is the data fresh, how
+//! much is there, is anything in quarantine.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ckisa_store::Store;
+
+use crate::config::DEFAULT_DATA;
+use crate::node::{Node, age_text};
+use crate::out;
+
+/// Show feed freshness, counts and quarantine of a node's data folder.
+///
+/// The same figures are served to monitoring tools at /metrics.
+#[derive(Debug, clap::Args)]
+pub struct Cmd {
+    /// Data folder of the node.
+    #[arg(long, default_value = DEFAULT_DATA)]
+    data: PathBuf,
+    /// Print the status as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Cmd {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let node = Node::open_existing(&self.data)?;
+        let status = node.store.status()?;
+        let now_ms = node.factory.now_ms();
+        if self.json {
+            let json = serde_json::json!({
+                "data_dir": node.data.display().to_string(),
+                "node_id": node.factory.node().0,
+                "now_ms": now_ms,
+                "store": status,
+            });
+            out::line(&serde_json::to_string_pretty(&json)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        out::line(&format!("Dossier de données : {}", node.data.display()));
+        out::line(&format!("Nœud : {}", node.factory.node()));
+        out::line(&format!(
+            "Événements : {} · patients : {} (présents : {}) · unités : {} · schéma v{}",
+            status.events, status.patients, status.in_house, status.units, status.schema_version
+        ));
+        out::line(&format!("Quarantaine : {} entrée(s)", status.quarantined));
+        if status.feeds.is_empty() {
+            out::line("Flux : aucune donnée reçue");
+        }
+        for feed in &status.feeds {
+            let age = feed
+                .last_received_ms
+                .map(|last| format!("données à jour il y a {}", age_text(now_ms - last)))
+                .unwrap_or_else(|| String::from("aucune donnée reçue"));
+            out::line(&format!(
+                "Flux {} : {} · acceptés {} · doublons {} · rejetés {}",
+                feed.name, age, feed.accepted, feed.duplicates, feed.rejected
+            ));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,211 @@
+//! The node's configuration file: parsed into a raw form that mirrors the
+//! TOML, then validated into [`Config`], the only form the rest of the binary
+//! sees. Every error names the offending key. The reference for each key is
+//! `docs/configuration.md`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use ckisa_store::UnitDefinition;
+use serde::Deserialize;
+
+/// A validated node configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Establishment name, shown in page headers.
+    pub site_name: String,
+    /// Site time zone: applied to HL7 times without an offset, and used for
+    /// display.
+    pub zone: jiff::tz::TimeZone,
+    /// Name of the zone, as configured.
+    pub zone_name: String,
+    /// Data folder.
+    pub data: PathBuf,
+    /// Web UI and API address.
+    pub http: SocketAddr,
+    /// MLLP listeners.
+    pub feeds: Vec<FeedConfig>,
+    /// Units and beds.
+    pub units: Vec<UnitDefinition>,
+}
+
+/// One MLLP feed.
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    /// Name shown in freshness bars and metrics.
+    pub name: String,
+    /// Listening address.
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    site: RawSite,
+    #[serde(default)]
+    node: RawNode,
+    #[serde(default)]
+    feeds: Vec<RawFeed>,
+    #[serde(default)]
+    units: Vec<RawUnit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    name: String,
+    #[serde(default = "default_zone")]
+    zone: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    data: Option<PathBuf>,
+    http: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    name: String,
+    kind: String,
+    listen: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnit {
+    code: String,
+    name: String,
+    #[serde(default)]
+    rooms: Vec<RawRoom>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRoom {
+    room: String,
+    beds: Vec<String>,
+}
+
+fn default_zone() -> String {
+    String::from("Europe/Paris")
+}
+
+/// Default data folder.
+pub const DEFAULT_DATA: &str = "./ckisa-data";
+/// Default web address.
+pub const DEFAULT_HTTP: &str = "127.0.0.1:8080";
+/// Default MLLP address.
+pub const DEFAULT_MLLP: &str = "127.0.0.1:2575";
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+        Config::parse(&text).with_context(|| format!("invalid configuration in {}", path.display()))
+    }
+
+    /// Validates configuration text.
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        let raw: RawConfig = toml::from_str(text)?;
+        let zone = jiff::tz::TimeZone::get(&raw.site.zone)
+            .with_context(|| format!("site.zone: unknown time zone {:?}", raw.site.zone))?;
+        let http = parse_addr("node.http", raw.node.http.as_deref().unwrap_or(DEFAULT_HTTP))?;
+        let mut feeds = Vec::new();
+        for (i, feed) in raw.feeds.iter().enumerate() {
+            if feed.kind != "mllp" {
+                bail!("feeds[{i}].kind: {:?} is not supported (expected \"mllp\")", feed.kind);
+            }
+            if feeds.iter().any(|f: &FeedConfig| f.name == feed.name) {
+                bail!("feeds[{i}].name: {:?} is used twice", feed.name);
+            }
+            let listen = parse_addr(&format!("feeds[{i}].listen"), &feed.listen)?;
+            feeds.push(FeedConfig { name: feed.name.clone(), listen });
+        }
+        let units = validate_units(&raw.units)?;
+        Ok(Config {
+            site_name: raw.site.name,
+            zone,
+            zone_name: raw.site.zone,
+            data: raw.node.data.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)),
+            http,
+            feeds,
+            units,
+        })
+    }
+}
+
+fn validate_units(raw: &[RawUnit]) -> anyhow::Result<Vec<UnitDefinition>> {
+    let mut units: Vec<UnitDefinition> = Vec::new();
+    for (i, unit) in raw.iter().enumerate() {
+        if unit.code.trim().is_empty() {
+            bail!("units[{i}].code: empty unit code");
+        }
+        if units.iter().any(|u| u.code == unit.code) {
+            bail!("units[{i}].code: {:?} is defined twice", unit.code);
+        }
+        let mut beds = Vec::new();
+        for room in &unit.rooms {
+            for bed in &room.beds {
+                if beds.contains(&(room.room.clone(), bed.clone())) {
+                    bail!("units[{i}] ({}): bed {} of room {} is listed twice", unit.code, bed, room.room);
+                }
+                beds.push((room.room.clone(), bed.clone()));
+            }
+        }
+        units.push(UnitDefinition { code: unit.code.clone(), name: unit.name.clone(), beds });
+    }
+    Ok(units)
+}
+
+/// Parses a socket address, naming the key on error.
+pub fn parse_addr(key: &str, text: &str) -> anyhow::Result<SocketAddr> {
+    text.parse()
+        .with_context(|| format!("{key}: {text:?} is not an address like 127.0.0.1:8080"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+[site]
+name = "CH test"
+
+[[feeds]]
+name = "sih-adt"
+kind = "mllp"
+listen = "127.0.0.1:2575"
+
+[[units]]
+code = "CARDIO"
+name = "Cardiologie"
+rooms = [{ room = "101", beds = ["1", "2"] }, { room = "102", beds = ["1"] }]
+"#;
+
+    #[test]
+    fn a_sample_config_validates() {
+        let config = Config::parse(SAMPLE).unwrap();
+        assert_eq!(config.zone_name, "Europe/Paris");
+        assert_eq!(config.http.to_string(), DEFAULT_HTTP);
+        assert_eq!(config.feeds[0].listen.port(), 2575);
+        assert_eq!(config.units[0].beds.len(), 3);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let bad_zone = SAMPLE.replace("name = \"CH test\"", "name = \"x\"\nzone = \"Mars/Olympus\"");
+        let err = format!("{:#}", Config::parse(&bad_zone).unwrap_err());
+        assert!(err.contains("site.zone"), "{err}");
+        let bad_addr = SAMPLE.replace("127.0.0.1:2575", "localhost");
+        let err = format!("{:#}", Config::parse(&bad_addr).unwrap_err());
+        assert!(err.contains("feeds[0].listen"), "{err}");
+        let unknown = format!("{SAMPLE}\n[extra]\nx = 1\n");
+        let err = format!("{:#}", Config::parse(&unknown).unwrap_err());
+        assert!(err.contains("extra"), "{err}");
+    }
+}

@@ -1,0 +1,22 @@
+//! The one place where the binary prints to the terminal: results on
+//! stdout, errors on stderr with their whole cause chain.
+
+#![allow(clippy::print_stdout, clippy::print_stderr, reason = "this module is the CLI's output")]
+
+/// Prints a line of results.
+pub fn line(text: &str) {
+    println!("{text}");
+}
+
+/// Prints an error and its causes.
+pub fn error(err: &anyhow::Error) {
+    eprintln!("erreur : {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  cause : {cause}");
+    }
+}
+
+/// Prints a warning for the operator.
+pub fn warn(text: &str) {
+    eprintln!("attention : {text}");
+}

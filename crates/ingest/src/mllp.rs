@@ -1,0 +1,188 @@
+//! The MLLP listener: HL7 v2 messages framed by `<VT> ... <FS><CR>` over
+//! TCP, each answered by an ACK.
+//!
+//! **Invariant:** an `AA` is written only after the store has committed the
+//! message durably; if the store fails, the answer is `AE` and the sender
+//! keeps the message to send again. Garbage, truncated frames and oversized
+//! frames are quarantined with a reason; the connection and the listener go
+//! on serving.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ckisa_domain::{Source, SourceChannel};
+use ckisa_hl7::mllp::{FrameError, MllpDecoder};
+use ckisa_store::{Rejection, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use crate::hl7in::{self, Handled};
+use crate::hl7map::MapContext;
+use crate::pipeline::EventFactory;
+
+/// Limits of a listener.
+#[derive(Debug, Clone)]
+pub struct MllpOptions {
+    /// Largest accepted frame, in bytes.
+    pub max_frame: usize,
+    /// A connection silent for this long is closed.
+    pub idle_timeout: Duration,
+}
+
+impl Default for MllpOptions {
+    fn default() -> Self {
+        MllpOptions { max_frame: 16 * 1024 * 1024, idle_timeout: Duration::from_secs(600) }
+    }
+}
+
+/// Everything one feed's connections share.
+pub struct FeedContext {
+    /// Feed name, for freshness figures and logs.
+    pub name: String,
+    /// Where to store.
+    pub store: Arc<dyn Store>,
+    /// Mints events.
+    pub factory: Arc<EventFactory>,
+    /// HL7 v2 mapping settings.
+    pub map: MapContext,
+    /// Limits.
+    pub options: MllpOptions,
+}
+
+/// Accepts connections until `shutdown` turns true.
+pub async fn serve(listener: TcpListener, feed: Arc<FeedContext>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let span = info_span!("mllp_connection", feed = %feed.name, %peer);
+                    let connection = handle_connection(stream, peer, feed.clone(), shutdown.clone());
+                    tokio::spawn(connection.instrument(span));
+                }
+                Err(err) => {
+                    warn!(error = %err, feed = %feed.name, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        }
+    }
+}
+
+async fn handle_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    feed: Arc<FeedContext>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    info!("connection opened");
+    let mut decoder = MllpDecoder::new(feed.options.max_frame);
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = tokio::select! {
+            read = tokio::time::timeout(feed.options.idle_timeout, stream.read(&mut buffer)) => read,
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        };
+        let count = match read {
+            Ok(Ok(0)) => break,
+            Ok(Ok(count)) => count,
+            Ok(Err(err)) => {
+                debug!(error = %err, "read failed");
+                break;
+            }
+            Err(_) => {
+                info!("idle connection closed");
+                break;
+            }
+        };
+        decoder.push(&buffer[..count]);
+        while let Some(frame) = decoder.next_frame() {
+            let reply = match frame {
+                Ok(payload) => Some(handle_message(&feed, peer, payload).await),
+                Err(err) => handle_frame_error(&feed, err).await,
+            };
+            if let Some(reply) = reply {
+                if let Err(err) = stream.write_all(&ckisa_hl7::mllp::frame(&reply)).await {
+                    debug!(error = %err, "write failed");
+                    return;
+                }
+            }
+        }
+    }
+    let leftover = decoder.pending();
+    if !leftover.is_empty() {
+        let reason = format!(
+            "trame MLLP tronquée : connexion fermée après {} octet(s) sans fin de trame",
+            leftover.len()
+        );
+        quarantine(&feed, None, reason, leftover.to_vec()).await;
+    }
+    info!("connection closed");
+}
+
+/// Handles one framed message and gives the ACK to send.
+async fn handle_message(feed: &Arc<FeedContext>, peer: SocketAddr, payload: Vec<u8>) -> Vec<u8> {
+    let source = Source {
+        channel: SourceChannel::Mllp,
+        origin: format!("{} ({peer})", feed.name),
+        message_id: None,
+        sender: None,
+        fhir_id: None,
+    };
+    match hl7in::handle(&payload, &feed.map, &feed.factory, &feed.name, source) {
+        Handled::Store { submission, ack, .. } => {
+            let store = feed.store.clone();
+            let committed = tokio::task::spawn_blocking(move || store.commit(vec![submission])).await;
+            match committed {
+                Ok(Ok(_)) => ack.accepted(),
+                Ok(Err(err)) => {
+                    warn!(error = %err, "store failed; message refused with AE for a later retry");
+                    ack.internal_error()
+                }
+                Err(err) => {
+                    warn!(error = %err, "store task failed; message refused with AE");
+                    ack.internal_error()
+                }
+            }
+        }
+        Handled::Reject { rejection, ack } => {
+            warn!(reason = %rejection.reason, "message rejected");
+            store_rejection(feed, rejection).await;
+            ack
+        }
+    }
+}
+
+/// Quarantines what the framing refused; answers only when the sender waits
+/// for an answer (an oversized frame).
+async fn handle_frame_error(feed: &Arc<FeedContext>, err: FrameError) -> Option<Vec<u8>> {
+    let reason = err.reason_fr();
+    warn!(reason = %reason, "MLLP framing error");
+    let (raw, answer) = err.into_parts();
+    quarantine(feed, None, reason.clone(), raw).await;
+    answer.then(|| hl7in::nack_unparseable(&reason))
+}
+
+async fn quarantine(feed: &Arc<FeedContext>, message_id: Option<String>, reason: String, raw: Vec<u8>) {
+    let rejection = Rejection {
+        feed: feed.name.clone(),
+        received_ms: feed.factory.now_ms(),
+        message_id,
+        reason,
+        raw,
+    };
+    store_rejection(feed, rejection).await;
+}
+
+async fn store_rejection(feed: &Arc<FeedContext>, rejection: Rejection) {
+    let store = feed.store.clone();
+    match tokio::task::spawn_blocking(move || store.quarantine(vec![rejection])).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => warn!(error = %err, "quarantine write failed"),
+        Err(err) => warn!(error = %err, "quarantine task failed"),
+    }
+}

@@ -1,0 +1,413 @@
+//! The user-interface language: negotiation and the message catalog.
+//!
+//! French is the default; English is available through `?lang=en`, a `lang`
+//! cookie, or `Accept-Language`. Every string a page shows comes from
+//! [`CATALOG`] through [`Tr::t`] or [`Tr::fmt`], so a page never mixes
+//! languages.
+//!
+//! # Adding a language
+//!
+//! 1. Add a variant to [`Lang`], and extend [`Lang::ALL`], [`Lang::code`],
+//!    [`Lang::native_name`] and `Lang::index` (the index is the column of the catalog).
+//! 2. Raise [`LANGS`]: every catalog row then fails to compile until it has
+//!    a translation in the new column, so none can be forgotten.
+//! 3. Nothing else: the language switch in the page header lists
+//!    [`Lang::ALL`], and `?lang=xx`, the cookie and `Accept-Language` accept
+//!    the new code.
+//!
+//! The tests check that every key a template uses exists and that no
+//! translation is empty.
+
+use axum::http::HeaderMap;
+use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+
+/// Number of languages, the width of a catalog row.
+pub const LANGS: usize = 2;
+
+/// A language the pages can be shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// French, the default.
+    #[default]
+    Fr,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Every language, in catalog column order.
+    pub const ALL: [Lang; LANGS] = [Lang::Fr, Lang::En];
+
+    /// The BCP 47 code, as used in `lang=` and `<html lang>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language's own name, for the language switch.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::Fr => "Français",
+            Lang::En => "English",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Lang::Fr => 0,
+            Lang::En => 1,
+        }
+    }
+
+    /// The language named by a code (`fr`, `en-GB`), if supported.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        Lang::ALL.into_iter().find(|l| l.code() == primary)
+    }
+
+    /// Picks the language of a request: the `lang` query parameter, then
+    /// the `lang` cookie, then `Accept-Language`; French when nothing
+    /// supported is asked for.
+    pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
+        if let Some(lang) = query.and_then(query_lang) {
+            return lang;
+        }
+        if let Some(lang) = cookie_lang(headers) {
+            return lang;
+        }
+        headers
+            .get(ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(accept_language)
+            .unwrap_or_default()
+    }
+}
+
+/// The `lang` parameter of a query string, when it names a supported language.
+pub fn query_lang(query: &str) -> Option<Lang> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| *name == "lang")
+        .and_then(|(_, value)| Lang::from_code(value))
+}
+
+fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == "lang")
+        .and_then(|(_, value)| Lang::from_code(value))
+}
+
+/// Highest-weighted supported language of an `Accept-Language` header;
+/// French on a tie or when none is supported.
+fn accept_language(header: &str) -> Lang {
+    let mut best: Option<(Lang, f32)> = None;
+    for item in header.split(',') {
+        let mut parts = item.split(';');
+        let Some(lang) = parts.next().and_then(Lang::from_code) else {
+            continue;
+        };
+        let weight = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let better = match best {
+            None => weight > 0.0,
+            Some((held, held_weight)) => {
+                weight > held_weight || (weight == held_weight && lang == Lang::Fr && held != lang)
+            }
+        };
+        if better {
+            best = Some((lang, weight));
+        }
+    }
+    best.map(|(lang, _)| lang).unwrap_or_default()
+}
+
+/// A translator for one language, handed to every template as `tr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tr(pub Lang);
+
+impl Tr {
+    /// The text of `key`; the key itself (and a debug log) when unknown, so
+    /// a missing entry shows up on screen instead of breaking the page.
+    pub fn t(&self, key: &str) -> &'static str {
+        match CATALOG.binary_search_by(|(k, _)| (*k).cmp(key)) {
+            Ok(at) => CATALOG[at].1[self.0.index()],
+            Err(_) => {
+                tracing::debug!(key, "missing translation key");
+                "?"
+            }
+        }
+    }
+
+    /// The text of `key` with `{name}` placeholders replaced.
+    pub fn fmt(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut text = self.t(key).to_owned();
+        for (name, value) in args {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+
+    /// The language code, for `<html lang>`.
+    pub fn code(&self) -> &'static str {
+        self.0.code()
+    }
+}
+
+/// Key -> text per language, in [`Lang::ALL`] order, sorted by key (a test
+/// checks the order, lookups use a binary search).
+pub const CATALOG: &[(&str, [&str; LANGS])] = &[
+    ("age.days", ["{n} j", "{n} d"]),
+    ("age.months", ["{n} mois", "{n} mo"]),
+    ("age.years", ["{n} ans", "{n} y"]),
+    ("allergy.count", ["Allergies ({n})", "Allergies ({n})"]),
+    ("allergy.none", ["Aucune allergie connue", "No known allergies"]),
+    ("api.bad_request", ["Requête invalide", "Bad request"]),
+    ("board.admitted", ["Entrée", "Admitted"]),
+    ("board.age", ["Âge", "Age"]),
+    ("board.allergies", ["Allergies", "Allergies"]),
+    ("board.attending", ["Médecin", "Attending"]),
+    ("board.bed", ["Lit", "Bed"]),
+    (
+        "board.caption",
+        ["Lits de l'unité et leurs occupants", "Beds of the unit and their occupants"],
+    ),
+    (
+        "board.conflict",
+        ["Conflit : {n} patients dans ce lit", "Conflict: {n} patients in this bed"],
+    ),
+    ("board.free", ["Libre", "Free"]),
+    ("board.no_bed", ["Sans lit", "No bed"]),
+    ("board.no_beds", ["Aucun lit connu dans cette unité.", "No bed known in this unit."]),
+    ("board.on_leave", ["En permission", "On leave"]),
+    ("board.patient", ["Patient", "Patient"]),
+    ("board.room", ["Chambre", "Room"]),
+    ("board.sex", ["Sexe", "Sex"]),
+    ("board.status", ["Statut", "Status"]),
+    ("board.summary", ["{occupied} lits occupés sur {beds}, {free} libres, {patients} patients", "{occupied} of {beds} beds occupied, {free} free, {patients} patients"]),
+    ("date.unknown", ["date inconnue", "date unknown"]),
+    ("error.bad_request", ["Requête invalide", "Bad request"]),
+    ("error.back", ["Retour à la liste des unités", "Back to the list of units"]),
+    ("error.internal", ["Erreur interne", "Internal error"]),
+    (
+        "error.internal_detail",
+        [
+            "La page n'a pas pu être affichée. Donnez cette référence au support informatique : {id}",
+            "The page could not be shown. Give this reference to IT support: {id}",
+        ],
+    ),
+    ("error.not_found", ["Page introuvable", "Page not found"]),
+    ("error.patient_not_found", ["Patient introuvable", "Patient not found"]),
+    (
+        "error.unavailable",
+        ["Service momentanément indisponible", "Service temporarily unavailable"],
+    ),
+    ("error.unit_not_found", ["Unité inconnue", "Unknown unit"]),
+    ("footer.node", ["Nœud {node}, page produite le {now}", "Node {node}, page produced on {now}"]),
+    ("fresh.ago", ["{feed} : données à jour il y a {age}", "{feed}: data up to date {age} ago"]),
+    ("fresh.label", ["Fraîcheur des données", "Data freshness"]),
+    ("fresh.never", ["{feed} : aucune donnée reçue", "{feed}: no data received"]),
+    ("fresh.no_feed", ["Aucune donnée reçue", "No data received"]),
+    ("input.date_invalid", ["Date invalide : {date}", "Invalid date: {date}"]),
+    ("input.key_invalid", ["Identifiant de patient invalide", "Invalid patient identifier"]),
+    ("input.query_invalid", ["Paramètres de requête invalides", "Invalid query parameters"]),
+    ("input.query_too_long", ["Recherche trop longue", "Search too long"]),
+    ("live.offline", ["Connexion au nœud perdue : les données affichées peuvent être anciennes.", "Connection to the node lost: the data shown may be old."]),
+    ("nav.label", ["Navigation principale", "Main navigation"]),
+    ("nav.quarantine", ["Quarantaine", "Quarantine"]),
+    ("nav.search", ["Recherche", "Search"]),
+    ("nav.skip", ["Aller au contenu", "Skip to content"]),
+    ("nav.status", ["Statut", "Status"]),
+    ("nav.units", ["Unités", "Units"]),
+    ("patient.address", ["Adresse", "Address"]),
+    ("patient.admitted", ["Entrée le", "Admitted on"]),
+    ("patient.allergies", ["Allergies", "Allergies"]),
+    ("patient.attending", ["Médecin", "Attending"]),
+    ("patient.bed", ["Lit", "Bed"]),
+    ("patient.birth_date", ["Né(e) le", "Born on"]),
+    ("patient.birth_name", ["Nom de naissance", "Birth name"]),
+    ("patient.care_plans", ["Plans de soins", "Care plans"]),
+    ("patient.class", ["Type de séjour", "Stay type"]),
+    ("patient.conclusion", ["Conclusion", "Conclusion"]),
+    ("patient.conditions", ["Problèmes", "Problems"]),
+    ("patient.date", ["Date", "Date"]),
+    ("patient.deceased", ["Décédé(e)", "Deceased"]),
+    ("patient.dose", ["Dose", "Dose"]),
+    ("patient.drug", ["Médicament", "Drug"]),
+    ("patient.end", ["Fin", "End"]),
+    ("patient.flag", ["Anomalie", "Flag"]),
+    ("patient.frequency", ["Fréquence", "Frequency"]),
+    ("patient.identity", ["Identité", "Identity"]),
+    ("patient.ins", ["INS", "INS"]),
+    ("patient.ipp", ["IPP", "IPP"]),
+    ("patient.medications", ["Prescriptions en cours", "Active prescriptions"]),
+    ("patient.no_stay", ["Pas de séjour en cours", "No current stay"]),
+    ("patient.none", ["Aucun élément", "None"]),
+    ("patient.not_hospitalised", ["non hospitalisé(e)", "not in house"]),
+    ("patient.note", ["Note", "Note"]),
+    ("patient.onset", ["Début", "Onset"]),
+    ("patient.phones", ["Téléphone", "Phone"]),
+    ("patient.procedures", ["Actes", "Procedures"]),
+    ("patient.range", ["Normales", "Range"]),
+    ("patient.reaction", ["Réaction", "Reaction"]),
+    ("patient.reports", ["Comptes rendus", "Reports"]),
+    ("patient.results", ["Résultats", "Results"]),
+    ("patient.route", ["Voie", "Route"]),
+    ("patient.severity", ["Gravité", "Severity"]),
+    ("patient.sex", ["Sexe", "Sex"]),
+    ("patient.start", ["Début", "Start"]),
+    ("patient.statement", ["traitement déclaré", "reported medication"]),
+    ("patient.status", ["Statut", "Status"]),
+    ("patient.stay", ["Séjour en cours", "Current stay"]),
+    ("patient.substance", ["Substance", "Substance"]),
+    ("patient.test", ["Examen", "Test"]),
+    ("patient.title", ["Dossier patient", "Patient summary"]),
+    ("patient.unit", ["Unité", "Unit"]),
+    ("patient.value", ["Valeur", "Value"]),
+    ("patient.vitals", ["Dernières constantes", "Latest vital signs"]),
+    ("quarantine.caption", ["Entrées refusées, les plus récentes d'abord", "Refused inputs, newest first"]),
+    ("quarantine.empty", ["Aucune entrée en quarantaine.", "Nothing in quarantine."]),
+    ("quarantine.feed", ["Flux", "Feed"]),
+    ("quarantine.message_id", ["Identifiant du message", "Message id"]),
+    ("quarantine.reason", ["Motif", "Reason"]),
+    ("quarantine.size", ["Taille", "Size"]),
+    ("quarantine.time", ["Reçu le", "Received"]),
+    ("quarantine.title", ["Quarantaine", "Quarantine"]),
+    ("search.button", ["Rechercher", "Search"]),
+    ("search.caption", ["Patients trouvés", "Patients found"]),
+    ("search.empty", ["Aucun patient ne correspond à cette recherche.", "No patient matches this search."]),
+    ("search.hint", ["Saisissez un nom, une date de naissance (jj/mm/aaaa) ou un IPP/INS, par exemple « DUPONT 01/02/1950 ».", "Type a name, a birth date (dd/mm/yyyy) or an IPP/INS, for example \"DUPONT 01/02/1950\"."]),
+    ("search.label", ["Rechercher un patient", "Search a patient"]),
+    ("search.location", ["Localisation", "Location"]),
+    ("search.placeholder", ["NOM, jj/mm/aaaa ou IPP", "NAME, dd/mm/yyyy or IPP"]),
+    ("search.title", ["Recherche de patient", "Patient search"]),
+    ("sex.female", ["Femme", "Female"]),
+    ("sex.female_short", ["F", "F"]),
+    ("sex.male", ["Homme", "Male"]),
+    ("sex.male_short", ["M", "M"]),
+    ("sex.other", ["Autre", "Other"]),
+    ("sex.other_short", ["A", "O"]),
+    ("sex.unknown", ["Inconnu", "Unknown"]),
+    ("sex.unknown_short", ["?", "?"]),
+    ("size.bytes", ["{n} octets", "{n} bytes"]),
+    ("size.document", ["document, {size}", "document, {size}"]),
+    ("size.kilo", ["{n} Ko", "{n} KB"]),
+    ("size.mega", ["{n} Mo", "{n} MB"]),
+    ("status.accepted", ["Acceptés", "Accepted"]),
+    ("status.count", ["Nombre", "Count"]),
+    ("status.data_dir", ["Dossier de données", "Data folder"]),
+    ("status.duplicates", ["Doublons", "Duplicates"]),
+    ("status.events", ["Événements", "Events"]),
+    ("status.facts", ["Faits par type", "Facts by kind"]),
+    ("status.feed", ["Flux", "Feed"]),
+    ("status.feeds", ["Flux", "Feeds"]),
+    ("status.in_house", ["Patients hospitalisés", "Patients in house"]),
+    ("status.kind", ["Type", "Kind"]),
+    ("status.last", ["Dernière réception", "Last received"]),
+    ("status.never", ["jamais", "never"]),
+    ("status.node", ["Nœud", "Node"]),
+    ("status.patients", ["Patients connus", "Patients known"]),
+    ("status.quarantined", ["Entrées en quarantaine", "Inputs in quarantine"]),
+    ("status.rejected", ["Refusés", "Rejected"]),
+    ("status.schema", ["Version du schéma", "Schema version"]),
+    ("status.title", ["Statut du nœud", "Node status"]),
+    ("status.units", ["Unités", "Units"]),
+    ("status.uptime", ["En service depuis", "Up for"]),
+    ("units.beds", ["Lits", "Beds"]),
+    ("units.caption", ["Unités de l'établissement", "Units of the establishment"]),
+    ("units.code", ["Code", "Code"]),
+    ("units.empty", ["Aucune unité connue.", "No unit known."]),
+    ("units.free", ["Libres", "Free"]),
+    ("units.name", ["Unité", "Unit"]),
+    ("units.occupancy", ["Occupation", "Occupancy"]),
+    ("units.occupied", ["Occupés", "Occupied"]),
+    ("units.patients", ["Patients", "Patients"]),
+    ("units.title", ["Unités", "Units"]),
+    ("units.total", ["Établissement", "Establishment"]),
+    ("value.none", ["pas de valeur", "no value"]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn catalog_is_sorted_unique_and_complete() {
+        for pair in CATALOG.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{} must sort before {}", pair[0].0, pair[1].0);
+        }
+        for (key, texts) in CATALOG {
+            assert!(texts.iter().all(|t| !t.trim().is_empty()), "{key} has an empty text");
+        }
+    }
+
+    #[test]
+    fn every_key_used_by_templates_and_code_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut used = 0;
+        for folder in [dir, src] {
+            for entry in std::fs::read_dir(folder).expect("templates and src folders exist") {
+                let path = entry.expect("readable dir entry").path();
+                let text = std::fs::read_to_string(&path).expect("readable file");
+                for marker in ["tr.t(\"", "tr.fmt(\""] {
+                    for piece in text.split(marker).skip(1) {
+                        let key = piece.split('"').next().unwrap_or_default();
+                        assert!(
+                            CATALOG.iter().any(|(k, _)| *k == key),
+                            "{key} used in {path:?} is missing from the catalog"
+                        );
+                        used += 1;
+                    }
+                }
+            }
+        }
+        assert!(used > 50, "only {used} keys found: the scan is broken");
+    }
+
+    #[test]
+    fn french_by_default_english_on_request() {
+        assert_eq!(Lang::negotiate(None, &HeaderMap::new()), Lang::Fr);
+        assert_eq!(Lang::negotiate(Some("q=x&lang=en"), &HeaderMap::new()), Lang::En);
+        let cookie = headers(&[("cookie", "a=b; lang=en")]);
+        assert_eq!(Lang::negotiate(None, &cookie), Lang::En);
+        assert_eq!(Lang::negotiate(Some("lang=fr"), &cookie), Lang::Fr);
+    }
+
+    #[test]
+    fn accept_language_prefers_french_on_ties_and_unknowns() {
+        assert_eq!(accept_language("en-GB,en;q=0.9"), Lang::En);
+        assert_eq!(accept_language("en,fr"), Lang::Fr);
+        assert_eq!(accept_language("de-DE,en;q=0.5"), Lang::En);
+        assert_eq!(accept_language("fr-FR,fr;q=0.9,en;q=0.8"), Lang::Fr);
+        assert_eq!(accept_language("de"), Lang::Fr);
+        assert_eq!(accept_language("en;q=0"), Lang::Fr);
+        assert_eq!(accept_language(""), Lang::Fr);
+    }
+
+    #[test]
+    fn fmt_fills_placeholders() {
+        let fr = Tr(Lang::Fr);
+        assert_eq!(fr.fmt("allergy.count", &[("n", "2")]), "Allergies (2)");
+        assert_eq!(Tr(Lang::En).t("board.free"), "Free");
+        assert_eq!(fr.t("no.such.key"), "?");
+    }
+}
