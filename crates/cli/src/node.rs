@@ -42,8 +42,7 @@ impl Node {
         std::fs::create_dir_all(data)
             .with_context(|| format!("cannot create the data folder {}", data.display()))?;
         let node_id = read_or_create_node_id(data)?;
-        let mut options = SqliteOptions::new();
-        options.site_zone = zone_name(&zone);
+        let options = SqliteOptions::new(&zone_name(&zone));
         let store = SqliteStore::open(data, options)
             .with_context(|| format!("cannot open the store in {}", data.display()))?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -102,23 +101,23 @@ impl Node {
     pub async fn serve_web(
         &self,
         listener: TcpListener,
-        site_name: &str,
+        feeds: &[String],
         mut shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
         let store: Arc<dyn Store> = self.store.clone();
-        let clock = self.factory.clone();
-        let state = ckisa_web::AppState::new(
-            store,
-            self.zone.clone(),
-            site_name.to_owned(),
-            self.data.display().to_string(),
+        let mut config = ckisa_web::WebConfig::new(
             self.factory.node().0.clone(),
-            Arc::new(move || clock.now_ms()),
+            self.data.display().to_string(),
         );
-        let app = ckisa_web::router(state);
+        config.zone = self.zone.clone();
+        config.feeds = feeds.to_vec();
+        let state = ckisa_web::AppState::new(store, config);
+        let app = ckisa_web::router(state.clone());
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = shutdown.wait_for(|stop| *stop).await;
+                // Open live streams would otherwise keep the server running.
+                state.close_event_streams();
             })
             .await
             .context("the web server stopped")

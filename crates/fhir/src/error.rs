@@ -15,8 +15,12 @@ pub(crate) enum EntryError {
     #[error("JSON invalide : {}", describe_json(.0))]
     InvalidJson(#[source] serde_json::Error),
 
+    /// Nothing but whitespace.
+    #[error("document vide")]
+    EmptyDocument,
+
     /// The bytes are not UTF-8.
-    #[error("texte non UTF-8 (octet invalide à la position {valid_up_to})")]
+    #[error("texte non UTF-8 (octet invalide n° {})", .valid_up_to + 1)]
     InvalidUtf8 {
         /// Length of the valid prefix.
         valid_up_to: usize,
@@ -123,8 +127,14 @@ fn describe_json(err: &serde_json::Error) -> String {
         Category::Io => "erreur de lecture",
     };
     let full = err.to_string();
-    let detail = full.rsplit_once(" at line ").map_or(full.as_str(), |(d, _)| d);
-    format!("{what} ligne {}, colonne {} ({detail})", err.line(), err.column())
+    let detail = full
+        .rsplit_once(" at line ")
+        .map_or(full.as_str(), |(d, _)| d);
+    format!(
+        "{what} ligne {}, colonne {} ({detail})",
+        err.line(),
+        err.column()
+    )
 }
 
 #[cfg(test)]
@@ -135,7 +145,10 @@ mod tests {
     fn json_errors_are_located_and_in_french() {
         let err = serde_json::from_str::<serde_json::Value>("{\n  \"a\": tru }").unwrap_err();
         let text = EntryError::InvalidJson(err).to_string();
-        assert!(text.starts_with("JSON invalide : erreur de syntaxe ligne 2, colonne"), "{text}");
+        assert!(
+            text.starts_with("JSON invalide : erreur de syntaxe ligne 2, colonne"),
+            "{text}"
+        );
         assert!(!text.contains(" at line "), "{text}");
     }
 }

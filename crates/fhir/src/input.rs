@@ -70,8 +70,9 @@ pub(crate) fn framing(bytes: &[u8]) -> Framing<'_> {
 
 /// Text of a JSON document or line, checked as UTF-8.
 pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, EntryError> {
-    std::str::from_utf8(bytes)
-        .map_err(|err| EntryError::InvalidUtf8 { valid_up_to: err.valid_up_to() })
+    std::str::from_utf8(bytes).map_err(|err| EntryError::InvalidUtf8 {
+        valid_up_to: err.valid_up_to(),
+    })
 }
 
 /// The resource type, read fast when `resourceType` is the first member (as
@@ -84,7 +85,9 @@ pub(crate) fn resource_type(raw: &str) -> Result<String, EntryError> {
         serde_json::error::Category::Data => EntryError::NotAnObject,
         _ => EntryError::InvalidJson(err),
     })?;
-    head.resource_type.filter(|kind| !kind.is_empty()).ok_or(EntryError::MissingResourceType)
+    head.resource_type
+        .filter(|kind| !kind.is_empty())
+        .ok_or(EntryError::MissingResourceType)
 }
 
 /// `"resourceType": "X"` as the first member of an object, without escapes.
@@ -100,7 +103,9 @@ pub(crate) fn sniff_resource_type(raw: &str) -> Option<&str> {
 
 /// `fullUrl` as a string, when it is one.
 pub(crate) fn full_url(raw: Option<&RawValue>) -> Option<String> {
-    serde_json::from_str::<String>(raw?.get()).ok().filter(|url| !url.is_empty())
+    serde_json::from_str::<String>(raw?.get())
+        .ok()
+        .filter(|url| !url.is_empty())
 }
 
 /// `request` as far as it reads; a malformed request counts as none.
@@ -194,16 +199,31 @@ mod tests {
     #[test]
     fn pretty_json_is_single_and_ndjson_is_lines() {
         assert!(matches!(framing(b"{\n \"a\": 1\n}\n"), Framing::Single(_)));
-        assert!(matches!(framing(b"{\"a\":1}\n{\"a\":2}\n"), Framing::Lines(_)));
+        assert!(matches!(
+            framing(b"{\"a\":1}\n{\"a\":2}\n"),
+            Framing::Lines(_)
+        ));
         assert!(matches!(framing(b"  {\"a\":1}  \n"), Framing::Single(_)));
     }
 
     #[test]
     fn resource_type_is_sniffed_or_parsed() {
-        assert_eq!(sniff_resource_type(" {\n \"resourceType\" : \"Patient\", \"id\":\"1\"}"), Some("Patient"));
-        assert_eq!(sniff_resource_type("{\"id\":\"1\",\"resourceType\":\"Patient\"}"), None);
-        assert_eq!(resource_type("{\"id\":\"1\",\"resourceType\":\"Patient\"}").unwrap(), "Patient");
-        assert!(matches!(resource_type("{\"id\":\"1\"}"), Err(EntryError::MissingResourceType)));
+        assert_eq!(
+            sniff_resource_type(" {\n \"resourceType\" : \"Patient\", \"id\":\"1\"}"),
+            Some("Patient")
+        );
+        assert_eq!(
+            sniff_resource_type("{\"id\":\"1\",\"resourceType\":\"Patient\"}"),
+            None
+        );
+        assert_eq!(
+            resource_type("{\"id\":\"1\",\"resourceType\":\"Patient\"}").unwrap(),
+            "Patient"
+        );
+        assert!(matches!(
+            resource_type("{\"id\":\"1\"}"),
+            Err(EntryError::MissingResourceType)
+        ));
         assert!(matches!(resource_type("[1]"), Err(EntryError::NotAnObject)));
     }
 
@@ -214,7 +234,9 @@ mod tests {
         assert_eq!(bundle.entry.len(), 5);
         assert!(matches!(bundle.entry[0], EntrySlot::NotAnObject));
         assert!(matches!(bundle.entry[3], EntrySlot::NotAnObject));
-        let EntrySlot::Entry(entry) = &bundle.entry[4] else { panic!("entry 4 is an object") };
+        let EntrySlot::Entry(entry) = &bundle.entry[4] else {
+            panic!("entry 4 is an object")
+        };
         assert_eq!(full_url(entry.full_url).as_deref(), Some("urn:uuid:a"));
     }
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 /// `Coding`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Coding {
     pub(crate) system: Option<String>,
@@ -20,7 +20,7 @@ pub(crate) struct Coding {
 }
 
 /// `CodeableConcept`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct CodeableConcept {
     pub(crate) coding: Vec<Coding>,
@@ -28,7 +28,7 @@ pub(crate) struct CodeableConcept {
 }
 
 /// `Identifier`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Identifier {
     pub(crate) system: Option<String>,
@@ -38,7 +38,7 @@ pub(crate) struct Identifier {
 }
 
 /// `Reference`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Reference {
     pub(crate) reference: Option<String>,
@@ -49,7 +49,7 @@ pub(crate) struct Reference {
 }
 
 /// `Period`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Period {
     pub(crate) start: Option<String>,
@@ -57,7 +57,7 @@ pub(crate) struct Period {
 }
 
 /// `Quantity` (also `SimpleQuantity`, `Age`, `Duration`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Quantity {
     /// The decimal as written in the JSON text.
@@ -68,7 +68,7 @@ pub(crate) struct Quantity {
 }
 
 /// `Range`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Range {
     pub(crate) low: Option<Quantity>,
@@ -76,7 +76,7 @@ pub(crate) struct Range {
 }
 
 /// `Ratio`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Ratio {
     pub(crate) numerator: Option<Quantity>,
@@ -84,7 +84,7 @@ pub(crate) struct Ratio {
 }
 
 /// `HumanName`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct HumanName {
     #[serde(rename = "use")]
@@ -96,7 +96,7 @@ pub(crate) struct HumanName {
 }
 
 /// `ContactPoint`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct ContactPoint {
     pub(crate) system: Option<String>,
@@ -104,7 +104,7 @@ pub(crate) struct ContactPoint {
 }
 
 /// `Address`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Address {
     #[serde(rename = "use")]
@@ -117,14 +117,14 @@ pub(crate) struct Address {
 }
 
 /// `Annotation`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Annotation {
     pub(crate) text: Option<String>,
 }
 
 /// `Attachment`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Attachment {
     pub(crate) content_type: Option<String>,
@@ -136,7 +136,7 @@ pub(crate) struct Attachment {
 }
 
 /// `Patient`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Patient {
     pub(crate) id: Option<String>,
@@ -151,7 +151,7 @@ pub(crate) struct Patient {
 }
 
 /// `Encounter.participant`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct EncounterParticipant {
     #[serde(rename = "type")]
@@ -160,7 +160,7 @@ pub(crate) struct EncounterParticipant {
 }
 
 /// `Encounter.location`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct EncounterLocation {
     pub(crate) location: Option<Reference>,
@@ -168,7 +168,7 @@ pub(crate) struct EncounterLocation {
 }
 
 /// `Encounter`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Encounter {
     pub(crate) id: Option<String>,
@@ -182,7 +182,7 @@ pub(crate) struct Encounter {
 }
 
 /// `AllergyIntolerance.reaction`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct AllergyReaction {
     pub(crate) manifestation: Vec<CodeableConcept>,
@@ -191,7 +191,7 @@ pub(crate) struct AllergyReaction {
 }
 
 /// `AllergyIntolerance`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct AllergyIntolerance {
     pub(crate) id: Option<String>,
@@ -207,7 +207,7 @@ pub(crate) struct AllergyIntolerance {
 }
 
 /// `Condition`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Condition {
     pub(crate) id: Option<String>,
@@ -223,7 +223,7 @@ pub(crate) struct Condition {
 }
 
 /// `Timing.repeat`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct TimingRepeat {
     pub(crate) frequency: Option<u32>,
@@ -234,7 +234,7 @@ pub(crate) struct TimingRepeat {
 }
 
 /// `Timing`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Timing {
     pub(crate) code: Option<CodeableConcept>,
@@ -242,7 +242,7 @@ pub(crate) struct Timing {
 }
 
 /// `Dosage.doseAndRate`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct DoseAndRate {
     pub(crate) dose_quantity: Option<Quantity>,
@@ -250,7 +250,7 @@ pub(crate) struct DoseAndRate {
 }
 
 /// `Dosage`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Dosage {
     pub(crate) text: Option<String>,
@@ -263,14 +263,14 @@ pub(crate) struct Dosage {
 }
 
 /// `MedicationRequest.dispenseRequest`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct DispenseRequest {
     pub(crate) validity_period: Option<Period>,
 }
 
 /// `MedicationRequest`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct MedicationRequest {
     pub(crate) id: Option<String>,
@@ -289,7 +289,7 @@ pub(crate) struct MedicationRequest {
 }
 
 /// `MedicationStatement`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct MedicationStatement {
     pub(crate) id: Option<String>,
@@ -306,7 +306,7 @@ pub(crate) struct MedicationStatement {
 }
 
 /// `Medication` (in a bundle or contained).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Medication {
     pub(crate) id: Option<String>,
@@ -314,7 +314,7 @@ pub(crate) struct Medication {
 }
 
 /// `CarePlan.activity.detail`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct CarePlanDetail {
     pub(crate) code: Option<CodeableConcept>,
@@ -322,7 +322,7 @@ pub(crate) struct CarePlanDetail {
 }
 
 /// `CarePlan.activity`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct CarePlanActivity {
     pub(crate) detail: Option<CarePlanDetail>,
@@ -330,7 +330,7 @@ pub(crate) struct CarePlanActivity {
 }
 
 /// `CarePlan`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct CarePlan {
     pub(crate) id: Option<String>,
@@ -344,7 +344,7 @@ pub(crate) struct CarePlan {
 }
 
 /// `Observation.referenceRange`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct ReferenceRange {
     pub(crate) low: Option<Quantity>,
@@ -358,7 +358,7 @@ pub(crate) struct ReferenceRange {
 macro_rules! with_value_choice {
     ($(#[$meta:meta])* struct $name:ident { $($field:ident : $ty:ty,)* }) => {
         $(#[$meta])*
-        #[derive(Debug, Default, Deserialize)]
+        #[derive(Debug, Clone, Default, Deserialize)]
         #[serde(default, rename_all = "camelCase")]
         pub(crate) struct $name {
             $(pub(crate) $field: $ty,)*
@@ -374,7 +374,6 @@ macro_rules! with_value_choice {
             pub(crate) value_period: Option<Period>,
             pub(crate) value_attachment: Option<Attachment>,
             pub(crate) value_sampled_data: Option<serde::de::IgnoredAny>,
-            pub(crate) data_absent_reason: Option<CodeableConcept>,
         }
 
         impl $name {
@@ -393,7 +392,6 @@ macro_rules! with_value_choice {
                     period: self.value_period.as_ref(),
                     attachment: self.value_attachment.as_ref(),
                     sampled_data: self.value_sampled_data.is_some(),
-                    data_absent_reason: self.data_absent_reason.as_ref(),
                 }
             }
         }
@@ -415,7 +413,6 @@ pub(crate) struct ValueChoice<'r> {
     pub(crate) period: Option<&'r Period>,
     pub(crate) attachment: Option<&'r Attachment>,
     pub(crate) sampled_data: bool,
-    pub(crate) data_absent_reason: Option<&'r CodeableConcept>,
 }
 
 with_value_choice! {
@@ -446,7 +443,7 @@ with_value_choice! {
 }
 
 /// `DiagnosticReport`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct DiagnosticReport {
     pub(crate) id: Option<String>,
@@ -464,7 +461,7 @@ pub(crate) struct DiagnosticReport {
 }
 
 /// `Procedure`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Procedure {
     pub(crate) id: Option<String>,
@@ -477,7 +474,7 @@ pub(crate) struct Procedure {
 }
 
 /// `Practitioner`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Practitioner {
     pub(crate) id: Option<String>,
@@ -486,7 +483,7 @@ pub(crate) struct Practitioner {
 }
 
 /// `Organization`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Organization {
     pub(crate) id: Option<String>,
@@ -495,7 +492,7 @@ pub(crate) struct Organization {
 }
 
 /// `Location`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Location {
     pub(crate) id: Option<String>,
@@ -506,7 +503,7 @@ pub(crate) struct Location {
 }
 
 /// `Bundle.entry.request`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct EntryRequest {
     pub(crate) method: Option<String>,
@@ -515,7 +512,7 @@ pub(crate) struct EntryRequest {
 
 /// The first members every resource has, read when the fast path of
 /// [`crate::input::sniff_resource_type`] cannot find them.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Head {
     pub(crate) resource_type: Option<String>,

@@ -79,9 +79,9 @@ impl Charset {
     /// Finds the first byte this character set cannot hold, if any.
     pub(crate) fn first_invalid(self, bytes: &[u8]) -> Option<usize> {
         match self {
-            Charset::Ascii | Charset::Utf8 | Charset::Unsupported => {
-                std::str::from_utf8(bytes).err().map(|error| error.valid_up_to())
-            }
+            Charset::Ascii | Charset::Utf8 | Charset::Unsupported => std::str::from_utf8(bytes)
+                .err()
+                .map(|error| error.valid_up_to()),
             Charset::Latin1 | Charset::Latin9 => bytes.iter().position(|&byte| is_c1(byte)),
         }
     }
@@ -91,9 +91,11 @@ impl Charset {
     /// we received.
     pub fn encode_lossy(self, text: &str) -> Cow<'_, [u8]> {
         match self {
-            Charset::Ascii if !text.is_ascii() => {
-                Cow::Owned(text.chars().map(|c| if c.is_ascii() { c as u8 } else { b'?' }).collect())
-            }
+            Charset::Ascii if !text.is_ascii() => Cow::Owned(
+                text.chars()
+                    .map(|c| if c.is_ascii() { c as u8 } else { b'?' })
+                    .collect(),
+            ),
             Charset::Latin1 | Charset::Latin9 if !text.is_ascii() => {
                 Cow::Owned(text.chars().map(|c| encode_latin(self, c)).collect())
             }
@@ -148,7 +150,10 @@ fn encode_latin(charset: Charset, c: char) -> u8 {
         if let Some(&(byte, _)) = LATIN9_DIFFERENCES.iter().find(|(_, d)| *d == c) {
             return byte;
         }
-        if LATIN9_DIFFERENCES.iter().any(|(byte, _)| u32::from(*byte) == u32::from(c)) {
+        if LATIN9_DIFFERENCES
+            .iter()
+            .any(|(byte, _)| u32::from(*byte) == u32::from(c))
+        {
             return b'?';
         }
     }
@@ -175,7 +180,10 @@ mod tests {
 
     #[test]
     fn latin1_decodes_accents_and_rejects_c1() {
-        assert_eq!(Charset::Latin1.decode(b"GW\xC9NA\xCBLLE").unwrap(), "GWÉNAËLLE");
+        assert_eq!(
+            Charset::Latin1.decode(b"GW\xC9NA\xCBLLE").unwrap(),
+            "GWÉNAËLLE"
+        );
         assert_eq!(Charset::Latin1.decode(b"a\x96b"), Err(InvalidByteAt(1)));
     }
 

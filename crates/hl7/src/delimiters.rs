@@ -49,7 +49,12 @@ impl Delimiters {
     /// The encoding characters as they appear in MSH-2 (4 or 5 bytes).
     pub fn encoding_characters(&self) -> String {
         let mut out = String::with_capacity(5);
-        for byte in [self.component, self.repetition, self.escape, self.subcomponent] {
+        for byte in [
+            self.component,
+            self.repetition,
+            self.escape,
+            self.subcomponent,
+        ] {
             out.push(char::from(byte));
         }
         if let Some(truncation) = self.truncation {

@@ -88,7 +88,11 @@ impl DecodeError {
     /// A French sentence for users and interface teams.
     pub fn reason_fr(&self) -> String {
         match self {
-            DecodeError::InvalidByte { charset, offset, byte } => format!(
+            DecodeError::InvalidByte {
+                charset,
+                offset,
+                byte,
+            } => format!(
                 "octet 0x{byte:02X} invalide pour le jeu de caractères {} (position {offset})",
                 charset_label(*charset)
             ),
@@ -161,15 +165,24 @@ pub struct Warning {
 }
 
 impl fmt::Display for Warning {
+    /// `PID-5.1: ...`, or just the problem when it is not tied to a segment.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.kind)
+        if self.location.segment.is_empty() {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "{}: {}", self.location, self.kind)
+        }
     }
 }
 
 impl Warning {
     /// A French sentence for users and interface teams, prefixed by the location.
     pub fn reason_fr(&self) -> String {
-        format!("{} : {}", self.location, self.kind.reason_fr())
+        if self.location.segment.is_empty() {
+            self.kind.reason_fr()
+        } else {
+            format!("{} : {}", self.location, self.kind.reason_fr())
+        }
     }
 }
 
@@ -247,9 +260,9 @@ impl WarningKind {
                 format!("commande de mise en forme « {sequence} » ignorée")
             }
             WarningKind::NulByteDropped => "octet nul issu d'un échappement \\X\\ supprimé".into(),
-            WarningKind::UnsupportedCharset { declared } => format!(
-                "jeu de caractères « {declared} » non géré en MSH-18, lu comme UTF-8"
-            ),
+            WarningKind::UnsupportedCharset { declared } => {
+                format!("jeu de caractères « {declared} » non géré en MSH-18, lu comme UTF-8")
+            }
             WarningKind::InvalidBytes { charset, offset } => format!(
                 "octet invalide pour le jeu de caractères {} (position {offset})",
                 charset_label(*charset)
@@ -263,7 +276,9 @@ impl WarningKind {
             WarningKind::UnusualSegmentName { name } => {
                 format!("nom de segment inhabituel « {name} »")
             }
-            WarningKind::WhitespaceLineSkipped => "ligne ne contenant que des espaces ignorée".into(),
+            WarningKind::WhitespaceLineSkipped => {
+                "ligne ne contenant que des espaces ignorée".into()
+            }
             WarningKind::MllpFramingStripped => "octets de trame MLLP ignorés".into(),
         }
     }

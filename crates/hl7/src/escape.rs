@@ -25,13 +25,18 @@ pub(crate) enum EscapeIssue {
 /// Escapes text so that it can be placed inside a field, component or subcomponent written with
 /// `delims`: delimiters become `\F\ \S\ \T\ \R\ \E\ (\P\)`, and CR, LF and other control
 /// characters (tab excepted) become `\Xhh\` so they can never end a segment or an MLLP frame.
+/// A final space or tab becomes `\X20\`/`\X09\`, because the parser drops trailing whitespace
+/// at the end of a segment.
 pub fn escape(text: &str, delims: &Delimiters) -> String {
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     let mut copied_up_to = 0;
     for (index, &byte) in bytes.iter().enumerate() {
-        let Some(replacement) = escape_for(byte, delims) else {
-            continue;
+        let is_last = index + 1 == bytes.len();
+        let replacement = match escape_for(byte, delims) {
+            Some(replacement) => replacement,
+            None if is_last && (byte == b' ' || byte == b'\t') => Replacement::Hex(byte),
+            None => continue,
         };
         let buffer = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
         // The byte is ASCII, so `index` and `index + 1` are character boundaries.
@@ -198,7 +203,9 @@ mod tests {
         };
         let mut out = Vec::new();
         let mut issues = Vec::new();
-        unescape_into(raw.as_bytes(), &delims, &mut out, &mut |issue| issues.push(issue));
+        unescape_into(raw.as_bytes(), &delims, &mut out, &mut |issue| {
+            issues.push(issue)
+        });
         (String::from_utf8(out).expect("test input is UTF-8"), issues)
     }
 
@@ -231,15 +238,22 @@ mod tests {
         assert_eq!(text, r"BSV 4\5 re.");
         assert_eq!(issues, vec![EscapeIssue::Invalid(r"\5 re.".into())]);
         assert_eq!(unescape(r"C:\temp\x").0, r"C:\temp\x");
-        assert_eq!(unescape(r"\C2842\").1, vec![EscapeIssue::Unsupported(r"\C2842\".into())]);
+        assert_eq!(
+            unescape(r"\C2842\").1,
+            vec![EscapeIssue::Unsupported(r"\C2842\".into())]
+        );
     }
 
     #[test]
     fn escape_round_trips_delimiters_and_controls() {
         let delims = Delimiters::default();
         let text = "a|b^c~d\\e&f\r\ng\ttabé";
+        assert_eq!(escape("a ", &delims), "a\\X20\\");
         let escaped = escape(text, &delims);
-        assert_eq!(escaped, "a\\F\\b\\S\\c\\R\\d\\E\\e\\T\\f\\X0D\\\\X0A\\g\ttabé");
+        assert_eq!(
+            escaped,
+            "a\\F\\b\\S\\c\\R\\d\\E\\e\\T\\f\\X0D\\\\X0A\\g\ttabé"
+        );
         assert_eq!(unescape(&escaped).0, text);
         assert_eq!(escape("plain", &delims), "plain");
     }

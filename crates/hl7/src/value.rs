@@ -82,7 +82,9 @@ impl<'a> Value<'a> {
         let charset = self.context.charset;
         let escape = self.context.delims.escape;
         if self.atomic || memchr(escape, self.raw).is_none() {
-            return charset.decode(self.raw).map_err(|InvalidByteAt(at)| self.invalid_byte(at));
+            return charset
+                .decode(self.raw)
+                .map_err(|InvalidByteAt(at)| self.invalid_byte(at));
         }
         let mut bytes = Vec::with_capacity(self.raw.len());
         unescape_into(self.raw, &self.context.delims, &mut bytes, &mut |_| {});
@@ -268,7 +270,10 @@ impl<'a> Segment<'a> {
     pub fn is(&self, name: &str) -> bool {
         let name = name.as_bytes();
         self.raw.starts_with(name)
-            && self.raw.get(name.len()).is_none_or(|&byte| byte == self.context.delims.field)
+            && self
+                .raw
+                .get(name.len())
+                .is_none_or(|&byte| byte == self.context.delims.field)
     }
 
     /// Position of the segment in the message, 0-based (MSH is 0).
@@ -331,18 +336,42 @@ impl<'a> Segment<'a> {
         }
     }
 
-    /// All fields with their HL7 numbers, from 1 to `field_count()`.
+    /// All fields with their HL7 numbers, from 1 to `field_count()`, in one linear pass.
     pub fn fields(&self) -> impl Iterator<Item = (usize, Field<'a>)> + use<'a> {
-        let segment = *self;
-        (1..=segment.field_count()).map(move |number| (number, segment.field(number)))
+        let whole = Value {
+            raw: self.raw,
+            offset: self.offset,
+            context: self.context,
+            atomic: false,
+        };
+        let header = self.is_header();
+        let separator_field = header.then(|| self.field(1));
+        let pieces = whole.pieces(self.context.delims.field).enumerate().skip(1);
+        let rest = pieces.map(move |(index, value)| match (header, index) {
+            (true, 1) => (
+                2,
+                Field {
+                    value: Value {
+                        atomic: true,
+                        ..value
+                    },
+                },
+            ),
+            (true, _) => (index + 1, Field { value }),
+            (false, _) => (index, Field { value }),
+        });
+        separator_field
+            .map(|field| (1, field))
+            .into_iter()
+            .chain(rest)
     }
 
     /// Segments whose fields 1 and 2 are delimiters (MSH and the batch headers FHS/BHS).
     pub(crate) fn is_header(&self) -> bool {
         let field = self.context.delims.field;
-        ["MSH", "FHS", "BHS"].iter().any(|name| {
-            self.raw.starts_with(name.as_bytes()) && self.raw.get(3) == Some(&field)
-        })
+        ["MSH", "FHS", "BHS"]
+            .iter()
+            .any(|name| self.raw.starts_with(name.as_bytes()) && self.raw.get(3) == Some(&field))
     }
 }
 
@@ -350,7 +379,9 @@ impl<'a> Field<'a> {
     /// The repetitions; none for an empty field, `n` (possibly empty) for `n - 1` separators.
     pub fn repetitions(&self) -> impl Iterator<Item = Repetition<'a>> + use<'a> {
         let separator = self.value.context.delims.repetition;
-        self.value.pieces(separator).map(|value| Repetition { value })
+        self.value
+            .pieces(separator)
+            .map(|value| Repetition { value })
     }
 
     /// Repetition `number` (1-based); empty when absent.
@@ -396,7 +427,9 @@ impl<'a> Repetition<'a> {
     /// All components; none for an empty repetition.
     pub fn components(&self) -> impl Iterator<Item = Component<'a>> + use<'a> {
         let separator = self.value.context.delims.component;
-        self.value.pieces(separator).map(|value| Component { value })
+        self.value
+            .pieces(separator)
+            .map(|value| Component { value })
     }
 
     /// Number of components (0 for an empty repetition).
@@ -419,7 +452,9 @@ impl<'a> Component<'a> {
     /// All subcomponents; none for an empty component.
     pub fn subcomponents(&self) -> impl Iterator<Item = Subcomponent<'a>> + use<'a> {
         let separator = self.value.context.delims.subcomponent;
-        self.value.pieces(separator).map(|value| Subcomponent { value })
+        self.value
+            .pieces(separator)
+            .map(|value| Subcomponent { value })
     }
 
     /// Number of subcomponents (0 for an empty component).
@@ -458,7 +493,10 @@ mod tests {
         assert!(pid.field(2).is_empty());
         assert!(pid.field(99).is_empty());
         assert!(pid.field(3).repetition(3).is_empty());
-        assert_eq!(pid.field(5).offset(), "PID|1||A^^^H&1.2&ISO^PI~B^^^I^INS||".len());
+        assert_eq!(
+            pid.field(5).offset(),
+            "PID|1||A^^^H&1.2&ISO^PI~B^^^I^INS||".len()
+        );
     }
 
     #[test]
@@ -469,6 +507,15 @@ mod tests {
         assert_eq!(msh.field(2).component(1).raw(), b"^~\\&");
         assert_eq!(msh.field(3).text().unwrap(), "APP");
         assert_eq!(msh.field_count(), 4);
+        let numbered: Vec<_> = msh.fields().map(|(n, field)| (n, field.raw())).collect();
+        assert_eq!(
+            numbered,
+            [(1, &b"|"[..]), (2, b"^~\\&"), (3, b"APP"), (4, b"FAC")]
+        );
+        let pid = segment("PID|a||c");
+        let numbered: Vec<_> = pid.fields().map(|(n, field)| (n, field.raw())).collect();
+        assert_eq!(numbered, [(1, &b"a"[..]), (2, b""), (3, b"c")]);
+        assert_eq!(segment("PID").fields().count(), 0);
     }
 
     #[test]

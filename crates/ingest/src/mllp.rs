@@ -34,7 +34,10 @@ pub struct MllpOptions {
 
 impl Default for MllpOptions {
     fn default() -> Self {
-        MllpOptions { max_frame: 16 * 1024 * 1024, idle_timeout: Duration::from_secs(600) }
+        MllpOptions {
+            max_frame: 16 * 1024 * 1024,
+            idle_timeout: Duration::from_secs(600),
+        }
     }
 }
 
@@ -53,21 +56,26 @@ pub struct FeedContext {
 }
 
 /// Accepts connections until `shutdown` turns true.
-pub async fn serve(listener: TcpListener, feed: Arc<FeedContext>, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: TcpListener,
+    feed: Arc<FeedContext>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let span = info_span!("mllp_connection", feed = %feed.name, %peer);
-                    let connection = handle_connection(stream, peer, feed.clone(), shutdown.clone());
-                    tokio::spawn(connection.instrument(span));
-                }
-                Err(err) => {
-                    warn!(error = %err, feed = %feed.name, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            },
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
             _ = shutdown.wait_for(|stop| *stop) => break,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let span = info_span!("mllp_connection", feed = %feed.name, %peer);
+                let connection = handle_connection(stream, peer, feed.clone(), shutdown.clone());
+                tokio::spawn(connection.instrument(span));
+            }
+            Err(err) => {
+                warn!(error = %err, feed = %feed.name, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
     }
 }
@@ -80,7 +88,7 @@ async fn handle_connection(
 ) {
     let _ = stream.set_nodelay(true);
     info!("connection opened");
-    let mut decoder = MllpDecoder::new(feed.options.max_frame);
+    let mut decoder = MllpDecoder::with_max_frame_size(feed.options.max_frame);
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let read = tokio::select! {
@@ -113,13 +121,13 @@ async fn handle_connection(
             }
         }
     }
-    let leftover = decoder.pending();
-    if !leftover.is_empty() {
+    if decoder.has_partial_frame() {
         let reason = format!(
             "trame MLLP tronquée : connexion fermée après {} octet(s) sans fin de trame",
-            leftover.len()
+            decoder.buffered_len()
         );
-        quarantine(&feed, None, reason, leftover.to_vec()).await;
+        warn!(reason = %reason, "truncated MLLP frame");
+        quarantine(&feed, None, reason, Vec::new()).await;
     }
     info!("connection closed");
 }
@@ -134,9 +142,12 @@ async fn handle_message(feed: &Arc<FeedContext>, peer: SocketAddr, payload: Vec<
         fhir_id: None,
     };
     match hl7in::handle(&payload, &feed.map, &feed.factory, &feed.name, source) {
-        Handled::Store { submission, ack, .. } => {
+        Handled::Store {
+            submission, ack, ..
+        } => {
             let store = feed.store.clone();
-            let committed = tokio::task::spawn_blocking(move || store.commit(vec![submission])).await;
+            let committed =
+                tokio::task::spawn_blocking(move || store.commit(vec![submission])).await;
             match committed {
                 Ok(Ok(_)) => ack.accepted(),
                 Ok(Err(err)) => {
@@ -162,12 +173,22 @@ async fn handle_message(feed: &Arc<FeedContext>, peer: SocketAddr, payload: Vec<
 async fn handle_frame_error(feed: &Arc<FeedContext>, err: FrameError) -> Option<Vec<u8>> {
     let reason = err.reason_fr();
     warn!(reason = %reason, "MLLP framing error");
-    let (raw, answer) = err.into_parts();
-    quarantine(feed, None, reason.clone(), raw).await;
+    // A sender that finished its frame waits for an answer; stray bytes
+    // between frames expect none.
+    let answer = matches!(
+        err,
+        FrameError::FrameTooLarge { .. } | FrameError::MissingCarriageReturn
+    );
+    quarantine(feed, None, reason.clone(), Vec::new()).await;
     answer.then(|| hl7in::nack_unparseable(&reason))
 }
 
-async fn quarantine(feed: &Arc<FeedContext>, message_id: Option<String>, reason: String, raw: Vec<u8>) {
+async fn quarantine(
+    feed: &Arc<FeedContext>,
+    message_id: Option<String>,
+    reason: String,
+    raw: Vec<u8>,
+) {
     let rejection = Rejection {
         feed: feed.name.clone(),
         received_ms: feed.factory.now_ms(),

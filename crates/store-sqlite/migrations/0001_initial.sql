@@ -144,7 +144,10 @@ CREATE TABLE stays (
 CREATE INDEX stays_patient ON stays (patient, in_house);
 CREATE INDEX stays_census ON stays (unit, room, bed) WHERE in_house = 1;
 
--- Clinical records: upserted by id; payload is the record's JSON ----------------
+-- Clinical records: upserted by id. `seq` is the event that recorded the current
+-- version; `payload` is NULL when that event's fact holds the record as it is
+-- shown (no copy), else the record's JSON (an observation without its embedded
+-- document, which the log keeps once).
 
 CREATE TABLE allergies (
     id        TEXT PRIMARY KEY,
@@ -152,7 +155,7 @@ CREATE TABLE allergies (
     status    TEXT    NOT NULL,               -- active, inactive, error
     sort_key  INTEGER NOT NULL,
     seq       INTEGER NOT NULL,
-    payload   TEXT    NOT NULL
+    payload   TEXT
 );
 CREATE INDEX allergies_patient ON allergies (patient, status);
 
@@ -163,7 +166,7 @@ CREATE TABLE conditions (
     status     TEXT    NOT NULL,
     sort_key   INTEGER NOT NULL,
     seq        INTEGER NOT NULL,
-    payload    TEXT    NOT NULL
+    payload    TEXT
 );
 CREATE INDEX conditions_patient ON conditions (patient, status);
 
@@ -174,7 +177,7 @@ CREATE TABLE medications (
     status     TEXT    NOT NULL,
     sort_key   INTEGER NOT NULL,
     seq        INTEGER NOT NULL,
-    payload    TEXT    NOT NULL
+    payload    TEXT
 );
 CREATE INDEX medications_patient ON medications (patient, status);
 
@@ -184,7 +187,7 @@ CREATE TABLE care_plans (
     status    TEXT    NOT NULL,
     sort_key  INTEGER NOT NULL,
     seq       INTEGER NOT NULL,
-    payload   TEXT    NOT NULL
+    payload   TEXT
 );
 CREATE INDEX care_plans_patient ON care_plans (patient, status);
 
@@ -197,7 +200,7 @@ CREATE TABLE observations (
     hidden     INTEGER NOT NULL,              -- entered in error
     sort_key   INTEGER NOT NULL,
     seq        INTEGER NOT NULL,
-    payload    TEXT    NOT NULL               -- Document data stripped
+    payload    TEXT                           -- Document data stripped
 );
 CREATE INDEX observations_patient ON observations (patient, panel, sort_key, seq);
 
@@ -208,7 +211,7 @@ CREATE TABLE reports (
     hidden     INTEGER NOT NULL,
     sort_key   INTEGER NOT NULL,
     seq        INTEGER NOT NULL,
-    payload    TEXT    NOT NULL
+    payload    TEXT
 );
 CREATE INDEX reports_patient ON reports (patient, sort_key, seq);
 
@@ -219,7 +222,7 @@ CREATE TABLE procedures (
     status     TEXT    NOT NULL,
     sort_key   INTEGER NOT NULL,
     seq        INTEGER NOT NULL,
-    payload    TEXT    NOT NULL
+    payload    TEXT
 );
 CREATE INDEX procedures_patient ON procedures (patient, sort_key, seq);
 

@@ -5,7 +5,8 @@
 //! writer, so that the single writer thread spends its time in SQLite only.
 
 use ckisa_domain::{
-    Actor, Event, EventId, Fact, Hlc, NodeId, ObservationValue, RecordStatus, Sex, Source,
+    Actor, Allergy, CarePlan, Condition, Event, EventId, Fact, Hlc, Medication, NodeId,
+    Observation, ObservationValue, PatientKey, Procedure, RecordStatus, Report, Sex, Source,
     SourceChannel,
 };
 use ckisa_store::StoreError;
@@ -22,7 +23,7 @@ pub(crate) struct EncodedEvent {
     pub(crate) payload: String,
     /// JSON of the actor.
     pub(crate) actor: String,
-    /// JSON of the clinical record, as projection rows keep it.
+    /// JSON a projection row keeps for the record (see [`record_payload`]).
     pub(crate) record: Option<String>,
 }
 
@@ -36,28 +37,67 @@ impl EncodedEvent {
     }
 }
 
-/// The JSON a projection row keeps for a clinical record. Embedded documents
-/// are kept once, in the log: the projection keeps their size only.
+/// The JSON a projection row keeps for a clinical record, when it differs
+/// from the record in the log: an observation with an embedded document,
+/// kept once in the log, is kept here with its size only. For every other
+/// record the projection row points at its event and keeps no copy.
 pub(crate) fn record_payload(fact: &Fact) -> Result<Option<String>, serde_json::Error> {
-    let json = match fact {
-        Fact::AllergyRecorded(record) => serde_json::to_string(record)?,
-        Fact::ConditionRecorded(record) => serde_json::to_string(record)?,
-        Fact::MedicationRecorded(record) => serde_json::to_string(record)?,
-        Fact::CarePlanRecorded(record) => serde_json::to_string(record)?,
-        Fact::ReportRecorded(record) => serde_json::to_string(record)?,
-        Fact::ProcedureRecorded(record) => serde_json::to_string(record)?,
-        Fact::ObservationRecorded(record) => {
-            if has_document(&record.value) {
-                let mut light = record.clone();
-                strip_documents(&mut light.value);
-                serde_json::to_string(&light)?
-            } else {
-                serde_json::to_string(record)?
+    match fact {
+        Fact::ObservationRecorded(record) if has_document(&record.value) => {
+            let mut light = record.clone();
+            strip_documents(&mut light.value);
+            serde_json::to_string(&light).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A clinical record type that projection rows hold, and how to take it out
+/// of the fact that recorded it.
+pub(crate) trait RecordFact: serde::de::DeserializeOwned {
+    /// The record, when `fact` records this type.
+    fn from_fact(fact: Fact) -> Option<Self>;
+    /// Sets the (resolved) patient key.
+    fn set_patient(&mut self, patient: PatientKey);
+}
+
+macro_rules! record_fact {
+    ($type:ty, $variant:ident) => {
+        impl RecordFact for $type {
+            fn from_fact(fact: Fact) -> Option<Self> {
+                match fact {
+                    Fact::$variant(record) => Some(record),
+                    _ => None,
+                }
+            }
+
+            fn set_patient(&mut self, patient: PatientKey) {
+                self.patient = patient;
             }
         }
-        _ => return Ok(None),
     };
-    Ok(Some(json))
+}
+
+record_fact!(Allergy, AllergyRecorded);
+record_fact!(Condition, ConditionRecorded);
+record_fact!(Medication, MedicationRecorded);
+record_fact!(CarePlan, CarePlanRecorded);
+record_fact!(Observation, ObservationRecorded);
+record_fact!(Report, ReportRecorded);
+record_fact!(Procedure, ProcedureRecorded);
+
+/// Decodes a projection row's record: its own payload when it keeps one,
+/// else the fact of the event it points at.
+pub(crate) fn decode_record<T: RecordFact>(
+    own: Option<&str>,
+    event: Option<&str>,
+) -> Result<T, StoreError> {
+    if let Some(json) = own {
+        return serde_json::from_str(json).map_err(encoding);
+    }
+    let json = event.ok_or_else(|| corrupt(CorruptValue::MissingRecord))?;
+    let fact: Fact = serde_json::from_str(json).map_err(encoding)?;
+    T::from_fact(fact).ok_or_else(|| corrupt(CorruptValue::MissingRecord))
 }
 
 fn has_document(value: &ObservationValue) -> bool {
@@ -213,7 +253,7 @@ pub(crate) fn rows<T>(result: rusqlite::Result<T>) -> Result<T, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ckisa_domain::{Coded, Observation, ObservationCategory, PatientKey};
+    use ckisa_domain::{Coded, ObservationCategory};
 
     fn document_observation() -> Observation {
         Observation {
@@ -245,6 +285,19 @@ mod tests {
             panic!("document expected");
         };
         assert_eq!((size_bytes, data.as_str()), (220_000, ""));
+    }
+
+    #[test]
+    fn records_without_documents_are_read_from_their_event() {
+        let mut plain = document_observation();
+        plain.value = ObservationValue::Text("normal".into());
+        let fact = Fact::ObservationRecorded(plain.clone());
+        assert_eq!(record_payload(&fact).unwrap(), None);
+        let event_json = serde_json::to_string(&fact).unwrap();
+        let back: Observation = decode_record(None, Some(&event_json)).unwrap();
+        assert_eq!(back, plain);
+        let wrong = decode_record::<Allergy>(None, Some(&event_json));
+        assert!(matches!(wrong, Err(StoreError::Encoding(_))));
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub(crate) enum CorruptValue {
     /// A column holding a code this version does not know.
     #[error("stored {column} has the unknown value {value:?}")]
     UnknownCode { column: &'static str, value: String },
+    /// A projection row whose record is neither kept nor in its event.
+    #[error("stored record is missing from its row and its event")]
+    MissingRecord,
     /// A negative number where only positive ones are written.
     #[error("stored {column} is negative")]
     Negative { column: &'static str },

@@ -1,1 +1,308 @@
-//! ckisa-store-sqlite.
+//! The embedded store of a ckisa node: SQLite in WAL mode in the node's data
+//! folder (`ckisa.db`).
+//!
+//! Writes go through one writer thread that group-commits concurrent callers
+//! (see `writer`); an `Ok` from [`Store::commit`] means the events are
+//! fsync'd and applied to the projections in the same transaction. Reads use
+//! a small pool of read-only connections, each view inside one read
+//! transaction. The schema is versioned by embedded, append-only migrations
+//! (see `migrate`).
+//!
+//! **Invariant:** only the writer thread writes; projection tables change only
+//! in the transaction that inserts the events they reflect, or in a full
+//! replay ([`SqliteStore::rebuild_projections`]).
+
+#![deny(missing_docs)]
+
+mod apply;
+mod codec;
+mod error;
+mod migrate;
+mod read;
+mod text;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use ckisa_domain::{Event, EventId, PatientKey};
+use ckisa_store::{
+    Outcome, PatientChart, PatientQuery, PatientRow, QuarantineEntry, Rejection, Store,
+    StoreError, StoreStatus, Submission, UnitBoard, UnitDefinition, UnitSummary,
+};
+use jiff::tz::TimeZone;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::codec::EncodedEvent;
+use crate::read::Reader;
+use crate::writer::{Job, PreparedSubmission, Reply, Writer};
+
+/// File name of the database inside the data folder.
+pub const DATABASE_FILE: &str = "ckisa.db";
+
+/// The schema version this code writes.
+pub const SCHEMA_VERSION: u32 = migrate::SCHEMA_VERSION;
+
+/// How waiting writers and readers behave when the database is locked by
+/// another process (a `ckisa status` run, a backup).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How to open the store. Built with [`SqliteOptions::new`], then adjusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// IANA zone of the site (`Europe/Paris`): floating times are ordered as
+    /// local times of this zone, and dates of death are shown in it.
+    pub site_zone: String,
+    /// Read-only connections kept open for the pages.
+    pub read_connections: usize,
+    /// Most submissions the writer puts in one transaction.
+    pub max_group_submissions: usize,
+    /// SQLite page cache of each connection, in MiB.
+    pub cache_mib: u32,
+}
+
+impl SqliteOptions {
+    /// Options for a site in `site_zone`, with 4 read connections, groups of
+    /// at most 4,096 submissions and a 32 MiB cache.
+    pub fn new(site_zone: &str) -> SqliteOptions {
+        SqliteOptions {
+            site_zone: site_zone.to_owned(),
+            read_connections: 4,
+            max_group_submissions: 4096,
+            cache_mib: 32,
+        }
+    }
+}
+
+/// The embedded SQLite store. Dropping it stops the writer after the jobs
+/// already sent, and closes the database.
+pub struct SqliteStore {
+    jobs: Option<SyncSender<Job>>,
+    writer: Option<JoinHandle<()>>,
+    readers: Mutex<Vec<Connection>>,
+    read_connections: usize,
+    path: PathBuf,
+    zone: TimeZone,
+    cache_mib: u32,
+    generation: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `data_dir`, migrating its
+    /// schema. Refuses a database written by a newer ckisa.
+    pub fn open(data_dir: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let path = data_dir.join(DATABASE_FILE);
+        let shown = path.display().to_string();
+        let open_error = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+            path: shown.clone(),
+            source,
+        };
+        std::fs::create_dir_all(data_dir).map_err(|e| open_error(Box::new(e)))?;
+        let zone = TimeZone::get(&options.site_zone).map_err(|e| open_error(Box::new(e)))?;
+
+        let conn = Connection::open(&path).map_err(|e| open_error(Box::new(e)))?;
+        configure_writer(&conn, options.cache_mib).map_err(|e| open_error(Box::new(e)))?;
+        migrate::migrate(&conn, &shown)?;
+
+        let mut readers = Vec::with_capacity(options.read_connections);
+        for _ in 0..options.read_connections {
+            readers.push(open_reader(&path, options.cache_mib).map_err(|e| open_error(Box::new(e)))?);
+        }
+
+        let generation = Arc::new(AtomicU64::new(0));
+        let (jobs, receiver) = mpsc::sync_channel(256);
+        let writer = Writer::new(
+            conn,
+            zone.clone(),
+            Arc::clone(&generation),
+            options.max_group_submissions,
+        );
+        let handle = std::thread::Builder::new()
+            .name(String::from("ckisa-store-writer"))
+            .spawn(move || writer.run(receiver))
+            .map_err(|e| open_error(Box::new(e)))?;
+        tracing::info!(path = %shown, "store opened");
+        Ok(SqliteStore {
+            jobs: Some(jobs),
+            writer: Some(handle),
+            readers: Mutex::new(readers),
+            read_connections: options.read_connections,
+            path,
+            zone,
+            cache_mib: options.cache_mib,
+            generation,
+        })
+    }
+
+    /// Empties every projection and replays the whole log into it, in one
+    /// transaction. Returns the number of events replayed.
+    pub fn rebuild_projections(&self) -> Result<u64, StoreError> {
+        self.call(|reply| Job::Rebuild { reply })
+    }
+
+    /// The database file.
+    pub fn database_path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Sends a job to the writer and waits for its answer.
+    fn call<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, StoreError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let jobs = self.jobs.as_ref().ok_or(StoreError::Closed)?;
+        jobs.send(job(reply)).map_err(|_| StoreError::Closed)?;
+        answer.recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `view` in one read transaction on a pooled connection.
+    fn read<T>(&self, view: impl FnOnce(&Reader<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let conn = self.take_reader()?;
+        conn.execute_batch("BEGIN").map_err(error::database)?;
+        let result = view(&Reader::new(&conn, &self.zone));
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        match conn.execute_batch(end) {
+            Ok(()) => self.give_back(conn),
+            Err(error) => tracing::warn!(%error, "read connection dropped after a failed end"),
+        }
+        result
+    }
+
+    fn take_reader(&self) -> Result<Connection, StoreError> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match pooled {
+            Some(conn) => Ok(conn),
+            // Every pooled connection is busy: open one more for this read.
+            None => open_reader(&self.path, self.cache_mib).map_err(error::database),
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < self.read_connections {
+            pool.push(conn);
+        }
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(handle) = self.writer.take()
+            && handle.join().is_err()
+        {
+            tracing::error!("the store writer thread panicked");
+        }
+    }
+}
+
+fn configure_writer(conn: &Connection, cache_mib: u32) -> rusqlite::Result<()> {
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "journal_mode is {mode}, WAL required"
+        )));
+    }
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    // FULL in WAL mode fsyncs the log at every commit: an ACK means durable.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; \
+         PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = 10000;",
+        u64::from(cache_mib) * 1024
+    ))
+}
+
+fn open_reader(path: &Path, cache_mib: u32) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    conn.execute_batch(&format!(
+        "PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY;",
+        u64::from(cache_mib) * 1024
+    ))?;
+    Ok(conn)
+}
+
+impl Store for SqliteStore {
+    fn commit(&self, batch: Vec<Submission>) -> Result<Vec<Outcome>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prepared = batch
+            .into_iter()
+            .map(|submission| {
+                Ok(PreparedSubmission {
+                    feed: submission.feed,
+                    received_ms: submission.received_ms,
+                    dedup: submission.dedup,
+                    events: submission
+                        .events
+                        .into_iter()
+                        .map(EncodedEvent::new)
+                        .collect::<Result<_, StoreError>>()?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.call(|reply| Job::Commit { batch: prepared, reply })
+    }
+
+    fn quarantine(&self, rejections: Vec<Rejection>) -> Result<(), StoreError> {
+        if rejections.is_empty() {
+            return Ok(());
+        }
+        self.call(|reply| Job::Quarantine { rejections, reply })
+    }
+
+    fn define_units(&self, units: &[UnitDefinition]) -> Result<(), StoreError> {
+        let units = units.to_vec();
+        self.call(|reply| Job::DefineUnits { units, reply })
+    }
+
+    fn units(&self) -> Result<Vec<UnitSummary>, StoreError> {
+        self.read(|reader| reader.units())
+    }
+
+    fn unit_board(&self, unit: &str) -> Result<Option<UnitBoard>, StoreError> {
+        self.read(|reader| reader.unit_board(unit))
+    }
+
+    fn patient_chart(&self, patient: &PatientKey) -> Result<Option<PatientChart>, StoreError> {
+        self.read(|reader| reader.patient_chart(patient))
+    }
+
+    fn search_patients(
+        &self,
+        query: &PatientQuery,
+        limit: usize,
+    ) -> Result<Vec<PatientRow>, StoreError> {
+        self.read(|reader| reader.search_patients(query, limit))
+    }
+
+    fn quarantine_entries(&self, limit: usize) -> Result<Vec<QuarantineEntry>, StoreError> {
+        self.read(|reader| reader.quarantine_entries(limit))
+    }
+
+    fn status(&self) -> Result<StoreStatus, StoreError> {
+        self.read(|reader| reader.status())
+    }
+
+    fn events_after(&self, after: Option<EventId>, limit: usize) -> Result<Vec<Event>, StoreError> {
+        self.read(|reader| reader.events_after(after, limit))
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+}

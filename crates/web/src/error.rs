@@ -43,6 +43,9 @@ pub enum AppError {
     /// A template failed to render.
     #[error("template rendering failed")]
     Render(#[from] askama::Error),
+    /// A view could not be encoded as JSON.
+    #[error("JSON encoding failed")]
+    Json(#[source] serde_json::Error),
 }
 
 /// A client mistake, with a message safe to show.
@@ -126,9 +129,10 @@ impl ErrorKind {
     fn message(&self, tr: Tr, request_id: Option<&str>) -> String {
         match self {
             ErrorKind::BadInput(bad) => bad.message(tr),
-            ErrorKind::Internal | ErrorKind::Unavailable => {
-                tr.fmt("error.internal_detail", &[("id", request_id.unwrap_or("-"))])
-            }
+            ErrorKind::Internal | ErrorKind::Unavailable => tr.fmt(
+                "error.internal_detail",
+                &[("id", request_id.unwrap_or("-"))],
+            ),
             _ => self.title(tr).to_owned(),
         }
     }
@@ -142,9 +146,10 @@ impl AppError {
             AppError::PageNotFound => ErrorKind::PageNotFound,
             AppError::BadInput(bad) => ErrorKind::BadInput(bad.clone()),
             AppError::Store(StoreError::Closed) => ErrorKind::Unavailable,
-            AppError::Store(_) | AppError::StoreTask(_) | AppError::Render(_) => {
-                ErrorKind::Internal
-            }
+            AppError::Store(_)
+            | AppError::StoreTask(_)
+            | AppError::Render(_)
+            | AppError::Json(_) => ErrorKind::Internal,
         }
     }
 }
@@ -195,7 +200,10 @@ pub(crate) async fn finish(mut request: Request, next: Next) -> Response {
         response = render(&report, Tr(lang), is_api);
     }
     if let Some(chosen) = query.as_deref().and_then(query_lang) {
-        let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", chosen.code());
+        let cookie = format!(
+            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            chosen.code()
+        );
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(SET_COOKIE, value);
         }
@@ -222,7 +230,9 @@ fn render(report: &ErrorReport, tr: Tr, is_api: bool) -> Response {
         let html = layout::error_page(tr, title, &message);
         (status, Html(html)).into_response()
     };
-    response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if !is_api {
         let html = HeaderValue::from_static("text/html; charset=utf-8");
         response.headers_mut().insert(CONTENT_TYPE, html);

@@ -14,7 +14,11 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::i18n::Tr;
 
 /// Characters kept as-is in a patient key path segment.
-const KEY_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b':');
+const KEY_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b':');
 
 /// Formatting context of one request: language, zone, and the time now.
 #[derive(Clone, Copy)]
@@ -41,10 +45,12 @@ pub(crate) enum Freshness {
 impl Freshness {
     /// Grades an age in milliseconds.
     pub(crate) fn of_age_ms(age_ms: i64) -> Freshness {
-        match age_ms {
-            ..60_000 => Freshness::Fresh,
-            ..600_000 => Freshness::Late,
-            _ => Freshness::Stale,
+        if age_ms < 60_000 {
+            Freshness::Fresh
+        } else if age_ms < 600_000 {
+            Freshness::Late
+        } else {
+            Freshness::Stale
         }
     }
 
@@ -61,7 +67,9 @@ impl Freshness {
 impl Fmt<'_> {
     /// Today's date in the node's zone.
     pub(crate) fn today(&self) -> Date {
-        self.timestamp(self.now_ms).to_zoned(self.zone.clone()).date()
+        self.timestamp(self.now_ms)
+            .to_zoned(self.zone.clone())
+            .date()
     }
 
     fn timestamp(&self, ms: i64) -> Timestamp {
@@ -94,8 +102,16 @@ impl Fmt<'_> {
     /// then years; `None` for a birth date in the future or unusable.
     pub(crate) fn age(&self, birth: &Moment) -> Option<String> {
         let today = self.today();
-        let month = if birth.precision >= Precision::Month { birth.month } else { 1 };
-        let day = if birth.precision >= Precision::Day { birth.day } else { 1 };
+        let month = if birth.precision >= Precision::Month {
+            birth.month
+        } else {
+            1
+        };
+        let day = if birth.precision >= Precision::Day {
+            birth.day
+        } else {
+            1
+        };
         let born = Date::new(birth.year, month as i8, day as i8).ok()?;
         if born > today {
             return None;
@@ -112,7 +128,8 @@ impl Fmt<'_> {
         } else if months < 24 {
             self.tr.fmt("age.months", &[("n", &months.to_string())])
         } else {
-            self.tr.fmt("age.years", &[("n", &(months / 12).to_string())])
+            self.tr
+                .fmt("age.years", &[("n", &(months / 12).to_string())])
         };
         Some(text)
     }
@@ -158,11 +175,15 @@ impl Fmt<'_> {
     /// A duration since `ms`: `4 s`, `3 min`, `5 h`, `2 j`.
     pub(crate) fn elapsed_since(&self, ms: i64) -> String {
         let seconds = (self.now_ms.saturating_sub(ms) / 1000).max(0);
-        match seconds {
-            ..60 => format!("{seconds} s"),
-            ..3600 => format!("{} min", seconds / 60),
-            ..172_800 => format!("{} h", seconds / 3600),
-            _ => self.tr.fmt("age.days", &[("n", &(seconds / 86_400).to_string())]),
+        if seconds < 60 {
+            format!("{seconds} s")
+        } else if seconds < 3600 {
+            format!("{} min", seconds / 60)
+        } else if seconds < 172_800 {
+            format!("{} h", seconds / 3600)
+        } else {
+            self.tr
+                .fmt("age.days", &[("n", &(seconds / 86_400).to_string())])
         }
     }
 
@@ -170,12 +191,10 @@ impl Fmt<'_> {
     /// never its content.
     pub(crate) fn observation_value(&self, value: &ObservationValue) -> String {
         match value {
-            ObservationValue::Quantity { value, unit } => {
-                match clean(unit.as_deref()) {
-                    Some(unit) => format!("{} {unit}", value.trim()),
-                    None => value.trim().to_owned(),
-                }
-            }
+            ObservationValue::Quantity { value, unit } => match clean(unit.as_deref()) {
+                Some(unit) => format!("{} {unit}", value.trim()),
+                None => value.trim().to_owned(),
+            },
             ObservationValue::Text(text) => clean_keep_indent(text).unwrap_or_default(),
             ObservationValue::Coded(coded) => coded.text.clone(),
             ObservationValue::Document { size_bytes, .. } => {
@@ -222,7 +241,10 @@ pub(crate) fn full_name(family: Option<&str>, given: Option<&str>) -> String {
 
 /// The URL of a patient's summary, key percent-encoded as one segment.
 pub(crate) fn patient_href(key: &PatientKey) -> String {
-    format!("/patients/{}", utf8_percent_encode(key.as_str(), KEY_SEGMENT))
+    format!(
+        "/patients/{}",
+        utf8_percent_encode(key.as_str(), KEY_SEGMENT)
+    )
 }
 
 /// The URL of a unit's bed board.
@@ -254,7 +276,11 @@ mod tests {
 
     fn check_age(birth: &str, expected: Option<&str>) {
         let zone = paris();
-        let fmt = Fmt { tr: Tr(Lang::Fr), zone: &zone, now_ms: NOW };
+        let fmt = Fmt {
+            tr: Tr(Lang::Fr),
+            zone: &zone,
+            now_ms: NOW,
+        };
         let birth = Moment::parse_iso(birth).expect("valid test date");
         assert_eq!(fmt.age(&birth).as_deref(), expected, "birth {birth:?}");
     }
@@ -276,7 +302,11 @@ mod tests {
     fn today_is_taken_in_the_node_zone() {
         // 23:30 UTC on 14/03 is already 15/03 in Paris.
         let zone = paris();
-        let fmt = Fmt { tr: Tr(Lang::Fr), zone: &zone, now_ms: 1_710_459_000_000 };
+        let fmt = Fmt {
+            tr: Tr(Lang::Fr),
+            zone: &zone,
+            now_ms: 1_710_459_000_000,
+        };
         assert_eq!(fmt.today().to_string(), "2024-03-15");
         assert_eq!(fmt.wall(1_710_459_000_000), "15/03/2024 00:30:00");
     }
@@ -284,8 +314,15 @@ mod tests {
     #[test]
     fn sizes_in_french_and_english() {
         let zone = paris();
-        let fr = Fmt { tr: Tr(Lang::Fr), zone: &zone, now_ms: NOW };
-        let en = Fmt { tr: Tr(Lang::En), ..fr };
+        let fr = Fmt {
+            tr: Tr(Lang::Fr),
+            zone: &zone,
+            now_ms: NOW,
+        };
+        let en = Fmt {
+            tr: Tr(Lang::En),
+            ..fr
+        };
         assert_eq!(fr.size(812), "812 octets");
         assert_eq!(fr.size(225_280), "220 Ko");
         assert_eq!(en.size(225_280), "220 KB");
@@ -296,7 +333,11 @@ mod tests {
     #[test]
     fn documents_show_their_size_not_their_content() {
         let zone = paris();
-        let fmt = Fmt { tr: Tr(Lang::Fr), zone: &zone, now_ms: NOW };
+        let fmt = Fmt {
+            tr: Tr(Lang::Fr),
+            zone: &zone,
+            now_ms: NOW,
+        };
         let doc = ObservationValue::Document {
             media_type: Some("application/pdf".into()),
             size_bytes: 225_280,
@@ -308,7 +349,11 @@ mod tests {
     #[test]
     fn elapsed_time_units() {
         let zone = paris();
-        let fmt = Fmt { tr: Tr(Lang::Fr), zone: &zone, now_ms: NOW };
+        let fmt = Fmt {
+            tr: Tr(Lang::Fr),
+            zone: &zone,
+            now_ms: NOW,
+        };
         assert_eq!(fmt.elapsed_since(NOW - 4_000), "4 s");
         assert_eq!(fmt.elapsed_since(NOW - 180_000), "3 min");
         assert_eq!(fmt.elapsed_since(NOW + 5_000), "0 s");
@@ -323,13 +368,25 @@ mod tests {
         assert_eq!(clean(Some("\"\"")), None);
         assert_eq!(clean(Some("  ")), None);
         assert_eq!(full_name(Some("\"\""), Some("Jean")), "Jean");
-        assert_eq!(full_name(Some("Le Goff"), Some("GWÉNAËLLE")), "LE GOFF GWÉNAËLLE");
-        assert_eq!(clean_keep_indent("   indented\n"), Some("   indented".into()));
+        assert_eq!(
+            full_name(Some("Le Goff"), Some("GWÉNAËLLE")),
+            "LE GOFF GWÉNAËLLE"
+        );
+        assert_eq!(
+            clean_keep_indent("   indented\n"),
+            Some("   indented".into())
+        );
     }
 
     #[test]
     fn patient_keys_are_one_encoded_segment() {
-        assert_eq!(patient_href(&PatientKey::ipp("HOPITAL", "123456")), "/patients/ipp:HOPITAL%7C123456");
-        assert_eq!(patient_href(&PatientKey::fhir("a/b")), "/patients/fhir:Patient%2Fa%2Fb");
+        assert_eq!(
+            patient_href(&PatientKey::ipp("HOPITAL", "123456")),
+            "/patients/ipp:HOPITAL%7C123456"
+        );
+        assert_eq!(
+            patient_href(&PatientKey::fhir("a/b")),
+            "/patients/fhir:Patient%2Fa%2Fb"
+        );
     }
 }

@@ -105,8 +105,9 @@ fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
         .and_then(|(_, value)| Lang::from_code(value))
 }
 
-/// Highest-weighted supported language of an `Accept-Language` header;
-/// French on a tie or when none is supported.
+/// The language of an `Accept-Language` header: French whenever it is
+/// accepted at all (terminals in French hospitals often run browsers left in
+/// English), else the highest-weighted supported language, else French.
 fn accept_language(header: &str) -> Lang {
     let mut best: Option<(Lang, f32)> = None;
     for item in header.split(',') {
@@ -118,13 +119,13 @@ fn accept_language(header: &str) -> Lang {
             .filter_map(|p| p.trim().strip_prefix("q="))
             .find_map(|q| q.trim().parse::<f32>().ok())
             .unwrap_or(1.0);
-        let better = match best {
-            None => weight > 0.0,
-            Some((held, held_weight)) => {
-                weight > held_weight || (weight == held_weight && lang == Lang::Fr && held != lang)
-            }
-        };
-        if better {
+        if weight <= 0.0 {
+            continue;
+        }
+        if lang == Lang::Fr {
+            return Lang::Fr;
+        }
+        if best.is_none_or(|(_, held)| weight > held) {
             best = Some((lang, weight));
         }
     }
@@ -170,8 +171,10 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("age.months", ["{n} mois", "{n} mo"]),
     ("age.years", ["{n} ans", "{n} y"]),
     ("allergy.count", ["Allergies ({n})", "Allergies ({n})"]),
-    ("allergy.none", ["Aucune allergie connue", "No known allergies"]),
-    ("api.bad_request", ["Requête invalide", "Bad request"]),
+    (
+        "allergy.none",
+        ["Aucune allergie connue", "No known allergies"],
+    ),
     ("board.admitted", ["Entrée", "Admitted"]),
     ("board.age", ["Âge", "Age"]),
     ("board.allergies", ["Allergies", "Allergies"]),
@@ -179,24 +182,45 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("board.bed", ["Lit", "Bed"]),
     (
         "board.caption",
-        ["Lits de l'unité et leurs occupants", "Beds of the unit and their occupants"],
+        [
+            "Lits de l'unité et leurs occupants",
+            "Beds of the unit and their occupants",
+        ],
     ),
     (
         "board.conflict",
-        ["Conflit : {n} patients dans ce lit", "Conflict: {n} patients in this bed"],
+        [
+            "Conflit : {n} patients dans ce lit",
+            "Conflict: {n} patients in this bed",
+        ],
     ),
     ("board.free", ["Libre", "Free"]),
     ("board.no_bed", ["Sans lit", "No bed"]),
-    ("board.no_beds", ["Aucun lit connu dans cette unité.", "No bed known in this unit."]),
+    (
+        "board.no_beds",
+        [
+            "Aucun lit connu dans cette unité.",
+            "No bed known in this unit.",
+        ],
+    ),
     ("board.on_leave", ["En permission", "On leave"]),
     ("board.patient", ["Patient", "Patient"]),
     ("board.room", ["Chambre", "Room"]),
     ("board.sex", ["Sexe", "Sex"]),
     ("board.status", ["Statut", "Status"]),
-    ("board.summary", ["{occupied} lits occupés sur {beds}, {free} libres, {patients} patients", "{occupied} of {beds} beds occupied, {free} free, {patients} patients"]),
+    (
+        "board.summary",
+        [
+            "{occupied} lits occupés sur {beds}, {free} libres, {patients} patients",
+            "{occupied} of {beds} beds occupied, {free} free, {patients} patients",
+        ],
+    ),
     ("date.unknown", ["date inconnue", "date unknown"]),
+    (
+        "error.back",
+        ["Retour à la liste des unités", "Back to the list of units"],
+    ),
     ("error.bad_request", ["Requête invalide", "Bad request"]),
-    ("error.back", ["Retour à la liste des unités", "Back to the list of units"]),
     ("error.internal", ["Erreur interne", "Internal error"]),
     (
         "error.internal_detail",
@@ -206,22 +230,67 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         ],
     ),
     ("error.not_found", ["Page introuvable", "Page not found"]),
-    ("error.patient_not_found", ["Patient introuvable", "Patient not found"]),
+    (
+        "error.patient_not_found",
+        ["Patient introuvable", "Patient not found"],
+    ),
     (
         "error.unavailable",
-        ["Service momentanément indisponible", "Service temporarily unavailable"],
+        [
+            "Service momentanément indisponible",
+            "Service temporarily unavailable",
+        ],
     ),
     ("error.unit_not_found", ["Unité inconnue", "Unknown unit"]),
-    ("footer.node", ["Nœud {node}, page produite le {now}", "Node {node}, page produced on {now}"]),
-    ("fresh.ago", ["{feed} : données à jour il y a {age}", "{feed}: data up to date {age} ago"]),
+    (
+        "footer.node",
+        [
+            "Nœud {node}, page produite le {now}",
+            "Node {node}, page produced on {now}",
+        ],
+    ),
+    (
+        "fresh.ago",
+        [
+            "{feed} : données à jour il y a {age}",
+            "{feed}: data up to date {age} ago",
+        ],
+    ),
     ("fresh.label", ["Fraîcheur des données", "Data freshness"]),
-    ("fresh.never", ["{feed} : aucune donnée reçue", "{feed}: no data received"]),
+    (
+        "fresh.never",
+        ["{feed} : aucune donnée reçue", "{feed}: no data received"],
+    ),
     ("fresh.no_feed", ["Aucune donnée reçue", "No data received"]),
-    ("input.date_invalid", ["Date invalide : {date}", "Invalid date: {date}"]),
-    ("input.key_invalid", ["Identifiant de patient invalide", "Invalid patient identifier"]),
-    ("input.query_invalid", ["Paramètres de requête invalides", "Invalid query parameters"]),
-    ("input.query_too_long", ["Recherche trop longue", "Search too long"]),
-    ("live.offline", ["Connexion au nœud perdue : les données affichées peuvent être anciennes.", "Connection to the node lost: the data shown may be old."]),
+    (
+        "input.date_invalid",
+        ["Date invalide : {date}", "Invalid date: {date}"],
+    ),
+    (
+        "input.key_invalid",
+        [
+            "Identifiant de patient invalide",
+            "Invalid patient identifier",
+        ],
+    ),
+    (
+        "input.query_invalid",
+        [
+            "Paramètres de requête invalides",
+            "Invalid query parameters",
+        ],
+    ),
+    (
+        "input.query_too_long",
+        ["Recherche trop longue", "Search too long"],
+    ),
+    (
+        "live.offline",
+        [
+            "Connexion au nœud perdue : les données affichées peuvent être anciennes.",
+            "Connection to the node lost: the data shown may be old.",
+        ],
+    ),
     ("nav.label", ["Navigation principale", "Main navigation"]),
     ("nav.quarantine", ["Quarantaine", "Quarantine"]),
     ("nav.search", ["Recherche", "Search"]),
@@ -230,14 +299,12 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("nav.units", ["Unités", "Units"]),
     ("patient.address", ["Adresse", "Address"]),
     ("patient.admitted", ["Entrée le", "Admitted on"]),
-    ("patient.allergies", ["Allergies", "Allergies"]),
     ("patient.attending", ["Médecin", "Attending"]),
     ("patient.bed", ["Lit", "Bed"]),
     ("patient.birth_date", ["Né(e) le", "Born on"]),
     ("patient.birth_name", ["Nom de naissance", "Birth name"]),
     ("patient.care_plans", ["Plans de soins", "Care plans"]),
     ("patient.class", ["Type de séjour", "Stay type"]),
-    ("patient.conclusion", ["Conclusion", "Conclusion"]),
     ("patient.conditions", ["Problèmes", "Problems"]),
     ("patient.date", ["Date", "Date"]),
     ("patient.deceased", ["Décédé(e)", "Deceased"]),
@@ -246,14 +313,28 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("patient.end", ["Fin", "End"]),
     ("patient.flag", ["Anomalie", "Flag"]),
     ("patient.frequency", ["Fréquence", "Frequency"]),
-    ("patient.identity", ["Identité", "Identity"]),
     ("patient.ins", ["INS", "INS"]),
     ("patient.ipp", ["IPP", "IPP"]),
-    ("patient.medications", ["Prescriptions en cours", "Active prescriptions"]),
-    ("patient.no_stay", ["Pas de séjour en cours", "No current stay"]),
+    (
+        "patient.medications",
+        ["Prescriptions en cours", "Active prescriptions"],
+    ),
+    (
+        "patient.merged",
+        [
+            "Dossier fusionné : {old} est désormais affiché sous {new}",
+            "Merged record: {old} is now shown under {new}",
+        ],
+    ),
+    (
+        "patient.no_stay",
+        ["Pas de séjour en cours", "No current stay"],
+    ),
     ("patient.none", ["Aucun élément", "None"]),
-    ("patient.not_hospitalised", ["non hospitalisé(e)", "not in house"]),
-    ("patient.note", ["Note", "Note"]),
+    (
+        "patient.not_hospitalised",
+        ["non hospitalisé(e)", "not in house"],
+    ),
     ("patient.onset", ["Début", "Onset"]),
     ("patient.phones", ["Téléphone", "Phone"]),
     ("patient.procedures", ["Actes", "Procedures"]),
@@ -265,30 +346,64 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("patient.severity", ["Gravité", "Severity"]),
     ("patient.sex", ["Sexe", "Sex"]),
     ("patient.start", ["Début", "Start"]),
-    ("patient.statement", ["traitement déclaré", "reported medication"]),
-    ("patient.status", ["Statut", "Status"]),
+    (
+        "patient.statement",
+        ["traitement déclaré", "reported medication"],
+    ),
     ("patient.stay", ["Séjour en cours", "Current stay"]),
     ("patient.substance", ["Substance", "Substance"]),
     ("patient.test", ["Examen", "Test"]),
-    ("patient.title", ["Dossier patient", "Patient summary"]),
     ("patient.unit", ["Unité", "Unit"]),
     ("patient.value", ["Valeur", "Value"]),
-    ("patient.vitals", ["Dernières constantes", "Latest vital signs"]),
-    ("quarantine.caption", ["Entrées refusées, les plus récentes d'abord", "Refused inputs, newest first"]),
-    ("quarantine.empty", ["Aucune entrée en quarantaine.", "Nothing in quarantine."]),
+    (
+        "patient.vitals",
+        ["Dernières constantes", "Latest vital signs"],
+    ),
+    (
+        "quarantine.caption",
+        [
+            "Entrées refusées, les plus récentes d'abord",
+            "Refused inputs, newest first",
+        ],
+    ),
+    (
+        "quarantine.empty",
+        ["Aucune entrée en quarantaine.", "Nothing in quarantine."],
+    ),
     ("quarantine.feed", ["Flux", "Feed"]),
-    ("quarantine.message_id", ["Identifiant du message", "Message id"]),
+    (
+        "quarantine.message_id",
+        ["Identifiant du message", "Message id"],
+    ),
     ("quarantine.reason", ["Motif", "Reason"]),
     ("quarantine.size", ["Taille", "Size"]),
     ("quarantine.time", ["Reçu le", "Received"]),
     ("quarantine.title", ["Quarantaine", "Quarantine"]),
     ("search.button", ["Rechercher", "Search"]),
     ("search.caption", ["Patients trouvés", "Patients found"]),
-    ("search.empty", ["Aucun patient ne correspond à cette recherche.", "No patient matches this search."]),
-    ("search.hint", ["Saisissez un nom, une date de naissance (jj/mm/aaaa) ou un IPP/INS, par exemple « DUPONT 01/02/1950 ».", "Type a name, a birth date (dd/mm/yyyy) or an IPP/INS, for example \"DUPONT 01/02/1950\"."]),
-    ("search.label", ["Rechercher un patient", "Search a patient"]),
+    (
+        "search.empty",
+        [
+            "Aucun patient ne correspond à cette recherche.",
+            "No patient matches this search.",
+        ],
+    ),
+    (
+        "search.hint",
+        [
+            "Saisissez un nom, une date de naissance (jj/mm/aaaa) ou un IPP/INS, par exemple « DUPONT 01/02/1950 ».",
+            "Type a name, a birth date (dd/mm/yyyy) or an IPP/INS, for example \"DUPONT 01/02/1950\".",
+        ],
+    ),
+    (
+        "search.label",
+        ["Rechercher un patient", "Search a patient"],
+    ),
     ("search.location", ["Localisation", "Location"]),
-    ("search.placeholder", ["NOM, jj/mm/aaaa ou IPP", "NAME, dd/mm/yyyy or IPP"]),
+    (
+        "search.placeholder",
+        ["NOM, jj/mm/aaaa ou IPP", "NAME, dd/mm/yyyy or IPP"],
+    ),
     ("search.title", ["Recherche de patient", "Patient search"]),
     ("sex.female", ["Femme", "Female"]),
     ("sex.female_short", ["F", "F"]),
@@ -310,20 +425,29 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("status.facts", ["Faits par type", "Facts by kind"]),
     ("status.feed", ["Flux", "Feed"]),
     ("status.feeds", ["Flux", "Feeds"]),
-    ("status.in_house", ["Patients hospitalisés", "Patients in house"]),
+    (
+        "status.in_house",
+        ["Patients hospitalisés", "Patients in house"],
+    ),
     ("status.kind", ["Type", "Kind"]),
     ("status.last", ["Dernière réception", "Last received"]),
     ("status.never", ["jamais", "never"]),
     ("status.node", ["Nœud", "Node"]),
     ("status.patients", ["Patients connus", "Patients known"]),
-    ("status.quarantined", ["Entrées en quarantaine", "Inputs in quarantine"]),
+    (
+        "status.quarantined",
+        ["Entrées en quarantaine", "Inputs in quarantine"],
+    ),
     ("status.rejected", ["Refusés", "Rejected"]),
     ("status.schema", ["Version du schéma", "Schema version"]),
     ("status.title", ["Statut du nœud", "Node status"]),
     ("status.units", ["Unités", "Units"]),
     ("status.uptime", ["En service depuis", "Up for"]),
     ("units.beds", ["Lits", "Beds"]),
-    ("units.caption", ["Unités de l'établissement", "Units of the establishment"]),
+    (
+        "units.caption",
+        ["Unités de l'établissement", "Units of the establishment"],
+    ),
     ("units.code", ["Code", "Code"]),
     ("units.empty", ["Aucune unité connue.", "No unit known."]),
     ("units.free", ["Libres", "Free"]),
@@ -352,10 +476,18 @@ mod tests {
     #[test]
     fn catalog_is_sorted_unique_and_complete() {
         for pair in CATALOG.windows(2) {
-            assert!(pair[0].0 < pair[1].0, "{} must sort before {}", pair[0].0, pair[1].0);
+            assert!(
+                pair[0].0 < pair[1].0,
+                "{} must sort before {}",
+                pair[0].0,
+                pair[1].0
+            );
         }
         for (key, texts) in CATALOG {
-            assert!(texts.iter().all(|t| !t.trim().is_empty()), "{key} has an empty text");
+            assert!(
+                texts.iter().all(|t| !t.trim().is_empty()),
+                "{key} has an empty text"
+            );
         }
     }
 
@@ -384,18 +516,43 @@ mod tests {
     }
 
     #[test]
+    fn every_catalog_key_is_used_somewhere() {
+        let mut sources = String::new();
+        for folder in ["templates", "src"] {
+            let dir = format!("{}/{folder}", env!("CARGO_MANIFEST_DIR"));
+            for entry in std::fs::read_dir(dir).expect("folder exists") {
+                let path = entry.expect("readable dir entry").path();
+                if !path.ends_with("i18n.rs") {
+                    sources.push_str(&std::fs::read_to_string(&path).expect("readable file"));
+                }
+            }
+        }
+        for (key, _) in CATALOG {
+            assert!(
+                sources.contains(&format!("\"{key}\"")),
+                "{key} is never used"
+            );
+        }
+    }
+
+    #[test]
     fn french_by_default_english_on_request() {
         assert_eq!(Lang::negotiate(None, &HeaderMap::new()), Lang::Fr);
-        assert_eq!(Lang::negotiate(Some("q=x&lang=en"), &HeaderMap::new()), Lang::En);
+        assert_eq!(
+            Lang::negotiate(Some("q=x&lang=en"), &HeaderMap::new()),
+            Lang::En
+        );
         let cookie = headers(&[("cookie", "a=b; lang=en")]);
         assert_eq!(Lang::negotiate(None, &cookie), Lang::En);
         assert_eq!(Lang::negotiate(Some("lang=fr"), &cookie), Lang::Fr);
     }
 
     #[test]
-    fn accept_language_prefers_french_on_ties_and_unknowns() {
+    fn accept_language_prefers_french_whenever_accepted() {
         assert_eq!(accept_language("en-GB,en;q=0.9"), Lang::En);
         assert_eq!(accept_language("en,fr"), Lang::Fr);
+        assert_eq!(accept_language("en-US,en;q=0.9,fr;q=0.3"), Lang::Fr);
+        assert_eq!(accept_language("en,fr;q=0"), Lang::En);
         assert_eq!(accept_language("de-DE,en;q=0.5"), Lang::En);
         assert_eq!(accept_language("fr-FR,fr;q=0.9,en;q=0.8"), Lang::Fr);
         assert_eq!(accept_language("de"), Lang::Fr);

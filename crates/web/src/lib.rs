@@ -68,7 +68,12 @@ impl WebConfig {
             tracing::warn!(%error, "no Europe/Paris zone in the system database; showing UTC");
             TimeZone::UTC
         });
-        WebConfig { zone, data_dir: data_dir.into(), node_id: node_id.into(), feeds: Vec::new() }
+        WebConfig {
+            zone,
+            data_dir: data_dir.into(),
+            node_id: node_id.into(),
+            feeds: Vec::new(),
+        }
     }
 }
 
@@ -102,7 +107,17 @@ impl AppState {
             started: Instant::now(),
             live: live::Generation::default(),
         };
-        AppState { inner: Arc::new(inner) }
+        AppState {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Ends the live-refresh event streams (`/evenements`), so that a
+    /// graceful shutdown does not wait for them forever: call it when the
+    /// shutdown signal arrives. Pages keep working; browsers reconnect to
+    /// the next server.
+    pub fn close_event_streams(&self) {
+        self.inner.live.close();
     }
 
     /// Runs a store read on the blocking pool.
@@ -147,7 +162,11 @@ pub(crate) struct PageCtx {
 
 impl PageCtx {
     pub(crate) fn fmt<'a>(&self, state: &'a AppState) -> format::Fmt<'a> {
-        format::Fmt { tr: i18n::Tr(self.lang), zone: &state.config().zone, now_ms: self.now_ms }
+        format::Fmt {
+            tr: i18n::Tr(self.lang),
+            zone: &state.config().zone,
+            now_ms: self.now_ms,
+        }
     }
 }
 
@@ -162,7 +181,10 @@ impl FromRequestParts<AppState> for PageCtx {
             Some(lang) => *lang,
             None => Lang::negotiate(parts.uri.query(), &parts.headers),
         };
-        let partial = parts.headers.get("x-partial").is_some_and(|v| v.as_bytes() == b"1");
+        let partial = parts
+            .headers
+            .get("x-partial")
+            .is_some_and(|v| v.as_bytes() == b"1");
         Ok(PageCtx {
             lang,
             partial,
@@ -176,7 +198,10 @@ impl FromRequestParts<AppState> for PageCtx {
 /// The span of one request: method and route pattern only, never the URI,
 /// which may hold a patient key or a searched name.
 fn request_span(request: &Request) -> tracing::Span {
-    let route = request.extensions().get::<MatchedPath>().map_or("(none)", |m| m.as_str());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(none)", |m| m.as_str());
     tracing::debug_span!("http", method = %request.method(), route)
 }
 

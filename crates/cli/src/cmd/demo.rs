@@ -87,7 +87,7 @@ impl Cmd {
             out::line(&format!("SIH simulé : {} message(s)/s vers {}", self.rate, bound[0]));
         }
         out::line("Ctrl-C pour arrêter.");
-        node.serve_web(listener, &config.site_name, shutdown).await
+        node.serve_web(listener, &[String::from("sih-demo")], shutdown).await
     }
 }
 

@@ -60,5 +60,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let shutdown = shutdown_on_signal();
     node.start_feeds(&config.feeds, &shutdown).await?;
     let listener = bind_web(config.http).await?;
-    node.serve_web(listener, &config.site_name, shutdown).await
+    let feeds: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
+    node.serve_web(listener, &feeds, shutdown).await
 }

@@ -1,0 +1,284 @@
+//! The MLLP listener end to end on loopback: ACK only after commit, duplicates,
+//! refusals with ERR, garbage and truncated frames, frames split across reads,
+//! a 10 MB segment, and concurrent connections. Each test starts its own
+//! listener on 127.0.0.1:0 over a fresh SQLite store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ckisa_domain::{NodeId, PatientKey};
+use ckisa_ingest::clock::SystemClock;
+use ckisa_ingest::hl7map::MapContext;
+use ckisa_ingest::mllp::{self, FeedContext, MllpOptions};
+use ckisa_ingest::pipeline::EventFactory;
+use ckisa_store::Store;
+use ckisa_store_sqlite::{SqliteOptions, SqliteStore};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/edge");
+
+struct Harness {
+    addr: std::net::SocketAddr,
+    store: Arc<SqliteStore>,
+    _stop: watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path(), SqliteOptions::new("Europe/Paris")).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let feed = Arc::new(FeedContext {
+        name: String::from("test-feed"),
+        store: dyn_store,
+        factory: Arc::new(EventFactory::new(
+            NodeId("test".into()),
+            Arc::new(SystemClock),
+        )),
+        map: MapContext::paris(),
+        options: MllpOptions {
+            max_frame: 16 * 1024 * 1024,
+            idle_timeout: Duration::from_secs(30),
+        },
+    });
+    let (stop, shutdown) = watch::channel(false);
+    tokio::spawn(mllp::serve(listener, feed, shutdown));
+    Harness {
+        addr,
+        store,
+        _stop: stop,
+        _dir: dir,
+    }
+}
+
+fn adt_a01(control_id: &str, ipp: &str, family: &str) -> String {
+    format!(
+        "MSH|^~\\&|HIS|CHT|CKISA|CHT|20261204100000+0100||ADT^A01^ADT_A01|{control_id}|P|2.5|||||FRA|UNICODE UTF-8\r\
+         EVN|A01|20261204100000+0100\r\
+         PID|1||{ipp}^^^CHT^PI||{family}^Hélène||19500101|F\r\
+         PV1|1|I|CARDIO^101^1^CHT||||DOC1^MARTIN^Paul|||||||||||V{ipp}^^^CHT^VN|||||||||||||||||||||||||20261204093000+0100\r"
+    )
+}
+
+fn framed(message: &str) -> Vec<u8> {
+    ckisa_hl7::mllp::frame(message.as_bytes())
+}
+
+/// Reads one MLLP frame and returns its text.
+async fn read_ack(stream: &mut TcpStream) -> String {
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("an ACK within 10 s")
+            .unwrap();
+        assert!(n > 0, "connection closed before the ACK");
+        bytes.extend_from_slice(&chunk[..n]);
+        if bytes.ends_with(&[0x1C, 0x0D]) {
+            break;
+        }
+    }
+    assert_eq!(bytes[0], 0x0B);
+    String::from_utf8(bytes[1..bytes.len() - 2].to_vec()).unwrap()
+}
+
+fn msa(ack: &str) -> Vec<&str> {
+    let line = ack
+        .split('\r')
+        .find(|s| s.starts_with("MSA"))
+        .expect("an MSA segment");
+    line.split('|').collect()
+}
+
+fn chart_family(store: &SqliteStore, ipp: &str) -> Option<String> {
+    let key = PatientKey::ipp("CHT", ipp);
+    store
+        .patient_chart(&key)
+        .unwrap()
+        .and_then(|chart| chart.identity.family)
+}
+
+#[tokio::test]
+async fn ack_aa_only_once_the_message_is_readable_from_the_store() {
+    let h = start().await;
+    let mut stream = TcpStream::connect(h.addr).await.unwrap();
+    stream
+        .write_all(&framed(&adt_a01("M1", "1001", "DURAND")))
+        .await
+        .unwrap();
+    let ack = read_ack(&mut stream).await;
+    assert_eq!(&msa(&ack)[1..3], ["AA", "M1"]);
+    // The ACK came after the commit: the patient is there now, no waiting.
+    assert_eq!(chart_family(&h.store, "1001").as_deref(), Some("DURAND"));
+    let status = h.store.status().unwrap();
+    let feed = status.feeds.iter().find(|f| f.name == "test-feed").unwrap();
+    assert_eq!(feed.accepted, 1);
+}
+
+#[tokio::test]
+async fn a_repeated_control_id_is_acknowledged_but_applied_once() {
+    let h = start().await;
+    let mut stream = TcpStream::connect(h.addr).await.unwrap();
+    stream
+        .write_all(&framed(&adt_a01("DUP1", "2001", "PREMIER")))
+        .await
+        .unwrap();
+    assert_eq!(msa(&read_ack(&mut stream).await)[1], "AA");
+    stream
+        .write_all(&framed(&adt_a01("DUP1", "2001", "SECOND")))
+        .await
+        .unwrap();
+    assert_eq!(msa(&read_ack(&mut stream).await)[1], "AA");
+    assert_eq!(chart_family(&h.store, "2001").as_deref(), Some("PREMIER"));
+    let status = h.store.status().unwrap();
+    let feed = status.feeds.iter().find(|f| f.name == "test-feed").unwrap();
+    assert_eq!((feed.accepted, feed.duplicates), (1, 1));
+}
+
+#[tokio::test]
+async fn a_self_merge_is_refused_with_err_pointing_at_mrg_1() {
+    let h = start().await;
+    let mut stream = TcpStream::connect(h.addr).await.unwrap();
+    stream
+        .write_all(&framed(&adt_a01("M0", "P300", "TESTPAT")))
+        .await
+        .unwrap();
+    read_ack(&mut stream).await;
+    let merge = std::fs::read_to_string(format!("{EDGE}/B20.hl7")).unwrap();
+    stream
+        .write_all(&ckisa_hl7::mllp::frame(merge.as_bytes()))
+        .await
+        .unwrap();
+    let ack = read_ack(&mut stream).await;
+    let fields = msa(&ack);
+    assert!(fields[1] == "AE" || fields[1] == "AR", "{ack}");
+    assert_eq!(fields[2], "B20-1");
+    let err = ack
+        .split('\r')
+        .find(|s| s.starts_with("ERR"))
+        .expect("an ERR segment");
+    assert!(err.contains("MRG"), "{err}");
+    assert_eq!(h.store.status().unwrap().quarantined, 1);
+}
+
+#[tokio::test]
+async fn garbage_and_unparseable_frames_are_quarantined_and_the_connection_goes_on() {
+    let h = start().await;
+    let mut stream = TcpStream::connect(h.addr).await.unwrap();
+    // Binary garbage outside any frame: quarantined, no answer expected.
+    stream
+        .write_all(&[0xFF, 0x00, 0x13, 0x37, 0xAA])
+        .await
+        .unwrap();
+    // A frame that is not HL7: refused with AR.
+    stream
+        .write_all(&ckisa_hl7::mllp::frame(b"hello, not hl7"))
+        .await
+        .unwrap();
+    let nack = read_ack(&mut stream).await;
+    assert_eq!(msa(&nack)[1], "AR");
+    // A good message on the same connection is still served.
+    stream
+        .write_all(&framed(&adt_a01("G1", "3001", "APRES")))
+        .await
+        .unwrap();
+    assert_eq!(msa(&read_ack(&mut stream).await)[1], "AA");
+    assert_eq!(h.store.status().unwrap().quarantined, 2);
+}
+
+#[tokio::test]
+async fn a_truncated_frame_is_quarantined_when_the_connection_closes() {
+    let h = start().await;
+    let mut stream = TcpStream::connect(h.addr).await.unwrap();
+    let mut partial = framed(&adt_a01("T1", "4001", "TRONQUE"));
+    partial.truncate(partial.len() / 2);
+    stream.write_all(&partial).await.unwrap();
+    drop(stream);
+    for _ in 0..100 {
+        if h.store.status().unwrap().quarantined == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(h.store.status().unwrap().quarantined, 1);
+    assert_eq!(chart_family(&h.store, "4001"), None);
+    // The listener still serves.
+    let mut again = TcpStream::connect(h.addr).await.unwrap();
+    again
+        .write_all(&framed(&adt_a01("T2", "4002", "SUIVANT")))
+        .await
+        .unwrap();
+    assert_eq!(msa(&read_ack(&mut again).await)[1], "AA");
+}
+
+#[tokio::test]
+async fn a_frame_split_across_reads_gives_exactly_one_message() {
+    // B08: successive TCP reads; the FS arrives without its CR, then the CR.
+    let h = start().await;
+    let mut stream = TcpStream::connect(h.addr).await.unwrap();
+    for part in 1..=3 {
+        let bytes = std::fs::read(format!("{EDGE}/B08.read{part}.bin")).unwrap();
+        stream.write_all(&bytes).await.unwrap();
+        stream.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ack = read_ack(&mut stream).await;
+    assert!(["AA", "AE", "AR"].contains(&msa(&ack)[1]));
+    let status = h.store.status().unwrap();
+    let feed = status.feeds.iter().find(|f| f.name == "test-feed");
+    let handled = feed.map(|f| f.accepted).unwrap_or(0) + status.quarantined;
+    assert_eq!(handled, 1, "one message delivered, not zero, not two");
+}
+
+#[tokio::test]
+async fn a_ten_megabyte_segment_is_accepted_and_the_listener_keeps_serving() {
+    let h = start().await;
+    let mut stream = TcpStream::connect(h.addr).await.unwrap();
+    let big = "A".repeat(10 * 1024 * 1024);
+    let message = format!(
+        "{}OBX|1|TX|NOTE^Note||{big}||||||F\r",
+        adt_a01("BIG1", "5001", "VOLUMINEUX")
+    );
+    stream.write_all(&framed(&message)).await.unwrap();
+    let ack = read_ack(&mut stream).await;
+    assert_eq!(msa(&ack)[1], "AA", "{}", &ack[..ack.len().min(300)]);
+    stream
+        .write_all(&framed(&adt_a01("BIG2", "5002", "ENSUITE")))
+        .await
+        .unwrap();
+    assert_eq!(msa(&read_ack(&mut stream).await)[1], "AA");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_concurrent_connections_are_all_acknowledged_and_stored() {
+    let h = start().await;
+    let mut tasks = Vec::new();
+    for connection in 0..8 {
+        let addr = h.addr;
+        tasks.push(tokio::spawn(async move {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            for i in 0..25 {
+                let id = format!("C{connection}-{i}");
+                let ipp = format!("{}", 60_000 + connection * 100 + i);
+                stream
+                    .write_all(&framed(&adt_a01(&id, &ipp, "CONCURRENT")))
+                    .await
+                    .unwrap();
+                let ack = read_ack(&mut stream).await;
+                assert_eq!(&msa(&ack)[1..3], ["AA", id.as_str()]);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let status = h.store.status().unwrap();
+    let feed = status.feeds.iter().find(|f| f.name == "test-feed").unwrap();
+    assert_eq!(feed.accepted, 200);
+    assert_eq!(status.patients, 200);
+}

@@ -1,0 +1,721 @@
+//! The views: what the pages read, built from the projection tables.
+//!
+//! Each public view runs inside one read transaction (see `SqliteStore`), so
+//! a page never mixes two commits. Every item carries the patient key it
+//! belongs to after merges (the row's `patient` column, which merges keep at
+//! the survivor), whatever key its stored payload was recorded under.
+
+use std::collections::BTreeMap;
+
+use ckisa_domain::{Address, Deceased, Event, EventId, Identifier, Moment, PatientKey, ResourceRef};
+use ckisa_store::{
+    BedRow, FeedStatus, Identity, Occupant, PatientChart, PatientQuery, PatientRow,
+    QuarantineEntry, StayView, StoreError, StoreStatus, UnitBoard, UnitSummary,
+};
+use jiff::tz::TimeZone;
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
+
+use crate::codec::{
+    EVENT_COLUMNS, EventRow, RecordFact, decode_record, json_column, parse_sex, rows,
+};
+use crate::error::database;
+use crate::text::{natural_cmp, prefix_end, query_words};
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// How many non-vital results the chart shows.
+const RESULTS_SHOWN: i64 = 50;
+/// How many reports the chart shows.
+const REPORTS_SHOWN: i64 = 20;
+/// How many procedures the chart shows.
+const PROCEDURES_SHOWN: i64 = 20;
+/// INS identifier systems: INS-NIR, INS-NIR test, INS-NIA (ANS OIDs).
+const INS_SYSTEMS: &[&str] = &["1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11"];
+
+/// Reads views through one connection.
+pub(crate) struct Reader<'c> {
+    conn: &'c Connection,
+    zone: &'c TimeZone,
+}
+
+impl<'c> Reader<'c> {
+    /// A reader over `conn`; dates are shown in `zone`.
+    pub(crate) fn new(conn: &'c Connection, zone: &'c TimeZone) -> Reader<'c> {
+        Reader { conn, zone }
+    }
+
+    fn query<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut statement = self.conn.prepare_cached(sql).map_err(database)?;
+        let mapped = statement.query_map(params, map).map_err(database)?;
+        rows(mapped.collect())
+    }
+
+    fn query_one<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>> {
+        let mut statement = self.conn.prepare_cached(sql).map_err(database)?;
+        rows(statement.query_row(params, map).optional())
+    }
+
+    // Units ---------------------------------------------------------------------
+
+    const UNIT_SUMMARY: &'static str = "SELECT u.code, u.name, \
+         (SELECT count(*) FROM beds b WHERE b.unit = u.code), \
+         (SELECT count(*) FROM (SELECT DISTINCT s.room, s.bed FROM stays s \
+            WHERE s.in_house = 1 AND s.unit = u.code AND s.bed IS NOT NULL)), \
+         (SELECT count(*) FROM stays s WHERE s.in_house = 1 AND s.unit = u.code) \
+         FROM units u";
+
+    fn unit_summary(row: &Row<'_>) -> rusqlite::Result<UnitSummary> {
+        Ok(UnitSummary {
+            code: row.get(0)?,
+            name: row.get(1)?,
+            beds: row.get(2)?,
+            occupied_beds: row.get(3)?,
+            patients: row.get(4)?,
+        })
+    }
+
+    /// All units with occupancy, by code.
+    pub(crate) fn units(&self) -> Result<Vec<UnitSummary>> {
+        let sql = format!("{} ORDER BY u.code", Self::UNIT_SUMMARY);
+        self.query(&sql, [], Self::unit_summary)
+    }
+
+    /// One unit's bed board.
+    pub(crate) fn unit_board(&self, unit: &str) -> Result<Option<UnitBoard>> {
+        let sql = format!("{} WHERE u.code = ?1", Self::UNIT_SUMMARY);
+        let Some(summary) = self.query_one(&sql, [unit], Self::unit_summary)? else {
+            return Ok(None);
+        };
+        let mut beds: BTreeMap<(String, String), BedRow> = BTreeMap::new();
+        let known = self.query("SELECT room, bed FROM beds WHERE unit = ?1", [unit], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for (room, bed) in known {
+            let row = BedRow { room: non_empty(&room), bed: Some(bed.clone()), occupants: vec![] };
+            beds.insert((room, bed), row);
+        }
+        let mut without_bed = Vec::new();
+        for (room, bed, occupant) in self.occupants(unit)? {
+            match bed {
+                Some(bed) => {
+                    let key = (room.clone().unwrap_or_default(), bed.clone());
+                    beds.entry(key)
+                        .or_insert_with(|| BedRow { room, bed: Some(bed), occupants: vec![] })
+                        .occupants
+                        .push(occupant);
+                }
+                None => without_bed.push(BedRow { room, bed: None, occupants: vec![occupant] }),
+            }
+        }
+        let mut rows: Vec<BedRow> = beds.into_values().collect();
+        rows.sort_by(|a, b| {
+            natural_cmp(a.room.as_deref().unwrap_or(""), b.room.as_deref().unwrap_or(""))
+                .then_with(|| natural_cmp(a.bed.as_deref().unwrap_or(""), b.bed.as_deref().unwrap_or("")))
+        });
+        without_bed.sort_by(|a, b| {
+            natural_cmp(a.room.as_deref().unwrap_or(""), b.room.as_deref().unwrap_or(""))
+                .then_with(|| first_family(a).cmp(&first_family(b)))
+        });
+        rows.extend(without_bed);
+        Ok(Some(UnitBoard { unit: summary, beds: rows }))
+    }
+
+    /// In-house stays of a unit as (room, bed, occupant).
+    #[expect(clippy::type_complexity, reason = "a private row shape used once")]
+    fn occupants(&self, unit: &str) -> Result<Vec<(Option<String>, Option<String>, Occupant)>> {
+        struct Raw {
+            encounter: String,
+            patient: String,
+            room: Option<String>,
+            bed: Option<String>,
+            admitted_at: Option<String>,
+            attending: Option<String>,
+            on_leave: bool,
+            family: Option<String>,
+            given: Option<String>,
+            sex: Option<String>,
+            birth_date: Option<String>,
+            allergies: u32,
+        }
+        let raws = self.query(
+            "SELECT s.encounter, s.patient, s.room, s.bed, s.admitted_at, s.attending, \
+             s.on_leave, p.family, p.given, p.sex, p.birth_date, \
+             (SELECT count(*) FROM allergies a WHERE a.patient = s.patient AND a.status = 'active') \
+             FROM stays s LEFT JOIN patients p ON p.key = s.patient \
+             WHERE s.in_house = 1 AND s.unit = ?1 ORDER BY s.encounter",
+            [unit],
+            |r| {
+                Ok(Raw {
+                    encounter: r.get(0)?,
+                    patient: r.get(1)?,
+                    room: r.get(2)?,
+                    bed: r.get(3)?,
+                    admitted_at: r.get(4)?,
+                    attending: r.get(5)?,
+                    on_leave: r.get(6)?,
+                    family: r.get(7)?,
+                    given: r.get(8)?,
+                    sex: r.get(9)?,
+                    birth_date: r.get(10)?,
+                    allergies: r.get(11)?,
+                })
+            },
+        )?;
+        let mut occupants = Vec::with_capacity(raws.len());
+        for raw in raws {
+            let identifiers = self.identifiers(&raw.patient)?;
+            let occupant = Occupant {
+                ipp: ipp(&raw.patient, &identifiers),
+                patient: PatientKey(raw.patient),
+                encounter: raw.encounter,
+                family: raw.family,
+                given: raw.given,
+                sex: parse_sex(raw.sex)?,
+                birth_date: json_column(raw.birth_date)?,
+                admitted_at: json_column(raw.admitted_at)?,
+                attending: self.attending(raw.attending)?,
+                allergies: raw.allergies,
+                on_leave: raw.on_leave,
+            };
+            occupants.push((raw.room, raw.bed, occupant));
+        }
+        Ok(occupants)
+    }
+
+    /// Resolves a stored reference to a display name: by reference, else by
+    /// identifier, else its display text, else the identifier value.
+    fn attending(&self, json: Option<String>) -> Result<Option<String>> {
+        let Some(reference) = json_column::<ResourceRef>(json)? else {
+            return Ok(None);
+        };
+        if let Some(target) = &reference.reference
+            && let Some(name) =
+                self.query_one("SELECT name FROM directory WHERE reference = ?1", [target], |r| {
+                    r.get(0)
+                })?
+        {
+            return Ok(Some(name));
+        }
+        if let Some(identifier) = &reference.identifier
+            && let Some(name) = self.directory_by_identifier(identifier)?
+        {
+            return Ok(Some(name));
+        }
+        Ok(reference.display.or(reference.identifier.map(|i| i.value)))
+    }
+
+    fn directory_by_identifier(&self, identifier: &Identifier) -> Result<Option<String>> {
+        match &identifier.system {
+            Some(system) => self.query_one(
+                "SELECT d.name FROM directory_identifiers i JOIN directory d \
+                 ON d.reference = i.reference WHERE i.system = ?1 AND i.value = ?2 \
+                 ORDER BY d.reference LIMIT 1",
+                params![system, identifier.value],
+                |r| r.get(0),
+            ),
+            None => self.query_one(
+                "SELECT d.name FROM directory_identifiers i JOIN directory d \
+                 ON d.reference = i.reference WHERE i.value = ?1 ORDER BY d.reference LIMIT 1",
+                [&identifier.value],
+                |r| r.get(0),
+            ),
+        }
+    }
+
+    // Patients ------------------------------------------------------------------
+
+    /// The root key of a patient after merges; `None` for an unknown key.
+    fn root(&self, key: &PatientKey) -> Result<Option<String>> {
+        let found: Option<Option<String>> = self.query_one(
+            "SELECT merged_into FROM patients WHERE key = ?1",
+            [key.as_str()],
+            |r| r.get(0),
+        )?;
+        Ok(found.map(|merged_into| merged_into.unwrap_or_else(|| key.0.clone())))
+    }
+
+    fn identifiers(&self, patient: &str) -> Result<Vec<Identifier>> {
+        self.query(
+            "SELECT system, kind, value FROM patient_identifiers WHERE patient = ?1 \
+             ORDER BY seq, pos",
+            [patient],
+            |r| {
+                let system: String = r.get(0)?;
+                let kind: String = r.get(1)?;
+                Ok(Identifier {
+                    value: r.get(2)?,
+                    system: non_empty(&system),
+                    kind: non_empty(&kind),
+                })
+            },
+        )
+    }
+
+    /// One patient's summary.
+    pub(crate) fn patient_chart(&self, key: &PatientKey) -> Result<Option<PatientChart>> {
+        let Some(root) = self.root(key)? else {
+            return Ok(None);
+        };
+        let Some(identity) = self.identity(&root)? else {
+            return Ok(None);
+        };
+        Ok(Some(PatientChart {
+            identity,
+            stay: self.current_stay(&root)?,
+            allergies: self.records(
+                "SELECT r.patient, r.payload, e.payload FROM allergies r LEFT JOIN events e \
+                 ON e.seq = r.seq AND r.payload IS NULL WHERE r.patient = ?1 \
+                 AND r.status = 'active' ORDER BY r.sort_key DESC, r.seq DESC",
+                &root,
+            )?,
+            conditions: self.records(
+                "SELECT r.patient, r.payload, e.payload FROM conditions r LEFT JOIN events e \
+                 ON e.seq = r.seq AND r.payload IS NULL WHERE r.patient = ?1 \
+                 AND r.status = 'active' ORDER BY r.sort_key DESC, r.seq DESC",
+                &root,
+            )?,
+            medications: self.records(
+                "SELECT r.patient, r.payload, e.payload FROM medications r LEFT JOIN events e \
+                 ON e.seq = r.seq AND r.payload IS NULL WHERE r.patient = ?1 \
+                 AND r.status = 'active' ORDER BY r.sort_key DESC, r.seq DESC",
+                &root,
+            )?,
+            care_plans: self.records(
+                "SELECT r.patient, r.payload, e.payload FROM care_plans r LEFT JOIN events e \
+                 ON e.seq = r.seq AND r.payload IS NULL WHERE r.patient = ?1 \
+                 AND r.status = 'active' ORDER BY r.sort_key DESC, r.seq DESC",
+                &root,
+            )?,
+            vitals: self.records(
+                "SELECT r.patient, r.payload, e.payload FROM observations r JOIN ( \
+                   SELECT rowid AS id, row_number() OVER ( \
+                     PARTITION BY code_key ORDER BY sort_key DESC, seq DESC) AS rank \
+                   FROM observations WHERE patient = ?1 AND panel = 'vital' AND hidden = 0 \
+                 ) latest ON r.rowid = latest.id \
+                 LEFT JOIN events e ON e.seq = r.seq AND r.payload IS NULL \
+                 WHERE latest.rank = 1 ORDER BY r.sort_key DESC, r.seq DESC",
+                &root,
+            )?,
+            results: self.records(
+                &format!(
+                    "SELECT r.patient, r.payload, e.payload FROM observations r \
+                     LEFT JOIN events e ON e.seq = r.seq AND r.payload IS NULL \
+                     WHERE r.patient = ?1 AND r.panel = 'result' AND r.hidden = 0 \
+                     ORDER BY r.sort_key DESC, r.seq DESC LIMIT {RESULTS_SHOWN}"
+                ),
+                &root,
+            )?,
+            reports: self.records(
+                &format!(
+                    "SELECT r.patient, r.payload, e.payload FROM reports r \
+                     LEFT JOIN events e ON e.seq = r.seq AND r.payload IS NULL \
+                     WHERE r.patient = ?1 AND r.hidden = 0 \
+                     ORDER BY r.sort_key DESC, r.seq DESC LIMIT {REPORTS_SHOWN}"
+                ),
+                &root,
+            )?,
+            procedures: self.records(
+                &format!(
+                    "SELECT r.patient, r.payload, e.payload FROM procedures r \
+                     LEFT JOIN events e ON e.seq = r.seq AND r.payload IS NULL \
+                     WHERE r.patient = ?1 AND r.status != 'error' \
+                     ORDER BY r.sort_key DESC, r.seq DESC LIMIT {PROCEDURES_SHOWN}"
+                ),
+                &root,
+            )?,
+        }))
+    }
+
+    /// Decodes the records a query selects as (patient, own payload, event
+    /// payload) and stamps them with the resolved patient key.
+    fn records<T: RecordFact>(&self, sql: &str, patient: &str) -> Result<Vec<T>> {
+        let raws = self.query(sql, [patient], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        raws.into_iter()
+            .map(|(patient, own, event)| {
+                let mut record: T = decode_record(own.as_deref(), event.as_deref())?;
+                record.set_patient(PatientKey(patient));
+                Ok(record)
+            })
+            .collect()
+    }
+
+    fn identity(&self, root: &str) -> Result<Option<Identity>> {
+        type Raw = (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let raw: Option<Raw> = self.query_one(
+            "SELECT family, given, birth_name, birth_date, sex, phones, addresses, deceased \
+             FROM patients WHERE key = ?1",
+            [root],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            },
+        )?;
+        let Some((family, given, birth_name, birth_date, sex, phones, addresses, deceased)) = raw
+        else {
+            return Ok(None);
+        };
+        let identifiers = self.identifiers(root)?;
+        let addresses: Vec<Address> = json_column(addresses)?.unwrap_or_default();
+        let deceased: Option<Deceased> = json_column(deceased)?;
+        Ok(Some(Identity {
+            ipp: ipp(root, &identifiers),
+            ins: ins(&identifiers),
+            patient: PatientKey(root.to_owned()),
+            family,
+            given,
+            birth_name,
+            birth_date: json_column::<Moment>(birth_date)?,
+            sex: parse_sex(sex)?,
+            identifiers,
+            phones: json_column(phones)?.unwrap_or_default(),
+            addresses: addresses.iter().map(address_line).filter(|l| !l.is_empty()).collect(),
+            deceased: deceased.and_then(|d| self.deceased_text(d)),
+        }))
+    }
+
+    fn deceased_text(&self, deceased: Deceased) -> Option<String> {
+        match deceased {
+            Deceased::At(moment) => Some(moment.display_fr(self.zone)),
+            Deceased::Yes => Some(String::from("oui")),
+            Deceased::No => None,
+        }
+    }
+
+    fn current_stay(&self, root: &str) -> Result<Option<StayView>> {
+        type Raw = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            bool,
+        );
+        let raw: Option<Raw> = self.query_one(
+            "SELECT s.encounter, s.unit, u.name, s.room, s.bed, s.class, s.admitted_at, \
+             s.attending, s.on_leave FROM stays s LEFT JOIN units u ON u.code = s.unit \
+             WHERE s.patient = ?1 AND s.in_house = 1 ORDER BY s.updated_seq DESC LIMIT 1",
+            [root],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ))
+            },
+        )?;
+        let Some((encounter, unit, unit_name, room, bed, class, admitted_at, attending, on_leave)) =
+            raw
+        else {
+            return Ok(None);
+        };
+        Ok(Some(StayView {
+            encounter,
+            unit_name: unit_name.or_else(|| unit.clone()),
+            unit,
+            room,
+            bed,
+            class,
+            admitted_at: json_column(admitted_at)?,
+            attending: self.attending(attending)?,
+            on_leave,
+        }))
+    }
+
+    /// Patients matching every given criterion; none when no criterion is
+    /// given.
+    pub(crate) fn search_patients(
+        &self,
+        query: &PatientQuery,
+        limit: usize,
+    ) -> Result<Vec<PatientRow>> {
+        let mut sql = String::from(
+            "SELECT p.key, p.family, p.given, p.birth_date, p.sex FROM patients p \
+             WHERE p.merged_into IS NULL",
+        );
+        let mut values: Vec<Box<dyn ToSql>> = Vec::new();
+        let mut criteria = 0;
+        for word in query.name.as_deref().map(query_words).unwrap_or_default() {
+            sql.push_str(&format!(
+                " AND p.key IN (SELECT patient FROM patient_names WHERE term >= ?{} AND term < ?{})",
+                values.len() + 1,
+                values.len() + 2
+            ));
+            let end = prefix_end(&word);
+            values.push(Box::new(word));
+            values.push(Box::new(end));
+            criteria += 1;
+        }
+        if let Some((year, month, day)) = query.birth_date {
+            sql.push_str(&format!(" AND p.birth_ymd = ?{}", values.len() + 1));
+            values.push(Box::new(format!("{year:04}-{month:02}-{day:02}")));
+            criteria += 1;
+        }
+        if let Some(value) = query.identifier.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            sql.push_str(&format!(
+                " AND p.key IN (SELECT patient FROM patient_identifiers WHERE value = ?{})",
+                values.len() + 1
+            ));
+            values.push(Box::new(value.to_owned()));
+            criteria += 1;
+        }
+        if criteria == 0 {
+            return Ok(Vec::new());
+        }
+        sql.push_str(&format!(
+            " ORDER BY p.sort_name, p.key LIMIT {}",
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        ));
+        type Raw = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+        let raws: Vec<Raw> = self.query(&sql, params_from_iter(values.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        raws.into_iter().map(|raw| self.patient_row(raw)).collect()
+    }
+
+    fn patient_row(
+        &self,
+        (key, family, given, birth_date, sex): (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ),
+    ) -> Result<PatientRow> {
+        let identifiers = self.identifiers(&key)?;
+        let place: Option<(Option<String>, Option<String>, Option<String>)> = self.query_one(
+            "SELECT unit, room, bed FROM stays WHERE patient = ?1 AND in_house = 1 \
+             ORDER BY updated_seq DESC LIMIT 1",
+            [&key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let (unit, room, bed) = place.unwrap_or_default();
+        Ok(PatientRow {
+            ipp: ipp(&key, &identifiers),
+            patient: PatientKey(key),
+            family,
+            given,
+            birth_date: json_column(birth_date)?,
+            sex: parse_sex(sex)?,
+            unit,
+            room,
+            bed,
+        })
+    }
+
+    // Bookkeeping ---------------------------------------------------------------
+
+    /// Latest quarantined inputs, newest first.
+    pub(crate) fn quarantine_entries(&self, limit: usize) -> Result<Vec<QuarantineEntry>> {
+        self.query(
+            "SELECT id, feed, received_ms, message_id, reason, size FROM quarantine \
+             ORDER BY received_ms DESC, id DESC LIMIT ?1",
+            [i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                Ok(QuarantineEntry {
+                    id: r.get(0)?,
+                    feed: r.get(1)?,
+                    received_ms: r.get(2)?,
+                    message_id: r.get(3)?,
+                    reason: r.get(4)?,
+                    size: r.get::<_, i64>(5)?.unsigned_abs(),
+                })
+            },
+        )
+    }
+
+    /// Counts and feed freshness.
+    pub(crate) fn status(&self) -> Result<StoreStatus> {
+        let count = |sql: &str| -> Result<u64> {
+            let value: Option<i64> = self.query_one(sql, [], |r| r.get(0))?;
+            Ok(value.unwrap_or(0).unsigned_abs())
+        };
+        let feeds = self.query(
+            "SELECT name, last_received_ms, accepted, duplicates, rejected FROM feeds \
+             ORDER BY name",
+            [],
+            |r| {
+                Ok(FeedStatus {
+                    name: r.get(0)?,
+                    last_received_ms: r.get(1)?,
+                    accepted: r.get::<_, i64>(2)?.unsigned_abs(),
+                    duplicates: r.get::<_, i64>(3)?.unsigned_abs(),
+                    rejected: r.get::<_, i64>(4)?.unsigned_abs(),
+                })
+            },
+        )?;
+        let facts = self.query("SELECT kind, count FROM fact_counts ORDER BY kind", [], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.unsigned_abs()))
+        })?;
+        Ok(StoreStatus {
+            events: facts.iter().map(|(_, n)| n).sum(),
+            patients: count("SELECT count(*) FROM patients WHERE merged_into IS NULL")?,
+            in_house: count("SELECT count(*) FROM stays WHERE in_house = 1")?,
+            units: count("SELECT count(*) FROM units")?,
+            quarantined: count("SELECT count(*) FROM quarantine")?,
+            feeds,
+            facts,
+            schema_version: u32::try_from(count("PRAGMA user_version")?).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Events after `after` in log order.
+    pub(crate) fn events_after(&self, after: Option<EventId>, limit: usize) -> Result<Vec<Event>> {
+        let start = match after {
+            None => 0,
+            Some(id) => {
+                let seq: Option<i64> = self.query_one(
+                    "SELECT seq FROM events WHERE id = ?1",
+                    [id.0.as_bytes().as_slice()],
+                    |r| r.get(0),
+                )?;
+                seq.unwrap_or_else(|| {
+                    tracing::warn!(%id, "events_after: unknown event id, reading from the start");
+                    0
+                })
+            }
+        };
+        let raws = self.query(
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
+            params![start, i64::try_from(limit).unwrap_or(i64::MAX)],
+            EventRow::read,
+        )?;
+        raws.into_iter().map(EventRow::decode).collect()
+    }
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+fn first_family(row: &BedRow) -> Option<&str> {
+    row.occupants.first().and_then(|o| o.family.as_deref())
+}
+
+/// The IPP: the first identifier of type PI; for a patient keyed by an HL7
+/// IPP, the first identifier the HL7 source gave.
+fn ipp(key: &str, identifiers: &[Identifier]) -> Option<String> {
+    identifiers
+        .iter()
+        .find(|i| i.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("PI")))
+        .or_else(|| identifiers.first().filter(|_| key.starts_with("ipp:")))
+        .map(|i| i.value.clone())
+}
+
+/// The INS: an identifier of type INS, or one issued under an INS OID.
+fn ins(identifiers: &[Identifier]) -> Option<String> {
+    identifiers
+        .iter()
+        .find(|i| {
+            i.kind.as_deref().is_some_and(|k| k.to_ascii_uppercase().starts_with("INS"))
+                || i.system.as_deref().is_some_and(|s| {
+                    INS_SYSTEMS.contains(&s.trim().trim_start_matches("urn:oid:"))
+                })
+        })
+        .map(|i| i.value.clone())
+}
+
+/// One line of an address: street lines, postal code and city, country.
+fn address_line(address: &Address) -> String {
+    let mut parts: Vec<String> =
+        address.lines.iter().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect();
+    let town = [address.postal_code.as_deref(), address.city.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !town.is_empty() {
+        parts.push(town);
+    }
+    if let Some(country) = address.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        parts.push(country.to_owned());
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(value: &str, system: Option<&str>, kind: Option<&str>) -> Identifier {
+        Identifier {
+            value: value.into(),
+            system: system.map(Into::into),
+            kind: kind.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn ipp_prefers_type_pi_then_the_first_hl7_identifier() {
+        let ids = [id("999", Some("X"), Some("NH")), id("123", Some("H"), Some("PI"))];
+        assert_eq!(ipp("ipp:H|123", &ids).as_deref(), Some("123"));
+        let untyped = [id("555", Some("H"), None)];
+        assert_eq!(ipp("ipp:H|555", &untyped).as_deref(), Some("555"));
+        assert_eq!(ipp("fhir:Patient/1", &untyped), None);
+    }
+
+    #[test]
+    fn ins_is_found_by_type_or_by_oid() {
+        let by_kind = [id("1", None, Some("PI")), id("2850312345678", None, Some("INS"))];
+        assert_eq!(ins(&by_kind).as_deref(), Some("2850312345678"));
+        let by_oid = [id("2850312345678", Some("urn:oid:1.2.250.1.213.1.4.8"), None)];
+        assert_eq!(ins(&by_oid).as_deref(), Some("2850312345678"));
+        assert_eq!(ins(&[id("1", Some("1.2.250.1.71.4.2.7"), Some("PI"))]), None);
+    }
+
+    #[test]
+    fn address_is_one_line() {
+        let address = Address {
+            lines: vec!["12 rue des Lilas".into(), " ".into()],
+            city: Some("Lyon".into()),
+            postal_code: Some("69003".into()),
+            country: Some("FRA".into()),
+            kind: Some("H".into()),
+        };
+        assert_eq!(address_line(&address), "12 rue des Lilas, 69003 Lyon, FRA");
+    }
+}

@@ -1,0 +1,231 @@
+//! The storage story run against the embedded SQLite store, plus what only
+//! this backend has: restart, replay, crash safety, schema versions, group
+//! commit.
+
+mod stories;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use ckisa_domain::{PatientKey, RecordStatus};
+use ckisa_store::{Outcome, Store, StoreError};
+use ckisa_store_sqlite::{DATABASE_FILE, SqliteOptions, SqliteStore};
+use stories::{allergy, commit_one, facts, message, patient, person};
+
+fn open(dir: &Path) -> SqliteStore {
+    SqliteStore::open(dir, SqliteOptions::new("Europe/Paris")).expect("store opens")
+}
+
+fn with_store(story: fn(&dyn Store)) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    story(&store);
+}
+
+#[test]
+fn census_and_chart() {
+    with_store(stories::census_and_chart);
+}
+
+#[test]
+fn duplicate_control_id() {
+    with_store(stories::duplicate_control_id);
+}
+
+#[test]
+fn null_versus_absent() {
+    with_store(stories::null_versus_absent);
+}
+
+#[test]
+fn merge() {
+    with_store(stories::merge);
+}
+
+#[test]
+fn out_of_order_transfer() {
+    with_store(stories::out_of_order_transfer);
+}
+
+#[test]
+fn cancellations() {
+    with_store(stories::cancellations);
+}
+
+#[test]
+fn two_patients_one_bed() {
+    with_store(stories::two_patients_one_bed);
+}
+
+#[test]
+fn quarantine() {
+    with_store(stories::quarantine);
+}
+
+#[test]
+fn search() {
+    with_store(stories::search);
+}
+
+#[test]
+fn encounter_moved() {
+    with_store(stories::encounter_moved);
+}
+
+#[test]
+fn events_after() {
+    with_store(stories::events_after);
+}
+
+#[test]
+fn restart_keeps_everything_and_replay_gives_the_same_views() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    stories::all(&store);
+    let before = stories::snapshot(&store);
+    assert!(store.generation() > 0);
+    drop(store);
+
+    let store = open(dir.path());
+    assert_eq!(stories::snapshot(&store), before, "a restart changes no view");
+    let events = store.status().unwrap().events;
+    assert_eq!(store.rebuild_projections().unwrap(), events);
+    assert_eq!(stories::snapshot(&store), before, "a replay gives the same views");
+}
+
+/// Child side of the crash test: commits until killed, printing each
+/// acknowledged control id.
+#[test]
+fn crash_child() {
+    let Ok(dir) = std::env::var("CKISA_CRASH_CHILD_DIR") else {
+        return;
+    };
+    let store = open(Path::new(&dir));
+    let mut stdout = std::io::stdout().lock();
+    for n in 0.. {
+        let key = patient(&format!("CRASH-{n}"));
+        let outcome = commit_one(&store, message(&format!("CRASH-{n}"), vec![person(&key, "Crash", "Test")]));
+        assert_eq!(outcome, Outcome::Stored);
+        writeln!(stdout, "ACK {n}").unwrap();
+        stdout.flush().unwrap();
+    }
+}
+
+#[test]
+fn acknowledged_submissions_survive_a_killed_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+        .env("CKISA_CRASH_CHILD_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut acknowledged = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(n) = line.strip_prefix("ACK ") {
+            acknowledged.push(n.parse::<u32>().unwrap());
+            if acknowledged.len() == 200 {
+                child.kill().unwrap();
+                break;
+            }
+        }
+    }
+    child.wait().unwrap();
+    assert_eq!(acknowledged.len(), 200, "the child acknowledged submissions");
+
+    let store = open(dir.path());
+    for n in acknowledged {
+        let key = PatientKey::ipp("CHU", &format!("CRASH-{n}"));
+        assert!(store.patient_chart(&key).unwrap().is_some(), "acknowledged CRASH-{n} is present");
+    }
+}
+
+#[test]
+fn a_newer_schema_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path()));
+    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    conn.execute_batch("PRAGMA user_version = 999").unwrap();
+    drop(conn);
+    let error = SqliteStore::open(dir.path(), SqliteOptions::new("Europe/Paris")).unwrap_err();
+    let source = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
+    assert!(source.contains("999") && source.contains("newer"), "got {source}");
+}
+
+#[test]
+fn an_unknown_site_zone_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = SqliteStore::open(dir.path(), SqliteOptions::new("Mars/Olympus")).unwrap_err();
+    assert!(matches!(error, StoreError::Open { .. }));
+}
+
+#[test]
+fn corrupt_stored_json_is_an_encoding_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = patient("BAD-1");
+    {
+        let store = open(dir.path());
+        commit_one(&store, facts(vec![person(&key, "Bad", "Json"), allergy("BAD-AL", &key, "X", RecordStatus::Active)]));
+    }
+    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    conn.execute_batch("UPDATE allergies SET payload = '{not json'; UPDATE events SET payload = '[]'")
+        .unwrap();
+    drop(conn);
+    let store = open(dir.path());
+    assert!(matches!(store.patient_chart(&key), Err(StoreError::Encoding(_))));
+    assert!(matches!(store.events_after(None, 10), Err(StoreError::Encoding(_))));
+    assert!(matches!(store.rebuild_projections(), Err(StoreError::Encoding(_))));
+    // The failed replay was rolled back: the views are as they were.
+    assert!(store.units().is_ok());
+}
+
+#[test]
+fn a_failing_batch_is_rolled_back_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let first = facts(vec![person(&patient("ROLL-1"), "Un", "A")]);
+    let replayed_event = first.events[0].clone();
+    commit_one(&store, first);
+
+    // The same event id again violates the log's uniqueness: the whole batch
+    // of that caller is refused, nothing of it is applied.
+    let mut bad = facts(vec![person(&patient("ROLL-2"), "Deux", "B")]);
+    bad.events.push(replayed_event);
+    let error = store.commit(vec![facts(vec![person(&patient("ROLL-3"), "Trois", "C")]), bad]);
+    assert!(matches!(error, Err(StoreError::Database(_))));
+    assert!(store.patient_chart(&patient("ROLL-2")).unwrap().is_none());
+    assert!(store.patient_chart(&patient("ROLL-3")).unwrap().is_none());
+
+    // The store keeps working.
+    commit_one(&store, facts(vec![person(&patient("ROLL-4"), "Quatre", "D")]));
+    assert!(store.patient_chart(&patient("ROLL-4")).unwrap().is_some());
+    assert_eq!(store.status().unwrap().events, 2);
+}
+
+#[test]
+fn concurrent_callers_are_all_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(open(dir.path()));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                for n in 0..25 {
+                    let key = patient(&format!("CON-{t}-{n}"));
+                    let outcome = commit_one(&*store, message(&format!("CON-{t}-{n}"), vec![person(&key, "Con", "Current")]));
+                    assert_eq!(outcome, Outcome::Stored);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let status = store.status().unwrap();
+    assert_eq!((status.events, status.patients), (200, 200));
+    assert_eq!(status.feeds.iter().find(|f| f.name == "adt").map(|f| f.accepted), Some(200));
+}

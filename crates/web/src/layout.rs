@@ -1,0 +1,260 @@
+//! The frame around every page: header with navigation, search box,
+//! language switch and feed freshness bar; the footer; and the partial
+//! answer (`X-Partial: 1`) that the live-refresh script swaps in.
+//!
+//! Page modules render their own body with their own template and hand the
+//! HTML here; this module is the only place that marks HTML as safe, and
+//! only HTML our templates produced.
+
+use askama::Template;
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::http::header::{CACHE_CONTROL, VARY};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use ckisa_store::FeedStatus;
+
+use crate::error::AppError;
+use crate::format::{Fmt, Freshness};
+use crate::i18n::{Lang, Tr};
+use crate::{AppState, PageCtx};
+
+/// Version appended to static URLs so browsers fetch new assets after an
+/// upgrade while caching them otherwise.
+const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Which navigation entry is the current page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nav {
+    Units,
+    Search,
+    Quarantine,
+    Status,
+    /// A page no entry stands for (a patient summary).
+    None,
+}
+
+impl Nav {
+    fn name(self) -> &'static str {
+        match self {
+            Nav::Units => "units",
+            Nav::Search => "search",
+            Nav::Quarantine => "quarantine",
+            Nav::Status => "status",
+            Nav::None => "",
+        }
+    }
+}
+
+/// One feed in the freshness bar.
+pub(crate) struct FreshItem {
+    class: &'static str,
+    text: String,
+}
+
+struct LangLink {
+    code: &'static str,
+    label: &'static str,
+    href: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "layout.html")]
+struct LayoutTemplate<'a> {
+    tr: Tr,
+    title: &'a str,
+    nav: &'static str,
+    query: &'a str,
+    langs: Vec<LangLink>,
+    fresh: &'a [FreshItem],
+    live: bool,
+    main: &'a str,
+    footer: String,
+    version: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "partial.html")]
+struct PartialTemplate<'a> {
+    tr: Tr,
+    fresh: &'a [FreshItem],
+    main: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate<'a> {
+    tr: Tr,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A page ready to frame.
+pub(crate) struct Page<'a> {
+    /// `<title>` and usually the `<h1>`.
+    pub(crate) title: &'a str,
+    /// Current navigation entry.
+    pub(crate) nav: Nav,
+    /// Text to keep in the search box.
+    pub(crate) query: &'a str,
+    /// The body, rendered by a page template.
+    pub(crate) main: String,
+}
+
+/// Frames `page`, or answers only the live parts for `X-Partial: 1`.
+///
+/// FIXME(issue 2): handlers fetch the whole `Store::status` for the
+/// freshness bar of every page; if a backend's `status` counts rows, a cheap
+/// feed-freshness read on the trait would make pages faster.
+pub(crate) fn respond(
+    state: &AppState,
+    ctx: &PageCtx,
+    feeds: &[FeedStatus],
+    page: Page<'_>,
+) -> Result<Response, AppError> {
+    let fmt = ctx.fmt(state);
+    let fresh = freshness(&fmt, &state.config().feeds, feeds);
+    let html = if ctx.partial {
+        PartialTemplate {
+            tr: fmt.tr,
+            fresh: &fresh,
+            main: &page.main,
+        }
+        .render()?
+    } else {
+        let footer = fmt.tr.fmt(
+            "footer.node",
+            &[
+                ("node", &state.config().node_id),
+                ("now", &fmt.wall(ctx.now_ms)),
+            ],
+        );
+        LayoutTemplate {
+            tr: fmt.tr,
+            title: page.title,
+            nav: page.nav.name(),
+            query: page.query,
+            langs: lang_links(ctx),
+            fresh: &fresh,
+            live: true,
+            main: &page.main,
+            footer,
+            version: ASSET_VERSION,
+        }
+        .render()?
+    };
+    let mut response = Html(html).into_response();
+    let vary = HeaderValue::from_static("X-Partial, Accept-Language, Cookie");
+    response.headers_mut().insert(VARY, vary);
+    Ok(response)
+}
+
+/// A full error page, without freshness bar or live refresh (the store may
+/// be what failed). Never fails: falls back to plain escaped text.
+pub(crate) fn error_page(tr: Tr, title: &str, message: &str) -> String {
+    let main = ErrorTemplate { tr, title, message }.render();
+    let page = main.and_then(|main| {
+        LayoutTemplate {
+            tr,
+            title,
+            nav: "",
+            query: "",
+            langs: Vec::new(),
+            fresh: &[],
+            live: false,
+            main: &main,
+            footer: String::new(),
+            version: ASSET_VERSION,
+        }
+        .render()
+    });
+    page.unwrap_or_else(|error| {
+        tracing::error!(%error, "error page failed to render");
+        String::from("<!DOCTYPE html><title>ckisa</title><h1>Erreur / Error</h1>")
+    })
+}
+
+/// Configured feeds first, in config order, then any other feed the store
+/// knows, by name; a single "no data" item when there is no feed at all.
+fn freshness(fmt: &Fmt<'_>, configured: &[String], feeds: &[FeedStatus]) -> Vec<FreshItem> {
+    let mut names: Vec<&str> = configured.iter().map(String::as_str).collect();
+    let mut others: Vec<&str> = feeds
+        .iter()
+        .map(|f| f.name.as_str())
+        .filter(|n| !names.contains(n))
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    names.extend(others);
+    if names.is_empty() {
+        let text = fmt.tr.t("fresh.no_feed").to_owned();
+        return vec![FreshItem {
+            class: Freshness::Stale.class(),
+            text,
+        }];
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let last = feeds
+                .iter()
+                .find(|f| f.name == name)
+                .and_then(|f| f.last_received_ms);
+            fresh_item(fmt, name, last)
+        })
+        .collect()
+}
+
+fn fresh_item(fmt: &Fmt<'_>, name: &str, last: Option<i64>) -> FreshItem {
+    match last {
+        Some(ms) => FreshItem {
+            class: Freshness::of_age_ms(fmt.now_ms.saturating_sub(ms)).class(),
+            text: fmt.tr.fmt(
+                "fresh.ago",
+                &[("feed", name), ("age", &fmt.elapsed_since(ms))],
+            ),
+        },
+        None => FreshItem {
+            class: Freshness::Stale.class(),
+            text: fmt.tr.fmt("fresh.never", &[("feed", name)]),
+        },
+    }
+}
+
+/// The current URL in each language, other query parameters kept.
+fn lang_links(ctx: &PageCtx) -> Vec<LangLink> {
+    let kept: Vec<&str> = ctx
+        .query
+        .as_deref()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("lang="))
+        .collect();
+    Lang::ALL
+        .into_iter()
+        .map(|lang| {
+            let mut query = kept.clone();
+            let param = format!("lang={}", lang.code());
+            query.push(&param);
+            LangLink {
+                code: lang.code(),
+                label: lang.native_name(),
+                href: format!("{}?{}", ctx.path, query.join("&")),
+                current: lang == ctx.lang,
+            }
+        })
+        .collect()
+}
+
+/// Marks every answer without its own cache policy as not storable: pages
+/// and API answers carry patient data.
+pub(crate) async fn no_store(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if !response.headers().contains_key(CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

@@ -1,0 +1,529 @@
+//! An in-memory [`Store`] with two units, three patients (one merged) and
+//! two feeds, and helpers to call the router without a socket.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use ckisa_domain::*;
+use ckisa_store::*;
+use tower::ServiceExt;
+
+/// 15/03/2024 12:00:00 in Paris.
+pub(crate) const NOW: i64 = 1_710_500_400_000;
+
+pub(crate) fn now() -> i64 {
+    NOW
+}
+
+pub(crate) fn gwen() -> PatientKey {
+    PatientKey::ipp("HOPITAL", "123456")
+}
+
+pub(crate) fn baby() -> PatientKey {
+    PatientKey::ipp("HOPITAL", "654321")
+}
+
+pub(crate) fn dupont() -> PatientKey {
+    PatientKey::ipp("HOPITAL", "777")
+}
+
+pub(crate) fn dupont_merged() -> PatientKey {
+    PatientKey::ipp("HOPITAL", "999")
+}
+
+#[derive(Default)]
+pub(crate) struct FakeStore {
+    units: Vec<UnitSummary>,
+    boards: HashMap<String, UnitBoard>,
+    charts: HashMap<PatientKey, PatientChart>,
+    merged: HashMap<PatientKey, PatientKey>,
+    rows: Vec<PatientRow>,
+    quarantine: Vec<QuarantineEntry>,
+    status: Option<StoreStatus>,
+    pub(crate) generation: AtomicU64,
+    pub(crate) failing: AtomicBool,
+    pub(crate) last_query: Mutex<Option<PatientQuery>>,
+}
+
+fn failure() -> StoreError {
+    let cause = std::io::Error::other("disk /secret/path exploded for DUPONT");
+    StoreError::Database(Box::new(cause))
+}
+
+impl FakeStore {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.failing.load(Ordering::SeqCst) {
+            Err(failure())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Store for FakeStore {
+    fn commit(&self, _batch: Vec<Submission>) -> Result<Vec<Outcome>, StoreError> {
+        Err(StoreError::Closed)
+    }
+
+    fn quarantine(&self, _rejections: Vec<Rejection>) -> Result<(), StoreError> {
+        Err(StoreError::Closed)
+    }
+
+    fn define_units(&self, _units: &[UnitDefinition]) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn units(&self) -> Result<Vec<UnitSummary>, StoreError> {
+        self.check()?;
+        Ok(self.units.clone())
+    }
+
+    fn unit_board(&self, unit: &str) -> Result<Option<UnitBoard>, StoreError> {
+        self.check()?;
+        Ok(self.boards.get(unit).cloned())
+    }
+
+    fn patient_chart(&self, patient: &PatientKey) -> Result<Option<PatientChart>, StoreError> {
+        self.check()?;
+        let key = self.merged.get(patient).unwrap_or(patient);
+        Ok(self.charts.get(key).cloned())
+    }
+
+    fn search_patients(
+        &self,
+        query: &PatientQuery,
+        limit: usize,
+    ) -> Result<Vec<PatientRow>, StoreError> {
+        self.check()?;
+        *self.last_query.lock().unwrap() = Some(query.clone());
+        let name = query.name.as_deref().map(str::to_lowercase);
+        let rows = self.rows.iter().filter(|row| {
+            let family = row.family.as_deref().unwrap_or_default().to_lowercase();
+            name.as_deref().is_none_or(|n| family.starts_with(n))
+                && query.birth_date.is_none_or(|(y, m, d)| {
+                    row.birth_date
+                        .is_some_and(|b| (b.year, b.month, b.day) == (y, m, d))
+                })
+                && query
+                    .identifier
+                    .as_deref()
+                    .is_none_or(|id| row.ipp.as_deref() == Some(id))
+        });
+        Ok(rows.take(limit).cloned().collect())
+    }
+
+    fn quarantine_entries(&self, limit: usize) -> Result<Vec<QuarantineEntry>, StoreError> {
+        self.check()?;
+        Ok(self.quarantine.iter().take(limit).cloned().collect())
+    }
+
+    fn status(&self) -> Result<StoreStatus, StoreError> {
+        self.check()?;
+        Ok(self.status.clone().expect("status is set"))
+    }
+
+    fn events_after(
+        &self,
+        _after: Option<EventId>,
+        _limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+}
+
+fn date(text: &str) -> Moment {
+    Moment::parse_iso(text).expect("valid test moment")
+}
+
+fn coded(text: &str) -> Coded {
+    Coded {
+        code: None,
+        system: None,
+        text: text.into(),
+    }
+}
+
+fn occupant(key: PatientKey, family: &str, given: &str, sex: Sex, birth: &str) -> Occupant {
+    Occupant {
+        patient: key,
+        encounter: "V1".into(),
+        family: Some(family.into()),
+        given: Some(given.into()),
+        sex: Some(sex),
+        birth_date: Some(date(birth)),
+        ipp: None,
+        admitted_at: Some(date("2024-03-10T08:30:00+01:00")),
+        attending: Some("Dr MARTIN".into()),
+        allergies: 0,
+        on_leave: false,
+    }
+}
+
+fn bed(room: &str, bed: &str, occupants: Vec<Occupant>) -> BedRow {
+    BedRow {
+        room: Some(room.into()),
+        bed: Some(bed.into()),
+        occupants,
+    }
+}
+
+fn observation(
+    id: &str,
+    category: ObservationCategory,
+    name: &str,
+    value: ObservationValue,
+) -> Observation {
+    Observation {
+        id: id.into(),
+        patient: gwen(),
+        encounter: None,
+        category,
+        code: coded(name),
+        value,
+        reference_range: None,
+        interpretation: None,
+        effective: Some(date("2024-03-14T07:05:00+01:00")),
+        status: Some("F".into()),
+        report: None,
+        notes: Vec::new(),
+    }
+}
+
+fn gwen_chart() -> PatientChart {
+    let mut potassium = observation(
+        "o2",
+        ObservationCategory::Lab,
+        "Potassium",
+        ObservationValue::Quantity {
+            value: "6.1".into(),
+            unit: Some("mmol/L".into()),
+        },
+    );
+    potassium.reference_range = Some("3.5-5.0".into());
+    potassium.interpretation = Some("H".into());
+    potassium.notes = vec!["   hémolyse possible".into()];
+    let document = observation(
+        "o3",
+        ObservationCategory::Other,
+        "Compte rendu PDF",
+        ObservationValue::Document {
+            media_type: Some("application/pdf".into()),
+            size_bytes: 225_280,
+            data: "JVBERi0xLjQKLh+pclU9".into(),
+        },
+    );
+    let pulse = observation(
+        "o1",
+        ObservationCategory::Vital,
+        "Fréquence cardiaque",
+        ObservationValue::Quantity {
+            value: "88".into(),
+            unit: Some("/min".into()),
+        },
+    );
+    let allergy = |id: &str, text: &str| Allergy {
+        id: id.into(),
+        patient: gwen(),
+        substance: coded(text),
+        category: Some("medication".into()),
+        severity: Some("high".into()),
+        reactions: vec!["urticaire".into()],
+        onset: Some(date("2019-06")),
+        status: RecordStatus::Active,
+    };
+    PatientChart {
+        identity: Identity {
+            patient: gwen(),
+            family: Some("Le Goff".into()),
+            given: Some("GWÉNAËLLE".into()),
+            birth_name: Some("\"\"".into()),
+            birth_date: Some(date("1950-02-01")),
+            sex: Some(Sex::Female),
+            ipp: Some("123456".into()),
+            ins: Some("250027512345678".into()),
+            identifiers: Vec::new(),
+            phones: vec!["\"\"".into(), "06 12 34 56 78".into()],
+            addresses: vec!["3 rue de Brest, 29000 Quimper".into()],
+            deceased: None,
+        },
+        stay: Some(StayView {
+            encounter: "V1".into(),
+            unit: Some("CARDIO".into()),
+            unit_name: Some("Cardiologie".into()),
+            room: Some("101".into()),
+            bed: Some("A".into()),
+            class: Some("\"\"".into()),
+            admitted_at: Some(date("2024-03-10T08:30:00+01:00")),
+            attending: Some("Dr MARTIN".into()),
+            on_leave: false,
+        }),
+        allergies: vec![allergy("a1", "Pénicilline"), allergy("a2", "Arachide")],
+        conditions: vec![Condition {
+            id: "c1".into(),
+            patient: gwen(),
+            encounter: None,
+            code: coded("Insuffisance cardiaque"),
+            onset: None,
+            abated: None,
+            status: RecordStatus::Active,
+        }],
+        medications: vec![Medication {
+            id: "m1".into(),
+            patient: gwen(),
+            encounter: None,
+            kind: MedicationKind::Order,
+            drug: coded("Furosémide 40 mg cp"),
+            dose: Some("40 mg".into()),
+            route: Some("PO".into()),
+            frequency: Some("1 fois par jour".into()),
+            start: Some(date("2024-03-11")),
+            end: None,
+            prescriber: None,
+            status: RecordStatus::Active,
+            note: None,
+        }],
+        care_plans: vec![CarePlan {
+            id: "p1".into(),
+            patient: gwen(),
+            title: "Surveillance poids".into(),
+            status: RecordStatus::Active,
+            activities: vec!["Pesée quotidienne".into()],
+            start: Some(date("2024-03-10")),
+            end: None,
+        }],
+        vitals: vec![pulse],
+        results: vec![potassium, document],
+        reports: vec![Report {
+            id: "r1".into(),
+            patient: gwen(),
+            encounter: None,
+            code: coded("Échographie cardiaque"),
+            status: Some("final".into()),
+            effective: Some(date("2024-03-12T10:00:00+01:00")),
+            results: Vec::new(),
+            conclusion: Some("  FEVG 35 %".into()),
+        }],
+        procedures: vec![Procedure {
+            id: "pr1".into(),
+            patient: gwen(),
+            encounter: None,
+            code: coded("Coronarographie"),
+            performed: Some(date("2024-03-11T15:00:00+01:00")),
+            status: RecordStatus::Inactive,
+        }],
+    }
+}
+
+fn bare_chart(key: PatientKey, family: &str, given: &str, birth: &str) -> PatientChart {
+    PatientChart {
+        identity: Identity {
+            patient: key,
+            family: Some(family.into()),
+            given: Some(given.into()),
+            birth_name: None,
+            birth_date: Some(date(birth)),
+            sex: Some(Sex::Male),
+            ipp: None,
+            ins: None,
+            identifiers: Vec::new(),
+            phones: Vec::new(),
+            addresses: Vec::new(),
+            deceased: None,
+        },
+        stay: None,
+        allergies: Vec::new(),
+        conditions: Vec::new(),
+        medications: Vec::new(),
+        care_plans: Vec::new(),
+        vitals: Vec::new(),
+        results: Vec::new(),
+        reports: Vec::new(),
+        procedures: Vec::new(),
+    }
+}
+
+impl FakeStore {
+    pub(crate) fn hospital() -> FakeStore {
+        let mut gwen_bed = occupant(gwen(), "Le Goff", "GWÉNAËLLE", Sex::Female, "1950-02-01");
+        gwen_bed.allergies = 2;
+        let mut baby_bed = occupant(
+            baby(),
+            "<script>alert(1)</script>",
+            "Léo",
+            Sex::Male,
+            "2023-09-01",
+        );
+        baby_bed.on_leave = true;
+        let dupont_bed = occupant(dupont(), "DUPONT", "Jean", Sex::Male, "1940-05-12");
+
+        let cardio = UnitSummary {
+            code: "CARDIO".into(),
+            name: "Cardiologie".into(),
+            beds: 4,
+            occupied_beds: 1,
+            patients: 2,
+        };
+        let pneumo = UnitSummary {
+            code: "PNEUMO".into(),
+            name: "Pneumologie".into(),
+            beds: 2,
+            occupied_beds: 1,
+            patients: 1,
+        };
+        let mut boards = HashMap::new();
+        boards.insert(
+            "CARDIO".to_owned(),
+            UnitBoard {
+                unit: cardio.clone(),
+                beds: vec![
+                    bed("101", "A", vec![gwen_bed, baby_bed]),
+                    bed("101", "B", Vec::new()),
+                    bed("102", "A", Vec::new()),
+                    bed("102", "B", Vec::new()),
+                ],
+            },
+        );
+        boards.insert(
+            "PNEUMO".to_owned(),
+            UnitBoard {
+                unit: pneumo.clone(),
+                beds: vec![
+                    bed("201", "B", vec![dupont_bed]),
+                    bed("202", "A", Vec::new()),
+                ],
+            },
+        );
+
+        let mut charts = HashMap::new();
+        charts.insert(gwen(), gwen_chart());
+        charts.insert(
+            baby(),
+            bare_chart(baby(), "<script>alert(1)</script>", "Léo", "2023-09-01"),
+        );
+        charts.insert(
+            dupont(),
+            bare_chart(dupont(), "DUPONT", "Jean", "1940-05-12"),
+        );
+        let merged = HashMap::from([(dupont_merged(), dupont())]);
+
+        let rows = vec![PatientRow {
+            patient: dupont(),
+            family: Some("DUPONT".into()),
+            given: Some("Jean".into()),
+            birth_date: Some(date("1940-05-12")),
+            sex: Some(Sex::Male),
+            ipp: Some("777".into()),
+            unit: Some("PNEUMO".into()),
+            room: Some("201".into()),
+            bed: Some("B".into()),
+        }];
+        let feed = |name: &str, last: Option<i64>| FeedStatus {
+            name: name.into(),
+            last_received_ms: last,
+            accepted: 10,
+            duplicates: 1,
+            rejected: 2,
+        };
+        let status = StoreStatus {
+            events: 42,
+            patients: 3,
+            in_house: 3,
+            units: 2,
+            quarantined: 1,
+            feeds: vec![
+                feed("adt", Some(NOW - 4_000)),
+                feed("lab \"main\"", Some(NOW - 180_000)),
+            ],
+            facts: vec![("patient".into(), 3), ("stay".into(), 3)],
+            schema_version: 3,
+        };
+        FakeStore {
+            units: vec![cardio, pneumo],
+            boards,
+            charts,
+            merged,
+            rows,
+            quarantine: vec![QuarantineEntry {
+                id: 1,
+                feed: "adt".into(),
+                received_ms: NOW - 60_000,
+                message_id: Some("MSG0042".into()),
+                reason: "PID-3 vide".into(),
+                size: 2_048,
+            }],
+            status: Some(status),
+            generation: AtomicU64::new(7),
+            ..FakeStore::default()
+        }
+    }
+}
+
+/// The router over a fresh fake hospital, and the store to poke at.
+pub(crate) fn app() -> (axum::Router, Arc<FakeStore>) {
+    let (router, _, store) = app_with_state();
+    (router, store)
+}
+
+/// Same, with the state.
+pub(crate) fn app_with_state() -> (axum::Router, ckisa_web::AppState, Arc<FakeStore>) {
+    let store = Arc::new(FakeStore::hospital());
+    let mut config = ckisa_web::WebConfig::new("noeud-test", "/var/lib/ckisa");
+    config.feeds = vec!["adt".into(), "fhir".into()];
+    let state = ckisa_web::AppState::with_clock(store.clone(), config, now);
+    (ckisa_web::router(state.clone()), state, store)
+}
+
+/// A response's status, headers and body text.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) body: String,
+}
+
+impl Answer {
+    pub(crate) fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("body is JSON")
+    }
+}
+
+pub(crate) async fn send(router: &axum::Router, request: Request<Body>) -> Answer {
+    let response = router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("router is infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024)
+        .await
+        .expect("body reads");
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
+    }
+}
+
+pub(crate) async fn get(router: &axum::Router, uri: &str) -> Answer {
+    send(
+        router,
+        Request::get(uri)
+            .body(Body::empty())
+            .expect("valid request"),
+    )
+    .await
+}
