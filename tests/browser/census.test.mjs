@@ -65,9 +65,9 @@ test('a nurse reads the census and a patient summary', async () => {
   // Units list: 20 units, in French, with the feed freshness bar.
   await page.goto(new URL('unites', base).href);
   assert.equal(await page.locator('html').getAttribute('lang'), 'fr');
-  const unitLinks = page.locator('main a[href^="/unites/"]');
+  const unitLinks = page.locator('main th[scope=row] a[href^="/unites/"]');
   assert.equal(await unitLinks.count(), 20);
-  assert.match(await page.locator('body').innerText(), /Données à jour il y a \d+ (s|min)/);
+  assert.match(await page.locator('body').innerText(), /sih-demo : données à jour il y a \d+ (s|min)/);
 
   // Bed board of the first unit: beds with patients, ages, admission dates.
   await unitLinks.first().click();

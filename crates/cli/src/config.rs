@@ -12,31 +12,31 @@ use serde::Deserialize;
 
 /// A validated node configuration.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// Establishment name, shown in page headers.
-    pub site_name: String,
+    pub(crate) site_name: String,
     /// Site time zone: applied to HL7 times without an offset, and used for
     /// display.
-    pub zone: jiff::tz::TimeZone,
+    pub(crate) zone: jiff::tz::TimeZone,
     /// Name of the zone, as configured.
-    pub zone_name: String,
+    pub(crate) zone_name: String,
     /// Data folder.
-    pub data: PathBuf,
+    pub(crate) data: PathBuf,
     /// Web UI and API address.
-    pub http: SocketAddr,
+    pub(crate) http: SocketAddr,
     /// MLLP listeners.
-    pub feeds: Vec<FeedConfig>,
+    pub(crate) feeds: Vec<FeedConfig>,
     /// Units and beds.
-    pub units: Vec<UnitDefinition>,
+    pub(crate) units: Vec<UnitDefinition>,
 }
 
 /// One MLLP feed.
 #[derive(Debug, Clone)]
-pub struct FeedConfig {
+pub(crate) struct FeedConfig {
     /// Name shown in freshness bars and metrics.
-    pub name: String,
+    pub(crate) name: String,
     /// Listening address.
-    pub listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,22 +95,22 @@ fn default_zone() -> String {
 }
 
 /// Default data folder.
-pub const DEFAULT_DATA: &str = "./ckisa-data";
+pub(crate) const DEFAULT_DATA: &str = "./ckisa-data";
 /// Default web address.
-pub const DEFAULT_HTTP: &str = "127.0.0.1:8080";
+pub(crate) const DEFAULT_HTTP: &str = "127.0.0.1:8080";
 /// Default MLLP address.
-pub const DEFAULT_MLLP: &str = "127.0.0.1:2575";
+pub(crate) const DEFAULT_MLLP: &str = "127.0.0.1:2575";
 
 impl Config {
     /// Reads and validates a configuration file.
-    pub fn load(path: &Path) -> anyhow::Result<Config> {
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
         Config::parse(&text).with_context(|| format!("invalid configuration in {}", path.display()))
     }
 
     /// Validates configuration text.
-    pub fn parse(text: &str) -> anyhow::Result<Config> {
+    pub(crate) fn parse(text: &str) -> anyhow::Result<Config> {
         let raw: RawConfig = toml::from_str(text)?;
         let zone = jiff::tz::TimeZone::get(&raw.site.zone)
             .with_context(|| format!("site.zone: unknown time zone {:?}", raw.site.zone))?;
@@ -163,7 +163,7 @@ fn validate_units(raw: &[RawUnit]) -> anyhow::Result<Vec<UnitDefinition>> {
 }
 
 /// Parses a socket address, naming the key on error.
-pub fn parse_addr(key: &str, text: &str) -> anyhow::Result<SocketAddr> {
+pub(crate) fn parse_addr(key: &str, text: &str) -> anyhow::Result<SocketAddr> {
     text.parse()
         .with_context(|| format!("{key}: {text:?} is not an address like 127.0.0.1:8080"))
 }

@@ -25,20 +25,20 @@ const NODE_ID_FILE: &str = "node-id";
 const DATABASE_FILE: &str = "ckisa.db";
 
 /// An opened data folder.
-pub struct Node {
+pub(crate) struct Node {
     /// The data folder.
-    pub data: PathBuf,
+    pub(crate) data: PathBuf,
     /// The store.
-    pub store: Arc<SqliteStore>,
+    pub(crate) store: Arc<SqliteStore>,
     /// Mints events for this node.
-    pub factory: Arc<EventFactory>,
+    pub(crate) factory: Arc<EventFactory>,
     /// Site zone.
-    pub zone: jiff::tz::TimeZone,
+    pub(crate) zone: jiff::tz::TimeZone,
 }
 
 impl Node {
     /// Opens (creating if needed) a data folder.
-    pub fn open(data: &Path, zone: jiff::tz::TimeZone) -> anyhow::Result<Node> {
+    pub(crate) fn open(data: &Path, zone: jiff::tz::TimeZone) -> anyhow::Result<Node> {
         std::fs::create_dir_all(data)
             .with_context(|| format!("cannot create the data folder {}", data.display()))?;
         let node_id = read_or_create_node_id(data)?;
@@ -55,7 +55,7 @@ impl Node {
     }
 
     /// Opens a data folder that must already hold a store.
-    pub fn open_existing(data: &Path) -> anyhow::Result<Node> {
+    pub(crate) fn open_existing(data: &Path) -> anyhow::Result<Node> {
         if !data.join(DATABASE_FILE).is_file() {
             bail!(
                 "{} is not a ckisa data folder (no {DATABASE_FILE}); give the right one with --data",
@@ -66,12 +66,12 @@ impl Node {
     }
 
     /// The mapping context for HL7 v2 input.
-    pub fn map_context(&self) -> MapContext {
+    pub(crate) fn map_context(&self) -> MapContext {
         MapContext::new(self.zone.clone())
     }
 
     /// Starts one MLLP listener per feed; returns the bound addresses.
-    pub async fn start_feeds(
+    pub(crate) async fn start_feeds(
         &self,
         feeds: &[FeedConfig],
         shutdown: &watch::Receiver<bool>,
@@ -98,7 +98,7 @@ impl Node {
     }
 
     /// Serves the web UI and API until `shutdown` turns true.
-    pub async fn serve_web(
+    pub(crate) async fn serve_web(
         &self,
         listener: TcpListener,
         feeds: &[String],
@@ -125,7 +125,7 @@ impl Node {
 }
 
 /// Europe/Paris, the default site zone.
-pub fn paris() -> jiff::tz::TimeZone {
+pub(crate) fn paris() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
@@ -148,7 +148,7 @@ fn read_or_create_node_id(data: &Path) -> anyhow::Result<NodeId> {
 }
 
 /// Binds the web listener and prints its URL.
-pub async fn bind_web(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+pub(crate) async fn bind_web(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen for the web UI on {addr}"))?;
@@ -158,7 +158,7 @@ pub async fn bind_web(addr: SocketAddr) -> anyhow::Result<TcpListener> {
 }
 
 /// A watch channel that turns true on Ctrl-C or SIGTERM.
-pub fn shutdown_on_signal() -> watch::Receiver<bool> {
+pub(crate) fn shutdown_on_signal() -> watch::Receiver<bool> {
     let (sender, receiver) = watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -191,7 +191,7 @@ async fn wait_for_signal() {
 }
 
 /// "4 s", "3 min", "2 h", "5 j": how long ago, in French.
-pub fn age_text(age_ms: i64) -> String {
+pub(crate) fn age_text(age_ms: i64) -> String {
     let seconds = age_ms.max(0) / 1000;
     match seconds {
         0..60 => format!("{seconds} s"),

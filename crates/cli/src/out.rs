@@ -4,12 +4,12 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, reason = "this module is the CLI's output")]
 
 /// Prints a line of results.
-pub fn line(text: &str) {
+pub(crate) fn line(text: &str) {
     println!("{text}");
 }
 
 /// Prints an error and its causes.
-pub fn error(err: &anyhow::Error) {
+pub(crate) fn error(err: &anyhow::Error) {
     eprintln!("erreur : {err}");
     for cause in err.chain().skip(1) {
         eprintln!("  cause : {cause}");
@@ -17,6 +17,6 @@ pub fn error(err: &anyhow::Error) {
 }
 
 /// Prints a warning for the operator.
-pub fn warn(text: &str) {
+pub(crate) fn warn(text: &str) {
     eprintln!("attention : {text}");
 }

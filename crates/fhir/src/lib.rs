@@ -48,7 +48,7 @@
 //! Dates go through [`ckisa_domain::Moment::parse_iso`]: partial dates keep
 //! their precision (B15) and a `date` stays a calendar date (B14). An
 //! invalid date is a problem naming the element path; the entry is kept
-//! without that element.
+//! without that element ([`Problem::dropped`] is false for such warnings).
 
 #![deny(missing_docs)]
 
@@ -108,6 +108,10 @@ pub struct Problem {
     pub location: String,
     /// Why, in French.
     pub reason: String,
+    /// Whether the entry was dropped (`true`), or read without the faulty
+    /// element (`false`: an invalid date, a dangling reference), in which
+    /// case its item is in [`Document::items`] too.
+    pub dropped: bool,
 }
 
 /// Reads FHIR R4 JSON (resource, Bundle or NDJSON) into facts.

@@ -38,6 +38,7 @@ fn read_value(bytes: &[u8], line: Option<usize>, doc: &mut Document) {
         doc.problems.push(Problem {
             location: whole.clone(),
             reason: err.to_string(),
+            dropped: true,
         });
     };
     if bytes.is_empty() {
@@ -193,110 +194,95 @@ fn read_unit(slots: Vec<Slot<'_>>, doc: &mut Document) {
 
     fill_index(&mut index, &parsed);
     for p in parsed {
-        let position = p.place.position();
-        let location = || p.place.describe(Some((&p.kind, Some(&p.id))));
-        let mut ctx = Ctx {
-            index: &index,
-            warnings: Vec::new(),
-        };
-        match map::facts(p.resource, &p.id, &mut ctx) {
-            Ok(facts) if facts.is_empty() => *doc.skipped.entry(p.kind.clone()).or_default() += 1,
-            Ok(facts) => doc.items.push(Item {
-                fhir_id: format!("{}/{}", p.kind, p.id),
-                line_or_entry: position,
-                facts,
-            }),
-            Err(err) => problems.push((
-                position,
-                Problem {
-                    location: location(),
-                    reason: err.to_string(),
-                },
-            )),
-        }
-        for warning in ctx.warnings {
-            problems.push((
-                position,
-                Problem {
-                    location: location(),
-                    reason: warning.to_string(),
-                },
-            ));
-        }
+        map_one(p, &index, doc, &mut problems);
     }
     problems.sort_by_key(|(position, _)| *position);
     doc.problems
         .extend(problems.into_iter().map(|(_, problem)| problem));
 }
 
+/// Maps one resource into an item of `doc`, or into problems.
+fn map_one(p: Parsed, index: &Index, doc: &mut Document, problems: &mut Vec<(usize, Problem)>) {
+    let position = p.place.position();
+    let problem = |err: EntryError, dropped: bool| {
+        let location = p.place.describe(Some((&p.kind, Some(&p.id))));
+        let reason = err.to_string();
+        (
+            position,
+            Problem {
+                location,
+                reason,
+                dropped,
+            },
+        )
+    };
+    let mut ctx = Ctx {
+        index,
+        warnings: Vec::new(),
+    };
+    match map::facts(p.resource, &p.id, &mut ctx) {
+        Ok(facts) if facts.is_empty() => *doc.skipped.entry(p.kind.clone()).or_default() += 1,
+        Ok(facts) => {
+            let fhir_id = format!("{}/{}", p.kind, p.id);
+            doc.items.push(Item {
+                fhir_id,
+                line_or_entry: position,
+                facts,
+            });
+        }
+        Err(err) => problems.push(problem(err, true)),
+    }
+    problems.extend(
+        ctx.warnings
+            .into_iter()
+            .map(|warning| problem(warning, false)),
+    );
+}
+
 /// Request method, resource type, typed parse and id of one slot.
 fn prepare(slot: Slot<'_>) -> Prepared {
     let place = slot.place;
     let fail = |resource: Option<(&str, Option<&str>)>, err: EntryError| {
+        let location = place.describe(resource);
         Prepared::Failed(Problem {
-            location: place.describe(resource),
+            location,
             reason: err.to_string(),
+            dropped: true,
         })
     };
-    if slot.not_an_object {
-        return fail(None, EntryError::NotAnObject);
-    }
-    let method = slot
-        .request
-        .as_ref()
-        .and_then(|r| r.method.as_deref())
-        .unwrap_or("");
-    if method.eq_ignore_ascii_case("DELETE") {
-        let url = slot
-            .request
-            .as_ref()
-            .and_then(|r| r.url.clone())
-            .unwrap_or_default();
-        return fail(None, EntryError::DeleteNotSupported { url });
-    }
-    let Some(raw) = slot.resource else {
-        // A read or search inside a transaction carries no data.
-        if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {
-            return Prepared::Skipped(format!("requête {}", method.to_ascii_uppercase()), None);
-        }
-        return fail(None, EntryError::MissingResource);
+    let raw = match slot_resource(&slot) {
+        Ok(raw) => raw,
+        Err(Some(prepared)) => return prepared,
+        Err(None) => return fail(None, EntryError::MissingResource),
     };
     let kind = match input::resource_type(raw) {
         Ok(kind) => kind,
         Err(err) => return fail(None, err),
     };
+    let url_id = slot.full_url.as_deref().and_then(id_from_full_url);
     let resource = match Resource::parse(&kind, raw) {
+        Some(Ok(resource)) => resource,
+        Some(Err(source)) => {
+            let err = EntryError::InvalidResource {
+                resource_type: kind.clone(),
+                source,
+            };
+            return fail(Some((&kind, url_id.as_deref())), err);
+        }
         None => {
-            let target = slot.full_url.and_then(|url| {
-                let id = id_from_full_url(&url)?;
-                Some((
+            let target = slot.full_url.zip(url_id).map(|(url, id)| {
+                (
                     url,
                     Target {
                         kind: kind.clone(),
                         id,
                     },
-                ))
+                )
             });
             return Prepared::Skipped(kind, target);
         }
-        Some(Err(source)) => {
-            let id = slot.full_url.as_deref().and_then(id_from_full_url);
-            let problem = fail(
-                Some((&kind, id.as_deref())),
-                EntryError::InvalidResource {
-                    resource_type: kind.clone(),
-                    source,
-                },
-            );
-            return problem;
-        }
-        Some(Ok(resource)) => resource,
     };
-    let id = resource
-        .id()
-        .map(str::to_owned)
-        .or_else(|| slot.full_url.as_deref().and_then(id_from_full_url));
-    let Some(id) = id else {
+    let Some(id) = resource.id().map(str::to_owned).or(url_id) else {
         return fail(
             Some((&kind, None)),
             EntryError::MissingId {
@@ -304,13 +290,47 @@ fn prepare(slot: Slot<'_>) -> Prepared {
             },
         );
     };
+    let full_url = slot.full_url;
     Prepared::Parsed(Box::new(Parsed {
         place,
-        full_url: slot.full_url,
+        full_url,
         kind,
         id,
         resource,
     }))
+}
+
+/// The resource text of a slot; `Err(Some(_))` when the request says what
+/// to do instead (DELETE, GET), `Err(None)` when there is nothing to read.
+fn slot_resource<'a>(slot: &Slot<'a>) -> Result<&'a str, Option<Prepared>> {
+    let fail = |err: EntryError| {
+        let location = slot.place.describe(None);
+        Some(Prepared::Failed(Problem {
+            location,
+            reason: err.to_string(),
+            dropped: true,
+        }))
+    };
+    if slot.not_an_object {
+        return Err(fail(EntryError::NotAnObject));
+    }
+    let request = slot.request.as_ref();
+    let method = request.and_then(|r| r.method.as_deref()).unwrap_or("");
+    if method.eq_ignore_ascii_case("DELETE") {
+        let url = request.and_then(|r| r.url.clone()).unwrap_or_default();
+        return Err(fail(EntryError::DeleteNotSupported { url }));
+    }
+    match slot.resource {
+        Some(raw) => Ok(raw),
+        // A read or search inside a transaction carries no data.
+        None if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") => {
+            Err(Some(Prepared::Skipped(
+                format!("requête {}", method.to_ascii_uppercase()),
+                None,
+            )))
+        }
+        None => Err(None),
+    }
 }
 
 /// Records fullUrls, then what mappers read from other entries.
@@ -432,6 +452,8 @@ mod tests {
             )
         );
         assert_eq!(problems[5], ("entry[6]", "entrée sans ressource"));
+        let dropped: Vec<bool> = doc.problems.iter().map(|p| p.dropped).collect();
+        assert_eq!(dropped, [true, true, true, false, true, true]);
         assert_eq!(doc.entries, 7);
     }
 
@@ -500,6 +522,22 @@ mod tests {
         assert_eq!(doc.items[0].fhir_id, "Patient/p");
         let doc = read(br#"{"entry":[{"resource":{"id":"q","resourceType":"Patient"}}],"resourceType":"Bundle"}"#, "x");
         assert_eq!(doc.items[0].fhir_id, "Patient/q");
+    }
+
+    #[test]
+    fn deep_nesting_is_no_stack_overflow() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(read(deep.as_bytes(), "x").problems.len(), 1);
+        let bundle = format!(r#"{{"resourceType":"Bundle","entry":[{{"resource":{deep}}}]}}"#);
+        assert_eq!(read(bundle.as_bytes(), "x").problems.len(), 1);
+        // Unread elements are skipped without recursion: the patient is read.
+        let resource = format!(r#"{{"resourceType":"Patient","id":"p","extension":{deep}}}"#);
+        let doc = read(resource.as_bytes(), "x");
+        assert_eq!((doc.items.len(), doc.problems.len()), (1, 0));
+        let deep_object = format!("{}1{}", r#"{"a":"#.repeat(100_000), "}".repeat(100_000));
+        let read_element =
+            format!(r#"{{"resourceType":"Patient","id":"p","name":[{deep_object}]}}"#);
+        assert_eq!(read(read_element.as_bytes(), "x").problems, []);
     }
 
     const SAMPLE: &str = r#"{"resourceType":"Bundle","type":"transaction","entry":[

@@ -33,15 +33,27 @@ impl Charset {
     ///
     /// An empty value gives UTF-8, the documented fallback when nothing is declared.
     pub fn from_declaration(declared: &[u8]) -> Charset {
+        const NAMES: [(&[u8], Charset); 14] = [
+            (b"", Charset::Utf8),
+            (b"UNICODE UTF-8", Charset::Utf8),
+            (b"UTF-8", Charset::Utf8),
+            (b"UTF8", Charset::Utf8),
+            (b"UNICODE UTF8", Charset::Utf8),
+            (b"ASCII", Charset::Ascii),
+            (b"US-ASCII", Charset::Ascii),
+            (b"8859/1", Charset::Latin1),
+            (b"ISO-8859-1", Charset::Latin1),
+            (b"ISO8859-1", Charset::Latin1),
+            (b"LATIN1", Charset::Latin1),
+            (b"8859/15", Charset::Latin9),
+            (b"ISO-8859-15", Charset::Latin9),
+            (b"ISO8859-15", Charset::Latin9),
+        ];
         let trimmed = declared.trim_ascii();
-        let upper = trimmed.to_ascii_uppercase();
-        match upper.as_slice() {
-            b"" | b"UNICODE UTF-8" | b"UTF-8" | b"UTF8" | b"UNICODE UTF8" => Charset::Utf8,
-            b"ASCII" | b"US-ASCII" => Charset::Ascii,
-            b"8859/1" | b"ISO-8859-1" | b"ISO8859-1" | b"LATIN1" => Charset::Latin1,
-            b"8859/15" | b"ISO-8859-15" | b"ISO8859-15" => Charset::Latin9,
-            _ => Charset::Unsupported,
-        }
+        NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(trimmed))
+            .map_or(Charset::Unsupported, |&(_, charset)| charset)
     }
 
     /// The name used in MSH-18 for this character set (`None` for an unsupported one).

@@ -104,19 +104,18 @@ impl Delimiters {
     }
 
     fn all_distinct_and_usable(&self) -> bool {
-        let mut all = vec![
-            self.field,
-            self.component,
-            self.repetition,
-            self.escape,
-            self.subcomponent,
+        let all = [
+            Some(self.field),
+            Some(self.component),
+            Some(self.repetition),
+            Some(self.escape),
+            Some(self.subcomponent),
+            self.truncation,
         ];
-        all.extend(self.truncation);
-        if !all.iter().all(|&byte| is_usable_delimiter(byte)) {
-            return false;
-        }
-        all.sort_unstable();
-        all.windows(2).all(|pair| pair[0] != pair[1])
+        let present = all.iter().flatten();
+        present.clone().enumerate().all(|(index, &byte)| {
+            is_usable_delimiter(byte) && present.clone().skip(index + 1).all(|&other| other != byte)
+        })
     }
 }
 

@@ -24,22 +24,48 @@
 //!
 //! # API map
 //!
-//! - [`Message::parse`] one message → [`Message`]; segments with [`Message::segments`],
-//!   [`Message::segment`], [`Message::segments_named`], [`Message::segment_at`].
-//! - Header helpers: [`Message::message_type`] ([`MessageType`]), [`Message::control_id`],
-//!   [`Message::version`], [`Message::sending_application`], [`Message::sending_facility`],
-//!   [`Message::receiving_application`], [`Message::receiving_facility`],
-//!   [`Message::charset`], [`Message::header_time_raw`], [`Message::processing_id`].
-//! - Views: [`Segment::field`] (HL7 numbering; for MSH, MSH-1 is the field separator),
-//!   [`Field::repetitions`] / [`Field::repetition`] / [`Field::component`],
-//!   [`Repetition::component`], [`Component::subcomponent`]. Every view has `raw()`,
-//!   `text()` (unescaped and decoded), `text_opt()`, `is_empty()`, `is_null()`, `has_value()`.
-//! - Paths: [`Message::get`] (`"PID-5.1"`), [`Message::get_rep`], [`Message::try_get`].
-//! - Warnings: [`Message::warnings`] (location like `PID-5.1` + [`WarningKind`]).
-//! - Round trip: [`Message::as_bytes`] is the untouched input.
-//! - Files: [`split_messages`] → [`Split`] (byte ranges + [`SplitProblem`]s).
-//! - Writing: [`escape`], [`MessageWriter`].
-//! - Modules: [`mllp`] (streaming decoder, `frame`), [`ack`] (ACK/NACK), [`ts`] (TS/DTM).
+//! - [`Message::parse`] one message → [`Message`]; segments with [`Message::segments`] (in
+//!   order, to walk groups such as OBR then its OBX/NTE), [`Message::segment`] (first of a
+//!   name), [`Message::segments_named`], [`Message::segment_at`], [`Segment::is`].
+//! - Header helpers: [`Message::message_type`] ([`MessageType`] `{ code, trigger, structure }`),
+//!   [`Message::control_id`], [`Message::version`] (MSH-12.1, `2.5` for `2.5^FRA^2.11`),
+//!   [`Message::sending_application`], [`Message::sending_facility`],
+//!   [`Message::receiving_application`], [`Message::receiving_facility`] (these four return the
+//!   HD [`Field`]), [`Message::charset`], [`Message::header_time_raw`] (MSH-7.1),
+//!   [`Message::processing_id`].
+//! - Views: [`Segment::field`] (HL7 numbering; for MSH, MSH-1 is the field separator and MSH-2
+//!   the encoding characters, so MSH-9 is the message type; an absent field is an empty
+//!   [`Field`], never a panic), [`Segment::fields`], [`Field::repetitions`] /
+//!   [`Field::repetition`] / [`Field::component`] (first repetition),
+//!   [`Repetition::component`], [`Component::subcomponent`], all 1-based. Every view has
+//!   `raw()`, `raw_str()`, `offset()`, `text()` (unescaped, decoded with MSH-18),
+//!   `text_opt()` (`None` for empty or `""`), `is_empty()` (absent/empty: leave unchanged),
+//!   `is_null()` (`""`: delete) and `has_value()`.
+//! - Paths: [`Message::get`] (`"PID-5.1"`, `"PID-3.4.2"`, also `"PID.5.1"`; first repetition
+//!   of the first segment), [`Message::get_rep`], [`Message::try_get`] (keeps decode errors).
+//! - Problems: [`ParseError`] (unusable message), [`DecodeError`] (one value's bytes invalid for
+//!   the character set, with the byte offset), [`Message::warnings`] ([`Warning`] = [`Location`]
+//!   such as `PID-5.1` + [`WarningKind`]); each has a French `reason_fr()`.
+//! - Round trip: [`Message::as_bytes`] is the untouched input, byte for byte.
+//! - Files: [`split_messages`] → [`Split`] (each message's byte range + [`SplitProblem`]s).
+//! - Writing: [`escape`], [`MessageWriter`] / [`SegmentWriter`], [`Charset::encode_lossy`].
+//! - Modules: [`mllp`] (streaming [`mllp::MllpDecoder`], [`mllp::frame`]), [`ack`]
+//!   ([`ack::ack`], [`ack::nack_for_unparseable`]), [`ts`] ([`ts::Ts::parse`]).
+//!
+//! # Interpretation choices
+//!
+//! - Segments end at CR, LF or CRLF; blank lines are skipped; trailing spaces and tabs at the
+//!   end of a segment are dropped (export artefacts); [`escape`] therefore writes a value's final
+//!   space as `\X20\`.
+//! - Character sets: `UNICODE UTF-8`/`UTF-8`/absent → UTF-8, `8859/1`, `8859/15`, `ASCII`
+//!   (non-ASCII bytes that are valid UTF-8 are read as UTF-8 with a warning). Bytes invalid for
+//!   the charset are never replaced: `text()` fails with the offset. In Latin-1/9, bytes
+//!   0x80-0x9F (C1 controls, usually Windows-1252 sent under a Latin-1 label) are invalid.
+//! - Escapes: `\F\ \S\ \T\ \R\ \E\ \P\`; `\Xhh..\` (any case; leading zero padding
+//!   stripped so `\X000D\` is CR; NUL bytes dropped with a warning); `\.br\` and `\.sp\` give
+//!   `\n`; `\H\ \N\` are dropped; `\C..\ \M..\ \Z..\` and undefined sequences are kept
+//!   literally with a warning; an unmatched escape character is literal (`4\5`).
+//! - MSH-2 `^~\\&` (escape character doubled) is read as `^~\&` with a warning.
 
 #![deny(missing_docs)]
 
@@ -50,6 +76,7 @@ mod error;
 mod escape;
 mod message;
 pub mod mllp;
+mod scan;
 mod split;
 pub mod ts;
 mod value;

@@ -7,12 +7,13 @@
 
 use std::borrow::Cow;
 
-use memchr::{memchr, memchr2_iter};
+use memchr::memchr2_iter;
 
 use crate::charset::Charset;
 use crate::delimiters::{DelimiterProblem, Delimiters};
 use crate::error::{Location, ParseError, Warning, WarningKind};
 use crate::escape::{EscapeIssue, unescape_into};
+use crate::scan::{contains_byte, find_byte};
 use crate::value::{Context, Field, Segment, nth_piece};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -279,12 +280,19 @@ impl<'a> Message<'a> {
         let mut found = Vec::new();
         for segment in self.segments() {
             // Skip the segment name and, for headers, MSH-1/MSH-2 which hold the delimiters.
-            let skip = if segment.is_header() { 2 } else { 0 };
-            if memchr(escape, segment.raw()).is_none() {
+            let (skip, searched) = if segment.is_header() {
+                (
+                    2,
+                    segment.field(2).offset() + segment.field(2).raw().len() - segment.offset(),
+                )
+            } else {
+                (0, 0)
+            };
+            if !contains_byte(escape, &segment.raw()[searched..]) {
                 continue;
             }
             for (number, field) in segment.fields().skip(skip) {
-                if memchr(escape, field.raw()).is_some() {
+                if contains_byte(escape, field.raw()) {
                     collect_field_escapes(&segment, number, field, &mut found);
                 }
             }
@@ -362,7 +370,7 @@ fn read_delimiters(msh: &[u8]) -> Result<(Delimiters, bool), ParseError> {
         return Err(ParseError::MshTooShort { len: msh.len() });
     };
     let rest = &msh[4..];
-    let encoding = &rest[..memchr(field, rest).unwrap_or(rest.len())];
+    let encoding = &rest[..find_byte(field, rest).unwrap_or(rest.len())];
     if msh.len() < 8 && encoding.len() < 4 && field.is_ascii_graphic() {
         return Err(ParseError::MshTooShort { len: msh.len() });
     }
@@ -448,9 +456,9 @@ fn collect_field_escapes(
     let mut scratch = Vec::new();
     for (repetition_index, repetition) in field.repetitions().enumerate() {
         for (component_index, component) in repetition.components().enumerate() {
-            let has_subcomponents = memchr(delims.subcomponent, component.raw()).is_some();
+            let has_subcomponents = contains_byte(delims.subcomponent, component.raw());
             for (sub_index, sub) in component.subcomponents().enumerate() {
-                if memchr(escape, sub.raw()).is_none() {
+                if !contains_byte(escape, sub.raw()) {
                     continue;
                 }
                 let location = Location {
@@ -579,6 +587,16 @@ PV1|1|I|W1^101^1\r";
         assert_eq!(names, ["MSH", "PID", "PV1"]);
         assert_eq!(msg.as_bytes(), input);
         assert_eq!(msg.warnings().len(), 1);
+    }
+
+    #[test]
+    fn trailing_whitespace_ends_segments() {
+        let input = b"MSH|^~\\&|A \rPID|1||X||NO \t\r\nPV1| \r";
+        let msg = Message::parse(input).expect("valid");
+        assert_eq!(msg.get("MSH-3").as_deref(), Some("A"));
+        assert_eq!(msg.segment("PID").expect("PID").raw(), b"PID|1||X||NO");
+        assert!(msg.segment("PV1").expect("PV1").field(1).is_empty());
+        assert_eq!(msg.as_bytes(), input);
     }
 
     #[test]

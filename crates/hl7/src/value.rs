@@ -8,12 +8,12 @@
 
 use std::borrow::Cow;
 
-use memchr::{memchr, memchr_iter};
-
 use crate::charset::{Charset, InvalidByteAt};
 use crate::delimiters::Delimiters;
 use crate::error::DecodeError;
 use crate::escape::unescape_into;
+pub(crate) use crate::scan::nth_piece;
+use crate::scan::{contains_byte, count_byte, find_byte};
 
 /// What every view needs besides its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,14 +74,14 @@ impl<'a> Value<'a> {
         match (self.raw.is_empty(), self.atomic) {
             (true, _) => 0,
             (false, true) => 1,
-            (false, false) => memchr_iter(separator, self.raw).count() + 1,
+            (false, false) => count_byte(separator, self.raw) + 1,
         }
     }
 
     fn text(&self) -> Result<Cow<'a, str>, DecodeError> {
         let charset = self.context.charset;
         let escape = self.context.delims.escape;
-        if self.atomic || memchr(escape, self.raw).is_none() {
+        if self.atomic || !contains_byte(escape, self.raw) {
             return charset
                 .decode(self.raw)
                 .map_err(|InvalidByteAt(at)| self.invalid_byte(at));
@@ -108,20 +108,6 @@ impl<'a> Value<'a> {
     }
 }
 
-/// Start and end of the `index`-th piece of `raw` split on `separator`.
-pub(crate) fn nth_piece(raw: &[u8], separator: u8, index: usize) -> Option<(usize, usize)> {
-    let mut start = 0;
-    let mut seen = 0;
-    for position in memchr_iter(separator, raw) {
-        if seen == index {
-            return Some((start, position));
-        }
-        seen += 1;
-        start = position + 1;
-    }
-    (seen == index).then_some((start, raw.len()))
-}
-
 /// Iterator over the pieces of a value split on one separator.
 #[derive(Debug, Clone)]
 struct Pieces<'a> {
@@ -139,7 +125,10 @@ impl<'a> Iterator for Pieces<'a> {
             return None;
         }
         let rest = &self.value.raw[self.position..];
-        let length = match self.separator.and_then(|separator| memchr(separator, rest)) {
+        let length = match self
+            .separator
+            .and_then(|separator| find_byte(separator, rest))
+        {
             Some(length) => length,
             None => {
                 self.done = true;
@@ -262,7 +251,7 @@ impl<'a> Segment<'a> {
 
     /// The segment name (`PID`, `ZBE`...): the bytes before the first field separator.
     pub fn name(&self) -> &'a str {
-        let end = memchr(self.context.delims.field, self.raw).unwrap_or(self.raw.len());
+        let end = find_byte(self.context.delims.field, self.raw).unwrap_or(self.raw.len());
         std::str::from_utf8(&self.raw[..end]).unwrap_or("")
     }
 
@@ -328,7 +317,7 @@ impl<'a> Segment<'a> {
 
     /// Number of the last field present (0 for a bare segment name).
     pub fn field_count(&self) -> usize {
-        let separators = memchr_iter(self.context.delims.field, self.raw).count();
+        let separators = count_byte(self.context.delims.field, self.raw);
         if self.is_header() && separators > 0 {
             separators + 1
         } else {

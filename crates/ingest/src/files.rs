@@ -223,13 +223,26 @@ pub fn ingest_bytes(
         _ if looks_like_hl7(body) => ingest_hl7_stream(context, name, body, "hl7v2"),
         _ => {
             let mut batch = Batch::new(context, name, "inconnu");
-            let reason = String::from(
-                "format non reconnu : ni HL7 v2 (MSH, FHS, BHS), ni trame MLLP, ni JSON FHIR",
-            );
-            batch.reject(None, reason, bytes.to_vec())?;
+            batch.reject(None, unrecognised_reason(body), bytes.to_vec())?;
             batch.finish()
         }
     }
+}
+
+/// Says why a file is not input, as precisely as its first bytes allow.
+fn unrecognised_reason(body: &[u8]) -> String {
+    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let head = &body[start..];
+    let segment_like = head.len() > 4
+        && head[..3].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && head[3] == b'|';
+    if segment_like {
+        let name = String::from_utf8_lossy(&head[..3]);
+        return format!(
+            "segments HL7 v2 sans en-tête MSH (commence par {name}) : un message doit commencer par MSH"
+        );
+    }
+    String::from("format non reconnu : ni HL7 v2 (MSH, FHS, BHS), ni trame MLLP, ni JSON FHIR")
 }
 
 fn strip_bom(bytes: &[u8]) -> &[u8] {
@@ -250,13 +263,19 @@ fn ingest_hl7_stream(
 ) -> Result<FileReport, IngestError> {
     let mut batch = Batch::new(context, name, format);
     let (messages, problems) = if format == "mllp" {
-        hl7in::split_mllp_capture(body)
+        let capture = hl7in::split_mllp_capture(body);
+        if let Some(truncated) = capture.truncated {
+            let reason = format!(
+                "trame MLLP tronquée : {} octet(s) sans fin de trame en fin de fichier",
+                truncated.len()
+            );
+            batch.reject(None, reason, truncated.to_vec())?;
+        }
+        (capture.messages, capture.problems)
     } else {
         hl7in::split_file(body)
     };
-    for problem in problems {
-        batch.report.problems.push(problem);
-    }
+    batch.report.problems.extend(problems);
     for message in messages {
         let source = Source {
             channel: SourceChannel::File,
@@ -288,7 +307,11 @@ fn ingest_fhir(
     }
     for problem in document.problems {
         let reason = format!("{} : {}", problem.location, problem.reason);
-        batch.reject(None, reason, Vec::new())?;
+        if problem.dropped {
+            batch.reject(None, reason, Vec::new())?;
+        } else {
+            batch.report.problems.push(reason);
+        }
     }
     let actor = Actor::Feed(context.feed.clone());
     for item in document.items {

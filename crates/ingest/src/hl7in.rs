@@ -84,33 +84,41 @@ pub(crate) fn split_file(body: &[u8]) -> (Vec<&[u8]>, Vec<String>) {
     (messages, problems)
 }
 
-/// Splits a capture of MLLP frames; returns the messages and French problems.
-pub(crate) fn split_mllp_capture(body: &[u8]) -> (Vec<&[u8]>, Vec<String>) {
-    let mut messages = Vec::new();
-    let mut problems = Vec::new();
+/// The frames of an MLLP capture file.
+pub(crate) struct Capture<'a> {
+    /// Complete frames' payloads.
+    pub(crate) messages: Vec<&'a [u8]>,
+    /// Problems between frames, in French.
+    pub(crate) problems: Vec<String>,
+    /// A last frame without its end: never parsed, since it may be cut.
+    pub(crate) truncated: Option<&'a [u8]>,
+}
+
+/// Splits a capture of MLLP frames (`<VT> payload <FS><CR>`, repeated).
+pub(crate) fn split_mllp_capture(body: &[u8]) -> Capture<'_> {
+    let mut capture = Capture { messages: Vec::new(), problems: Vec::new(), truncated: None };
     let mut rest = body;
     while let Some(start) = rest.iter().position(|&b| b == ckisa_hl7::mllp::START_BLOCK) {
+        if rest[..start].iter().any(|b| !b.is_ascii_whitespace()) {
+            capture.problems.push(format!("{start} octet(s) hors trame MLLP ignoré(s)"));
+        }
         let after = &rest[start + 1..];
-        let end = after
-            .windows(2)
-            .position(|w| w == [ckisa_hl7::mllp::END_BLOCK, b'\r']);
+        let end = after.windows(2).position(|w| w == [ckisa_hl7::mllp::END_BLOCK, b'\r']);
         match end {
             Some(end) => {
-                messages.push(&after[..end]);
+                capture.messages.push(&after[..end]);
                 rest = &after[end + 2..];
             }
             None => {
-                problems.push(format!(
-                    "trame MLLP tronquée : {} octet(s) sans fin de trame en fin de fichier",
-                    after.len()
-                ));
-                let (tail, _) = split_file(after);
-                messages.extend(tail);
+                capture.truncated = Some(after);
                 rest = &[];
             }
         }
     }
-    (messages, problems)
+    if rest.iter().any(|b| !b.is_ascii_whitespace()) {
+        capture.problems.push(format!("{} octet(s) hors trame MLLP ignoré(s)", rest.len()));
+    }
+    capture
 }
 
 /// Parses and maps one message.
@@ -183,6 +191,7 @@ pub(crate) fn handle(
     let dedup = control_id.clone().map(|control_id| DedupKey {
         sender: sender.clone(),
         control_id,
+        digest: format!("{:016x}", content_digest(bytes)),
     });
     source.message_id = control_id;
     source.sender = Some(sender);
@@ -209,6 +218,28 @@ pub(crate) fn nack_unparseable(reason: &str) -> Vec<u8> {
     nack_for_unparseable(b"", AckCode::AR, &error, &next_ack_id(), "")
 }
 
+/// FNV-1a over the message with every run of CR and LF read as one CR and
+/// trailing terminators ignored: a retransmission hashes the same whether it
+/// came by MLLP or in a file with other line ends. Stable across releases,
+/// since it is stored.
+fn content_digest(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let end = bytes.iter().rposition(|&b| b != b'\r' && b != b'\n').map_or(0, |i| i + 1);
+    let mut hash = OFFSET;
+    let mut in_break = false;
+    for &byte in &bytes[..end] {
+        let is_break = byte == b'\r' || byte == b'\n';
+        if is_break && in_break {
+            continue;
+        }
+        in_break = is_break;
+        hash ^= u64::from(if is_break { b'\r' } else { byte });
+        hash = hash.wrapping_mul(PRIME);
+    }
+    hash
+}
+
 /// `SENDING_APP^FACILITY` as written, for deduplication.
 fn sender_of(msg: &Message<'_>) -> String {
     let application = String::from_utf8_lossy(msg.sending_application().raw());
@@ -222,4 +253,17 @@ fn next_ack_id() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     format!("CKA{:016X}", n ^ (u64::from(std::process::id()) << 40))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_digest;
+
+    #[test]
+    fn the_digest_ignores_line_end_style_but_not_content() {
+        let cr = content_digest(b"MSH|^~\\&|A\rPID|1\r");
+        assert_eq!(cr, content_digest(b"MSH|^~\\&|A\r\nPID|1"));
+        assert_eq!(cr, content_digest(b"MSH|^~\\&|A\nPID|1\n\n"));
+        assert_ne!(cr, content_digest(b"MSH|^~\\&|A\rPID|2\r"));
+    }
 }

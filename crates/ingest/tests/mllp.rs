@@ -121,23 +121,32 @@ async fn ack_aa_only_once_the_message_is_readable_from_the_store() {
 }
 
 #[tokio::test]
-async fn a_repeated_control_id_is_acknowledged_but_applied_once() {
+async fn a_retransmission_is_acknowledged_but_applied_once() {
     let h = start().await;
     let mut stream = TcpStream::connect(h.addr).await.unwrap();
-    stream
-        .write_all(&framed(&adt_a01("DUP1", "2001", "PREMIER")))
-        .await
-        .unwrap();
-    assert_eq!(msa(&read_ack(&mut stream).await)[1], "AA");
-    stream
-        .write_all(&framed(&adt_a01("DUP1", "2001", "SECOND")))
-        .await
-        .unwrap();
-    assert_eq!(msa(&read_ack(&mut stream).await)[1], "AA");
-    assert_eq!(chart_family(&h.store, "2001").as_deref(), Some("PREMIER"));
+    let message = framed(&adt_a01("DUP1", "2001", "PREMIER"));
+    for _ in 0..2 {
+        stream.write_all(&message).await.unwrap();
+        assert_eq!(msa(&read_ack(&mut stream).await)[1], "AA");
+    }
     let status = h.store.status().unwrap();
     let feed = status.feeds.iter().find(|f| f.name == "test-feed").unwrap();
     assert_eq!((feed.accepted, feed.duplicates), (1, 1));
+    assert_eq!(status.events, 2, "one message's events, not two");
+}
+
+#[tokio::test]
+async fn a_reused_control_id_with_new_content_is_not_dropped() {
+    // Senders reuse control ids (counter resets); a different message under
+    // the same id is still a documented act.
+    let h = start().await;
+    let mut stream = TcpStream::connect(h.addr).await.unwrap();
+    stream.write_all(&framed(&adt_a01("REUSED", "2101", "PREMIER"))).await.unwrap();
+    assert_eq!(msa(&read_ack(&mut stream).await)[1], "AA");
+    stream.write_all(&framed(&adt_a01("REUSED", "2102", "SECOND"))).await.unwrap();
+    assert_eq!(msa(&read_ack(&mut stream).await)[1], "AA");
+    assert_eq!(chart_family(&h.store, "2101").as_deref(), Some("PREMIER"));
+    assert_eq!(chart_family(&h.store, "2102").as_deref(), Some("SECOND"));
 }
 
 #[tokio::test]

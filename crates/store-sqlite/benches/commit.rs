@@ -84,7 +84,11 @@ fn latency(store: &SqliteStore) {
         let submission = Submission {
             feed: String::from("latency"),
             received_ms: 0,
-            dedup: Some(DedupKey { sender: String::from("LAT"), control_id: n.to_string() }),
+            dedup: Some(DedupKey {
+                sender: String::from("LAT"),
+                control_id: n.to_string(),
+                digest: String::from("0"),
+            }),
             events: vec![event(1_800_000_000_000 + n as u64, fact)],
         };
         let started = Instant::now();
@@ -107,7 +111,9 @@ fn reads(store: &SqliteStore) {
     let mut boards = Vec::new();
     for u in 0..200 {
         let started = Instant::now();
-        let board = store.unit_board(&unit_code(u % (BEDS / BEDS_PER_UNIT))).expect("board");
+        let board = store
+            .unit_board(&unit_code(u % (BEDS / BEDS_PER_UNIT)))
+            .expect("board");
         boards.push(started.elapsed());
         assert!(board.is_some());
     }
@@ -130,7 +136,12 @@ fn process_cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after_name = stat.rsplit(')').next().unwrap_or_default();
     let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -193,8 +204,11 @@ fn hospital_message(n: usize) -> Submission {
         }),
     ];
     for (i, code) in VITALS.iter().chain(LABS).enumerate() {
-        let category =
-            if i < VITALS.len() { ObservationCategory::Vital } else { ObservationCategory::Lab };
+        let category = if i < VITALS.len() {
+            ObservationCategory::Vital
+        } else {
+            ObservationCategory::Lab
+        };
         facts.push(Fact::ObservationRecorded(Observation {
             id: format!("OBS-{n}-{i}"),
             patient: key.clone(),
@@ -220,8 +234,16 @@ fn hospital_message(n: usize) -> Submission {
     Submission {
         feed: String::from("bench"),
         received_ms: ms as i64,
-        dedup: Some(DedupKey { sender: String::from("HIS|BENCH"), control_id: n.to_string() }),
-        events: facts.into_iter().enumerate().map(|(i, f)| event(ms + i as u64, f)).collect(),
+        dedup: Some(DedupKey {
+            sender: String::from("HIS|BENCH"),
+            control_id: n.to_string(),
+            digest: String::from("0"),
+        }),
+        events: facts
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| event(ms + i as u64, f))
+            .collect(),
     }
 }
 

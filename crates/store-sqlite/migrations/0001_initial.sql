@@ -31,9 +31,10 @@ CREATE TABLE events (
 CREATE TABLE dedup (
     sender       TEXT    NOT NULL,
     control_id   TEXT    NOT NULL,
+    digest       TEXT    NOT NULL,
     feed         TEXT    NOT NULL,
     received_ms  INTEGER NOT NULL,
-    PRIMARY KEY (sender, control_id)
+    PRIMARY KEY (sender, control_id, digest)
 ) WITHOUT ROWID;
 
 CREATE TABLE feeds (

@@ -39,8 +39,13 @@ const PATIENT_TABLES: &[&str] = &[
 ];
 
 /// Tables whose rows belong to a stay and move with it (A44).
-const ENCOUNTER_TABLES: &[&str] =
-    &["conditions", "medications", "observations", "reports", "procedures"];
+const ENCOUNTER_TABLES: &[&str] = &[
+    "conditions",
+    "medications",
+    "observations",
+    "reports",
+    "procedures",
+];
 
 /// Projection tables emptied before a replay.
 const PROJECTION_TABLES: &[&str] = &[
@@ -79,35 +84,63 @@ impl<'c> Projector<'c> {
     /// A projector writing through `conn`; floating times are ordered as
     /// local times of `zone`.
     pub(crate) fn new(conn: &'c Connection, zone: &'c TimeZone) -> Projector<'c> {
-        Projector { conn, zone, roots: RefCell::new(HashMap::new()) }
+        Projector {
+            conn,
+            zone,
+            roots: RefCell::new(HashMap::new()),
+        }
     }
 
     /// Applies one fact recorded as event `seq`. `record` is what
     /// `codec::record_payload` gives for the fact: the JSON a projection row
     /// keeps when it differs from the log.
-    pub(crate) fn apply(&self, seq: i64, hlc: Hlc, fact: &Fact, record: Option<&str>) -> Result<()> {
+    pub(crate) fn apply(
+        &self,
+        seq: i64,
+        hlc: Hlc,
+        fact: &Fact,
+        record: Option<&str>,
+    ) -> Result<()> {
         let at = Recorded { seq, hlc };
         match fact {
             Fact::PatientUpdated(update) => self.patient_updated(at, update),
             Fact::PatientsMerged { survivor, merged } => self.merge(at, survivor, merged),
-            Fact::EncounterMoved { encounter, from, to } => self.encounter_moved(encounter, from, to),
+            Fact::EncounterMoved {
+                encounter,
+                from,
+                to,
+            } => self.encounter_moved(encounter, from, to),
             Fact::StayUpdated(update) => self.stay_updated(at, update),
-            Fact::Transferred { encounter, patient, to, at: when, .. } => {
-                self.transferred(at, encounter, patient, to, when.as_ref())
-            }
-            Fact::Discharged { encounter, patient, at: when } => {
-                self.change_stay(at, encounter, patient, |stay| stay.discharge(*when))
-            }
+            Fact::Transferred {
+                encounter,
+                patient,
+                to,
+                at: when,
+                ..
+            } => self.transferred(at, encounter, patient, to, when.as_ref()),
+            Fact::Discharged {
+                encounter,
+                patient,
+                at: when,
+            } => self.change_stay(at, encounter, patient, |stay| stay.discharge(*when)),
             Fact::AdmissionCancelled { encounter, patient } => {
                 self.change_stay(at, encounter, patient, |stay| stay.cancel_admission())
             }
-            Fact::TransferCancelled { encounter, patient, back_to } => {
-                self.change_stay(at, encounter, patient, |stay| stay.cancel_transfer(back_to))
-            }
-            Fact::DischargeCancelled { encounter, patient, place } => {
-                self.change_stay(at, encounter, patient, |stay| stay.cancel_discharge(place))
-            }
-            Fact::LeaveOfAbsence { encounter, patient, leave } => {
+            Fact::TransferCancelled {
+                encounter,
+                patient,
+                back_to,
+            } => self.change_stay(at, encounter, patient, |stay| stay.cancel_transfer(back_to)),
+            Fact::DischargeCancelled {
+                encounter,
+                patient,
+                place,
+            } => self.change_stay(at, encounter, patient, |stay| stay.cancel_discharge(place)),
+            Fact::LeaveOfAbsence {
+                encounter,
+                patient,
+                leave,
+            } => {
                 let on_leave = *leave == Leave::Started;
                 self.change_stay(at, encounter, patient, |stay| stay.on_leave = on_leave)
             }
@@ -137,10 +170,14 @@ impl<'c> Projector<'c> {
     }
 
     fn resolve_stored(&self, key: &PatientKey) -> Result<String> {
-        let mut select =
-            self.conn.prepare_cached("SELECT merged_into FROM patients WHERE key = ?1").map_err(database)?;
-        let found: Option<Option<String>> =
-            select.query_row([key.as_str()], |row| row.get(0)).optional().map_err(database)?;
+        let mut select = self
+            .conn
+            .prepare_cached("SELECT merged_into FROM patients WHERE key = ?1")
+            .map_err(database)?;
+        let found: Option<Option<String>> = select
+            .query_row([key.as_str()], |row| row.get(0))
+            .optional()
+            .map_err(database)?;
         match found {
             Some(Some(survivor)) => Ok(survivor),
             Some(None) => Ok(key.0.clone()),
@@ -183,15 +220,42 @@ impl<'c> Projector<'c> {
                deceased   = CASE WHEN ?17 THEN deceased   ELSE ?18 END \
              WHERE key = ?1",
             params![
-                key, family.0, family.1, given.0, given.1, birth_name.0, birth_name.1,
-                birth_date.0, birth_date.1, birth_ymd, sex.0, sex.1, phones.0, phones.1,
-                addresses.0, addresses.1, deceased.0, deceased.1
+                key,
+                family.0,
+                family.1,
+                given.0,
+                given.1,
+                birth_name.0,
+                birth_name.1,
+                birth_date.0,
+                birth_date.1,
+                birth_ymd,
+                sex.0,
+                sex.1,
+                phones.0,
+                phones.1,
+                addresses.0,
+                addresses.1,
+                deceased.0,
+                deceased.1
             ],
         )?;
         let new_names = (
-            if family.0 { old_names.0.clone() } else { family.1 },
-            if given.0 { old_names.1.clone() } else { given.1 },
-            if birth_name.0 { old_names.2.clone() } else { birth_name.1 },
+            if family.0 {
+                old_names.0.clone()
+            } else {
+                family.1
+            },
+            if given.0 {
+                old_names.1.clone()
+            } else {
+                given.1
+            },
+            if birth_name.0 {
+                old_names.2.clone()
+            } else {
+                birth_name.1
+            },
         );
         if new_names != old_names {
             self.reindex_names(&key, new_names)?;
@@ -236,9 +300,15 @@ impl<'c> Projector<'c> {
             fold(family.as_deref().unwrap_or("")),
             fold(given.as_deref().unwrap_or(""))
         );
-        self.execute("UPDATE patients SET sort_name = ?2 WHERE key = ?1", params![key, sort_name])?;
+        self.execute(
+            "UPDATE patients SET sort_name = ?2 WHERE key = ?1",
+            params![key, sort_name],
+        )?;
         self.execute("DELETE FROM patient_names WHERE patient = ?1", [key])?;
-        let words = [family, given, birth_name].into_iter().flatten().collect::<Vec<_>>();
+        let words = [family, given, birth_name]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
         for term in name_terms(&words.join(" ")) {
             self.execute(
                 "INSERT INTO patient_names (term, patient) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
@@ -273,10 +343,19 @@ impl<'c> Projector<'c> {
              ON CONFLICT DO NOTHING",
             params![survivor_root, merged_root, at.seq],
         )?;
-        self.execute("DELETE FROM patient_identifiers WHERE patient = ?1", [&merged_root])?;
-        self.execute("DELETE FROM patient_names WHERE patient = ?1", [&merged_root])?;
+        self.execute(
+            "DELETE FROM patient_identifiers WHERE patient = ?1",
+            [&merged_root],
+        )?;
+        self.execute(
+            "DELETE FROM patient_names WHERE patient = ?1",
+            [&merged_root],
+        )?;
         for table in PATIENT_TABLES {
-            self.execute(&format!("UPDATE {table} SET patient = ?1 WHERE patient = ?2"), keys)?;
+            self.execute(
+                &format!("UPDATE {table} SET patient = ?1 WHERE patient = ?2"),
+                keys,
+            )?;
         }
         Ok(())
     }
@@ -310,7 +389,10 @@ impl<'c> Projector<'c> {
         let original = self.load_stay(&update.encounter, &patient)?;
         let mut stay = original.clone();
         stay.patient = patient;
-        let effective = update.effective_at.as_ref().map(|m| self.sort_key(Some(m), at.hlc));
+        let effective = update
+            .effective_at
+            .as_ref()
+            .map(|m| self.sort_key(Some(m), at.hlc));
         let admitted_at = update.admitted_at.as_ref().map(serde_json::to_string);
         let admitted_at = admitted_at.transpose().map_err(encoding)?;
         let attending = update.attending.as_ref().map(serde_json::to_string);
@@ -505,7 +587,14 @@ impl<'c> Projector<'c> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET \
              patient = excluded.patient, status = excluded.status, \
              sort_key = excluded.sort_key, seq = excluded.seq, payload = excluded.payload",
-            params![allergy.id, patient, status_code(&allergy.status), sort_key, at.seq, payload],
+            params![
+                allergy.id,
+                patient,
+                status_code(&allergy.status),
+                sort_key,
+                at.seq,
+                payload
+            ],
         )?;
         Ok(())
     }
@@ -527,7 +616,12 @@ impl<'c> Projector<'c> {
         )
     }
 
-    fn medication(&self, at: Recorded, medication: &Medication, payload: Option<&str>) -> Result<()> {
+    fn medication(
+        &self,
+        at: Recorded,
+        medication: &Medication,
+        payload: Option<&str>,
+    ) -> Result<()> {
         let patient = self.resolve(&medication.patient)?;
         let sort_key = self.sort_key(medication.start.as_ref(), at.hlc);
         self.upsert_encounter_record(
@@ -596,12 +690,24 @@ impl<'c> Projector<'c> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET \
              patient = excluded.patient, status = excluded.status, \
              sort_key = excluded.sort_key, seq = excluded.seq, payload = excluded.payload",
-            params![plan.id, patient, status_code(&plan.status), sort_key, at.seq, payload],
+            params![
+                plan.id,
+                patient,
+                status_code(&plan.status),
+                sort_key,
+                at.seq,
+                payload
+            ],
         )?;
         Ok(())
     }
 
-    fn observation(&self, at: Recorded, observation: &Observation, payload: Option<&str>) -> Result<()> {
+    fn observation(
+        &self,
+        at: Recorded,
+        observation: &Observation,
+        payload: Option<&str>,
+    ) -> Result<()> {
         let patient = self.resolve(&observation.patient)?;
         let sort_key = self.sort_key(observation.effective.as_ref(), at.hlc);
         let panel = match observation.category {
@@ -663,7 +769,10 @@ impl<'c> Projector<'c> {
              ON CONFLICT (reference) DO UPDATE SET name = excluded.name",
             params![entry.reference, entry.name],
         )?;
-        self.execute("DELETE FROM directory_identifiers WHERE reference = ?1", [&entry.reference])?;
+        self.execute(
+            "DELETE FROM directory_identifiers WHERE reference = ?1",
+            [&entry.reference],
+        )?;
         for identifier in &entry.identifiers {
             self.execute(
                 "INSERT INTO directory_identifiers (system, value, reference) \
@@ -683,7 +792,8 @@ impl<'c> Projector<'c> {
 /// caller's transaction. Returns the number of events replayed.
 pub(crate) fn rebuild(conn: &Connection, zone: &TimeZone) -> Result<u64> {
     for table in PROJECTION_TABLES {
-        conn.execute_batch(&format!("DELETE FROM {table}")).map_err(database)?;
+        conn.execute_batch(&format!("DELETE FROM {table}"))
+            .map_err(database)?;
     }
     conn.execute_batch(
         "DELETE FROM units WHERE configured = 0; UPDATE units SET seen = 0; \
@@ -711,8 +821,11 @@ pub(crate) fn rebuild(conn: &Connection, zone: &TimeZone) -> Result<u64> {
         }
     }
     for (kind, count) in counts {
-        conn.execute("INSERT INTO fact_counts (kind, count) VALUES (?1, ?2)", params![kind, count])
-            .map_err(database)?;
+        conn.execute(
+            "INSERT INTO fact_counts (kind, count) VALUES (?1, ?2)",
+            params![kind, count],
+        )
+        .map_err(database)?;
     }
     Ok(replayed)
 }
@@ -724,7 +837,9 @@ fn read_page(conn: &Connection, after: i64, limit: i64) -> Result<Vec<(i64, Even
         ))
         .map_err(database)?;
     let rows = statement
-        .query_map(params![after, limit], |r| Ok((r.get::<_, i64>(10)?, EventRow::read(r)?)))
+        .query_map(params![after, limit], |r| {
+            Ok((r.get::<_, i64>(10)?, EventRow::read(r)?))
+        })
         .map_err(database)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(database)
 }
@@ -846,7 +961,12 @@ fn place_from(
     bed: Option<String>,
     facility: Option<String>,
 ) -> Option<Place> {
-    unit.map(|unit| Place { unit, room, bed, facility })
+    unit.map(|unit| Place {
+        unit,
+        room,
+        bed,
+        facility,
+    })
 }
 
 /// `(keep, value)` for a text field: keep the stored value when absent.
@@ -877,7 +997,11 @@ fn calendar_day(moment: &Moment) -> Option<String> {
 }
 
 fn is_hidden(status: Option<&str>) -> bool {
-    status.is_some_and(|s| HIDDEN_RESULT_STATUSES.iter().any(|h| s.trim().eq_ignore_ascii_case(h)))
+    status.is_some_and(|s| {
+        HIDDEN_RESULT_STATUSES
+            .iter()
+            .any(|h| s.trim().eq_ignore_ascii_case(h))
+    })
 }
 
 #[cfg(test)]
@@ -889,7 +1013,12 @@ mod tests {
     }
 
     fn place(unit: &str, bed: &str) -> Place {
-        Place { unit: unit.into(), room: None, bed: Some(bed.into()), facility: None }
+        Place {
+            unit: unit.into(),
+            room: None,
+            bed: Some(bed.into()),
+            facility: None,
+        }
     }
 
     #[test]

@@ -33,7 +33,12 @@ impl EncodedEvent {
         let payload = serde_json::to_string(&event.fact).map_err(encoding)?;
         let actor = serde_json::to_string(&event.actor).map_err(encoding)?;
         let record = record_payload(&event.fact).map_err(encoding)?;
-        Ok(EncodedEvent { event, payload, actor, record })
+        Ok(EncodedEvent {
+            event,
+            payload,
+            actor,
+            record,
+        })
     }
 }
 
@@ -174,7 +179,10 @@ pub(crate) fn status_code(status: &RecordStatus) -> &'static str {
 }
 
 fn unknown(column: &'static str, value: &str) -> StoreError {
-    corrupt(CorruptValue::UnknownCode { column, value: value.to_owned() })
+    corrupt(CorruptValue::UnknownCode {
+        column,
+        value: value.to_owned(),
+    })
 }
 
 /// The columns `decode_event` reads, in order.
@@ -215,10 +223,12 @@ impl EventRow {
 
     /// Decodes the event.
     pub(crate) fn decode(self) -> Result<Event, StoreError> {
-        let id = uuid::Uuid::from_slice(&self.id)
-            .map_err(|e| corrupt(CorruptValue::EventId(e)))?;
-        let hlc = u64::try_from(self.hlc)
-            .map_err(|_| corrupt(CorruptValue::Negative { column: "events.hlc" }))?;
+        let id = uuid::Uuid::from_slice(&self.id).map_err(|e| corrupt(CorruptValue::EventId(e)))?;
+        let hlc = u64::try_from(self.hlc).map_err(|_| {
+            corrupt(CorruptValue::Negative {
+                column: "events.hlc",
+            })
+        })?;
         let actor: Actor = serde_json::from_str(&self.actor).map_err(encoding)?;
         let fact: Fact = serde_json::from_str(&self.payload).map_err(encoding)?;
         Ok(Event {
@@ -242,7 +252,8 @@ impl EventRow {
 pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
     text: Option<String>,
 ) -> Result<Option<T>, StoreError> {
-    text.map(|t| serde_json::from_str(&t).map_err(encoding)).transpose()
+    text.map(|t| serde_json::from_str(&t).map_err(encoding))
+        .transpose()
 }
 
 /// Maps a row-reading closure's SQLite error.
@@ -261,7 +272,11 @@ mod tests {
             patient: PatientKey::ipp("H", "1"),
             encounter: None,
             category: ObservationCategory::Other,
-            code: Coded { code: Some("PDF".into()), system: None, text: "Compte rendu".into() },
+            code: Coded {
+                code: Some("PDF".into()),
+                system: None,
+                text: "Compte rendu".into(),
+            },
             value: ObservationValue::Document {
                 media_type: Some("application/pdf".into()),
                 size_bytes: 220_000,
@@ -281,7 +296,10 @@ mod tests {
         let fact = Fact::ObservationRecorded(document_observation());
         let json = record_payload(&fact).unwrap().unwrap();
         let back: Observation = serde_json::from_str(&json).unwrap();
-        let ObservationValue::Document { size_bytes, data, .. } = back.value else {
+        let ObservationValue::Document {
+            size_bytes, data, ..
+        } = back.value
+        else {
             panic!("document expected");
         };
         assert_eq!((size_bytes, data.as_str()), (220_000, ""));
@@ -302,8 +320,17 @@ mod tests {
 
     #[test]
     fn unknown_codes_are_encoding_errors() {
-        assert!(matches!(parse_channel("carrier-pigeon"), Err(StoreError::Encoding(_))));
-        assert!(matches!(parse_sex(Some("Z".into())), Err(StoreError::Encoding(_))));
-        assert_eq!(parse_sex(Some(sex_code(Sex::Other).into())).unwrap(), Some(Sex::Other));
+        assert!(matches!(
+            parse_channel("carrier-pigeon"),
+            Err(StoreError::Encoding(_))
+        ));
+        assert!(matches!(
+            parse_sex(Some("Z".into())),
+            Err(StoreError::Encoding(_))
+        ));
+        assert_eq!(
+            parse_sex(Some(sex_code(Sex::Other).into())).unwrap(),
+            Some(Sex::Other)
+        );
     }
 }

@@ -31,8 +31,8 @@ use std::time::Duration;
 
 use ckisa_domain::{Event, EventId, PatientKey};
 use ckisa_store::{
-    Outcome, PatientChart, PatientQuery, PatientRow, QuarantineEntry, Rejection, Store,
-    StoreError, StoreStatus, Submission, UnitBoard, UnitDefinition, UnitSummary,
+    Outcome, PatientChart, PatientQuery, PatientRow, QuarantineEntry, Rejection, Store, StoreError,
+    StoreStatus, Submission, UnitBoard, UnitDefinition, UnitSummary,
 };
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OpenFlags};
@@ -93,7 +93,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -116,7 +118,8 @@ impl SqliteStore {
 
         let mut readers = Vec::with_capacity(options.read_connections);
         for _ in 0..options.read_connections {
-            readers.push(open_reader(&path, options.cache_mib).map_err(|e| open_error(Box::new(e)))?);
+            readers
+                .push(open_reader(&path, options.cache_mib).map_err(|e| open_error(Box::new(e)))?);
         }
 
         let generation = Arc::new(AtomicU64::new(0));
@@ -164,7 +167,10 @@ impl SqliteStore {
     }
 
     /// Runs `view` in one read transaction on a pooled connection.
-    fn read<T>(&self, view: impl FnOnce(&Reader<'_>) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn read<T>(
+        &self,
+        view: impl FnOnce(&Reader<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let conn = self.take_reader()?;
         conn.execute_batch("BEGIN").map_err(error::database)?;
         let result = view(&Reader::new(&conn, &self.zone));
@@ -255,7 +261,10 @@ impl Store for SqliteStore {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        self.call(|reply| Job::Commit { batch: prepared, reply })
+        self.call(|reply| Job::Commit {
+            batch: prepared,
+            reply,
+        })
     }
 
     fn quarantine(&self, rejections: Vec<Rejection>) -> Result<(), StoreError> {

@@ -48,13 +48,18 @@ pub(crate) fn migrate(conn: &Connection, path: &str) -> Result<u32, StoreError> 
     if found > SCHEMA_VERSION {
         return Err(StoreError::Open {
             path: path.to_owned(),
-            source: Box::new(SchemaError::TooNew { found, known: SCHEMA_VERSION }),
+            source: Box::new(SchemaError::TooNew {
+                found,
+                known: SCHEMA_VERSION,
+            }),
         });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as u32 + 1;
-        apply_one(conn, version, sql)
-            .map_err(|source| StoreError::Migration { version, source: Box::new(source) })?;
+        apply_one(conn, version, sql).map_err(|source| StoreError::Migration {
+            version,
+            source: Box::new(source),
+        })?;
         tracing::info!(version, "schema migrated");
     }
     Ok(SCHEMA_VERSION)
@@ -88,9 +93,11 @@ mod tests {
         assert_eq!(migrate(&conn, "memory").unwrap(), SCHEMA_VERSION);
         assert_eq!(current_version(&conn).unwrap(), SCHEMA_VERSION);
         let tables: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'events'", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'events'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(tables, 1);
     }
@@ -98,7 +105,8 @@ mod tests {
     #[test]
     fn refuses_a_newer_database() {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1)).unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+            .unwrap();
         let error = migrate(&conn, "memory").unwrap_err();
         let StoreError::Open { source, .. } = error else {
             panic!("expected an open error, got {error:?}");
@@ -113,7 +121,11 @@ mod tests {
         assert!(error.to_string().contains("already exists"));
         assert_eq!(current_version(&conn).unwrap(), 0);
         let count: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'a'", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'a'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(count, 0);
     }

@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use ckisa_domain::{Address, Deceased, Event, EventId, Identifier, Moment, PatientKey, ResourceRef};
+use ckisa_domain::{
+    Address, Deceased, Event, EventId, Identifier, Moment, PatientKey, ResourceRef,
+};
 use ckisa_store::{
     BedRow, FeedStatus, Identity, Occupant, PatientChart, PatientQuery, PatientRow,
     QuarantineEntry, StayView, StoreError, StoreStatus, UnitBoard, UnitSummary,
@@ -30,7 +32,11 @@ const REPORTS_SHOWN: i64 = 20;
 /// How many procedures the chart shows.
 const PROCEDURES_SHOWN: i64 = 20;
 /// INS identifier systems: INS-NIR, INS-NIR test, INS-NIA (ANS OIDs).
-const INS_SYSTEMS: &[&str] = &["1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11"];
+const INS_SYSTEMS: &[&str] = &[
+    "1.2.250.1.213.1.4.8",
+    "1.2.250.1.213.1.4.10",
+    "1.2.250.1.213.1.4.11",
+];
 
 /// Reads views through one connection.
 pub(crate) struct Reader<'c> {
@@ -101,7 +107,11 @@ impl<'c> Reader<'c> {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
         for (room, bed) in known {
-            let row = BedRow { room: non_empty(&room), bed: Some(bed.clone()), occupants: vec![] };
+            let row = BedRow {
+                room: non_empty(&room),
+                bed: Some(bed.clone()),
+                occupants: vec![],
+            };
             beds.insert((room, bed), row);
         }
         let mut without_bed = Vec::new();
@@ -110,24 +120,46 @@ impl<'c> Reader<'c> {
                 Some(bed) => {
                     let key = (room.clone().unwrap_or_default(), bed.clone());
                     beds.entry(key)
-                        .or_insert_with(|| BedRow { room, bed: Some(bed), occupants: vec![] })
+                        .or_insert_with(|| BedRow {
+                            room,
+                            bed: Some(bed),
+                            occupants: vec![],
+                        })
                         .occupants
                         .push(occupant);
                 }
-                None => without_bed.push(BedRow { room, bed: None, occupants: vec![occupant] }),
+                None => without_bed.push(BedRow {
+                    room,
+                    bed: None,
+                    occupants: vec![occupant],
+                }),
             }
         }
         let mut rows: Vec<BedRow> = beds.into_values().collect();
         rows.sort_by(|a, b| {
-            natural_cmp(a.room.as_deref().unwrap_or(""), b.room.as_deref().unwrap_or(""))
-                .then_with(|| natural_cmp(a.bed.as_deref().unwrap_or(""), b.bed.as_deref().unwrap_or("")))
+            natural_cmp(
+                a.room.as_deref().unwrap_or(""),
+                b.room.as_deref().unwrap_or(""),
+            )
+            .then_with(|| {
+                natural_cmp(
+                    a.bed.as_deref().unwrap_or(""),
+                    b.bed.as_deref().unwrap_or(""),
+                )
+            })
         });
         without_bed.sort_by(|a, b| {
-            natural_cmp(a.room.as_deref().unwrap_or(""), b.room.as_deref().unwrap_or(""))
-                .then_with(|| first_family(a).cmp(&first_family(b)))
+            natural_cmp(
+                a.room.as_deref().unwrap_or(""),
+                b.room.as_deref().unwrap_or(""),
+            )
+            .then_with(|| first_family(a).cmp(&first_family(b)))
         });
         rows.extend(without_bed);
-        Ok(Some(UnitBoard { unit: summary, beds: rows }))
+        Ok(Some(UnitBoard {
+            unit: summary,
+            beds: rows,
+        }))
     }
 
     /// In-house stays of a unit as (room, bed, occupant).
@@ -199,10 +231,11 @@ impl<'c> Reader<'c> {
             return Ok(None);
         };
         if let Some(target) = &reference.reference
-            && let Some(name) =
-                self.query_one("SELECT name FROM directory WHERE reference = ?1", [target], |r| {
-                    r.get(0)
-                })?
+            && let Some(name) = self.query_one(
+                "SELECT name FROM directory WHERE reference = ?1",
+                [target],
+                |r| r.get(0),
+            )?
         {
             return Ok(Some(name));
         }
@@ -401,7 +434,11 @@ impl<'c> Reader<'c> {
             sex: parse_sex(sex)?,
             identifiers,
             phones: json_column(phones)?.unwrap_or_default(),
-            addresses: addresses.iter().map(address_line).filter(|l| !l.is_empty()).collect(),
+            addresses: addresses
+                .iter()
+                .map(address_line)
+                .filter(|l| !l.is_empty())
+                .collect(),
             deceased: deceased.and_then(|d| self.deceased_text(d)),
         }))
     }
@@ -492,7 +529,12 @@ impl<'c> Reader<'c> {
             values.push(Box::new(format!("{year:04}-{month:02}-{day:02}")));
             criteria += 1;
         }
-        if let Some(value) = query.identifier.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        if let Some(value) = query
+            .identifier
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
             sql.push_str(&format!(
                 " AND p.key IN (SELECT patient FROM patient_identifiers WHERE value = ?{})",
                 values.len() + 1
@@ -507,7 +549,13 @@ impl<'c> Reader<'c> {
             " ORDER BY p.sort_name, p.key LIMIT {}",
             i64::try_from(limit).unwrap_or(i64::MAX)
         ));
-        type Raw = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+        type Raw = (
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         let raws: Vec<Raw> = self.query(&sql, params_from_iter(values.iter()), |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?;
@@ -586,9 +634,11 @@ impl<'c> Reader<'c> {
                 })
             },
         )?;
-        let facts = self.query("SELECT kind, count FROM fact_counts ORDER BY kind", [], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.unsigned_abs()))
-        })?;
+        let facts = self.query(
+            "SELECT kind, count FROM fact_counts ORDER BY kind",
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.unsigned_abs())),
+        )?;
         Ok(StoreStatus {
             events: facts.iter().map(|(_, n)| n).sum(),
             patients: count("SELECT count(*) FROM patients WHERE merged_into IS NULL")?,
@@ -639,7 +689,11 @@ fn first_family(row: &BedRow) -> Option<&str> {
 fn ipp(key: &str, identifiers: &[Identifier]) -> Option<String> {
     identifiers
         .iter()
-        .find(|i| i.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("PI")))
+        .find(|i| {
+            i.kind
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("PI"))
+        })
         .or_else(|| identifiers.first().filter(|_| key.starts_with("ipp:")))
         .map(|i| i.value.clone())
 }
@@ -649,18 +703,24 @@ fn ins(identifiers: &[Identifier]) -> Option<String> {
     identifiers
         .iter()
         .find(|i| {
-            i.kind.as_deref().is_some_and(|k| k.to_ascii_uppercase().starts_with("INS"))
-                || i.system.as_deref().is_some_and(|s| {
-                    INS_SYSTEMS.contains(&s.trim().trim_start_matches("urn:oid:"))
-                })
+            i.kind
+                .as_deref()
+                .is_some_and(|k| k.to_ascii_uppercase().starts_with("INS"))
+                || i.system
+                    .as_deref()
+                    .is_some_and(|s| INS_SYSTEMS.contains(&s.trim().trim_start_matches("urn:oid:")))
         })
         .map(|i| i.value.clone())
 }
 
 /// One line of an address: street lines, postal code and city, country.
 fn address_line(address: &Address) -> String {
-    let mut parts: Vec<String> =
-        address.lines.iter().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect();
+    let mut parts: Vec<String> = address
+        .lines
+        .iter()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
     let town = [address.postal_code.as_deref(), address.city.as_deref()]
         .into_iter()
         .flatten()
@@ -671,7 +731,12 @@ fn address_line(address: &Address) -> String {
     if !town.is_empty() {
         parts.push(town);
     }
-    if let Some(country) = address.country.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    if let Some(country) = address
+        .country
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         parts.push(country.to_owned());
     }
     parts.join(", ")
@@ -691,7 +756,10 @@ mod tests {
 
     #[test]
     fn ipp_prefers_type_pi_then_the_first_hl7_identifier() {
-        let ids = [id("999", Some("X"), Some("NH")), id("123", Some("H"), Some("PI"))];
+        let ids = [
+            id("999", Some("X"), Some("NH")),
+            id("123", Some("H"), Some("PI")),
+        ];
         assert_eq!(ipp("ipp:H|123", &ids).as_deref(), Some("123"));
         let untyped = [id("555", Some("H"), None)];
         assert_eq!(ipp("ipp:H|555", &untyped).as_deref(), Some("555"));
@@ -700,11 +768,21 @@ mod tests {
 
     #[test]
     fn ins_is_found_by_type_or_by_oid() {
-        let by_kind = [id("1", None, Some("PI")), id("2850312345678", None, Some("INS"))];
+        let by_kind = [
+            id("1", None, Some("PI")),
+            id("2850312345678", None, Some("INS")),
+        ];
         assert_eq!(ins(&by_kind).as_deref(), Some("2850312345678"));
-        let by_oid = [id("2850312345678", Some("urn:oid:1.2.250.1.213.1.4.8"), None)];
+        let by_oid = [id(
+            "2850312345678",
+            Some("urn:oid:1.2.250.1.213.1.4.8"),
+            None,
+        )];
         assert_eq!(ins(&by_oid).as_deref(), Some("2850312345678"));
-        assert_eq!(ins(&[id("1", Some("1.2.250.1.71.4.2.7"), Some("PI"))]), None);
+        assert_eq!(
+            ins(&[id("1", Some("1.2.250.1.71.4.2.7"), Some("PI"))]),
+            None
+        );
     }
 
     #[test]

@@ -19,26 +19,26 @@ fn fold_char(c: char, out: &mut String) -> bool {
             out.push(c);
             return true;
         }
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä'
-        | 'Å' | 'Ā' | 'Ă' | 'Ą' => "A",
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å'
+        | 'Ā' | 'Ă' | 'Ą' => "A",
         'ç' | 'ć' | 'č' | 'Ç' | 'Ć' | 'Č' => "C",
         'ď' | 'đ' | 'Ď' | 'Đ' => "D",
-        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' | 'È' | 'É' | 'Ê' | 'Ë' | 'Ē' | 'Ė'
-        | 'Ę' | 'Ě' => "E",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' | 'È' | 'É' | 'Ê' | 'Ë' | 'Ē' | 'Ė' | 'Ę'
+        | 'Ě' => "E",
         'ğ' | 'Ğ' => "G",
         'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' | 'Ì' | 'Í' | 'Î' | 'Ï' | 'Ī' | 'Į' | 'İ' => {
             "I"
         }
         'ł' | 'ľ' | 'ĺ' | 'Ł' | 'Ľ' | 'Ĺ' => "L",
         'ñ' | 'ń' | 'ň' | 'Ñ' | 'Ń' | 'Ň' => "N",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø'
-        | 'Ō' | 'Ő' => "O",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'Ō'
+        | 'Ő' => "O",
         'ŕ' | 'ř' | 'Ŕ' | 'Ř' => "R",
         'ś' | 'š' | 'ş' | 'Ś' | 'Š' | 'Ş' => "S",
         'ß' => "SS",
         'ť' | 'ţ' | 'Ť' | 'Ţ' => "T",
-        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' | 'ų' | 'Ù' | 'Ú' | 'Û' | 'Ü' | 'Ū' | 'Ů'
-        | 'Ű' | 'Ų' => "U",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' | 'ų' | 'Ù' | 'Ú' | 'Û' | 'Ü' | 'Ū' | 'Ů' | 'Ű'
+        | 'Ų' => "U",
         'ý' | 'ÿ' | 'Ý' | 'Ÿ' => "Y",
         'ź' | 'ż' | 'ž' | 'Ź' | 'Ż' | 'Ž' => "Z",
         'æ' | 'Æ' => "AE",
@@ -139,7 +139,10 @@ fn compare_chunks(x: &str, y: &str) -> Ordering {
         (true, true) => {
             let x_trim = x.trim_start_matches('0');
             let y_trim = y.trim_start_matches('0');
-            x_trim.len().cmp(&y_trim.len()).then_with(|| x_trim.cmp(y_trim))
+            x_trim
+                .len()
+                .cmp(&y_trim.len())
+                .then_with(|| x_trim.cmp(y_trim))
         }
         (true, false) => Ordering::Less,
         (false, true) => Ordering::Greater,
@@ -182,12 +185,10 @@ mod tests {
     #[test]
     fn name_terms_cover_joined_and_split_forms() {
         assert_eq!(name_terms("D'Artagnan"), vec!["DARTAGNAN", "D", "ARTAGNAN"]);
-        assert_eq!(name_terms("Jean-Pierre Marie"), vec![
-            "JEANPIERRE",
-            "JEAN",
-            "PIERRE",
-            "MARIE"
-        ]);
+        assert_eq!(
+            name_terms("Jean-Pierre Marie"),
+            vec!["JEANPIERRE", "JEAN", "PIERRE", "MARIE"]
+        );
         assert_eq!(query_words(" jean-pi  mar"), vec!["JEANPI", "MAR"]);
     }
 

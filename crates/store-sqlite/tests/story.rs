@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use ckisa_domain::{PatientKey, RecordStatus};
-use ckisa_store::{Outcome, Store, StoreError};
+use ckisa_store::{Outcome, Store, StoreError, Submission};
 use ckisa_store_sqlite::{DATABASE_FILE, SqliteOptions, SqliteStore};
 use stories::{allergy, commit_one, facts, message, patient, person};
 
@@ -89,10 +89,18 @@ fn restart_keeps_everything_and_replay_gives_the_same_views() {
     drop(store);
 
     let store = open(dir.path());
-    assert_eq!(stories::snapshot(&store), before, "a restart changes no view");
+    assert_eq!(
+        stories::snapshot(&store),
+        before,
+        "a restart changes no view"
+    );
     let events = store.status().unwrap().events;
     assert_eq!(store.rebuild_projections().unwrap(), events);
-    assert_eq!(stories::snapshot(&store), before, "a replay gives the same views");
+    assert_eq!(
+        stories::snapshot(&store),
+        before,
+        "a replay gives the same views"
+    );
 }
 
 /// Child side of the crash test: commits until killed, printing each
@@ -106,7 +114,10 @@ fn crash_child() {
     let mut stdout = std::io::stdout().lock();
     for n in 0.. {
         let key = patient(&format!("CRASH-{n}"));
-        let outcome = commit_one(&store, message(&format!("CRASH-{n}"), vec![person(&key, "Crash", "Test")]));
+        let outcome = commit_one(
+            &store,
+            message(&format!("CRASH-{n}"), vec![person(&key, "Crash", "Test")]),
+        );
         assert_eq!(outcome, Outcome::Stored);
         writeln!(stdout, "ACK {n}").unwrap();
         stdout.flush().unwrap();
@@ -135,12 +146,19 @@ fn acknowledged_submissions_survive_a_killed_process() {
         }
     }
     child.wait().unwrap();
-    assert_eq!(acknowledged.len(), 200, "the child acknowledged submissions");
+    assert_eq!(
+        acknowledged.len(),
+        200,
+        "the child acknowledged submissions"
+    );
 
     let store = open(dir.path());
     for n in acknowledged {
         let key = PatientKey::ipp("CHU", &format!("CRASH-{n}"));
-        assert!(store.patient_chart(&key).unwrap().is_some(), "acknowledged CRASH-{n} is present");
+        assert!(
+            store.patient_chart(&key).unwrap().is_some(),
+            "acknowledged CRASH-{n} is present"
+        );
     }
 }
 
@@ -152,8 +170,13 @@ fn a_newer_schema_is_refused_with_a_clear_error() {
     conn.execute_batch("PRAGMA user_version = 999").unwrap();
     drop(conn);
     let error = SqliteStore::open(dir.path(), SqliteOptions::new("Europe/Paris")).unwrap_err();
-    let source = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
-    assert!(source.contains("999") && source.contains("newer"), "got {source}");
+    let source = std::error::Error::source(&error)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(
+        source.contains("999") && source.contains("newer"),
+        "got {source}"
+    );
 }
 
 #[test]
@@ -169,16 +192,33 @@ fn corrupt_stored_json_is_an_encoding_error_not_a_panic() {
     let key = patient("BAD-1");
     {
         let store = open(dir.path());
-        commit_one(&store, facts(vec![person(&key, "Bad", "Json"), allergy("BAD-AL", &key, "X", RecordStatus::Active)]));
+        commit_one(
+            &store,
+            facts(vec![
+                person(&key, "Bad", "Json"),
+                allergy("BAD-AL", &key, "X", RecordStatus::Active),
+            ]),
+        );
     }
     let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
-    conn.execute_batch("UPDATE allergies SET payload = '{not json'; UPDATE events SET payload = '[]'")
-        .unwrap();
+    conn.execute_batch(
+        "UPDATE allergies SET payload = '{not json'; UPDATE events SET payload = '[]'",
+    )
+    .unwrap();
     drop(conn);
     let store = open(dir.path());
-    assert!(matches!(store.patient_chart(&key), Err(StoreError::Encoding(_))));
-    assert!(matches!(store.events_after(None, 10), Err(StoreError::Encoding(_))));
-    assert!(matches!(store.rebuild_projections(), Err(StoreError::Encoding(_))));
+    assert!(matches!(
+        store.patient_chart(&key),
+        Err(StoreError::Encoding(_))
+    ));
+    assert!(matches!(
+        store.events_after(None, 10),
+        Err(StoreError::Encoding(_))
+    ));
+    assert!(matches!(
+        store.rebuild_projections(),
+        Err(StoreError::Encoding(_))
+    ));
     // The failed replay was rolled back: the views are as they were.
     assert!(store.units().is_ok());
 }
@@ -186,24 +226,63 @@ fn corrupt_stored_json_is_an_encoding_error_not_a_panic() {
 #[test]
 fn a_failing_batch_is_rolled_back_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let first = facts(vec![person(&patient("ROLL-1"), "Un", "A")]);
-    let replayed_event = first.events[0].clone();
-    commit_one(&store, first);
+    let store = Arc::new(open(dir.path()));
+    commit_one(&*store, facts(vec![person(&patient("ROLL-1"), "Un", "A")]));
 
-    // The same event id again violates the log's uniqueness: the whole batch
-    // of that caller is refused, nothing of it is applied.
+    // An event the log cannot hold (clock beyond SQLite's integers) fails
+    // its caller's whole batch; nothing of that batch is applied.
     let mut bad = facts(vec![person(&patient("ROLL-2"), "Deux", "B")]);
-    bad.events.push(replayed_event);
-    let error = store.commit(vec![facts(vec![person(&patient("ROLL-3"), "Trois", "C")]), bad]);
-    assert!(matches!(error, Err(StoreError::Database(_))));
+    let mut unstorable = bad.events[0].clone();
+    unstorable.id = ckisa_domain::EventId::new(1);
+    unstorable.hlc = ckisa_domain::Hlc(u64::MAX);
+    bad.events.push(unstorable);
+    let good = facts(vec![person(&patient("ROLL-3"), "Trois", "C")]);
+    let error = store.commit(vec![good, bad]);
+    assert!(
+        matches!(error, Err(StoreError::Encoding(_))),
+        "got {error:?}"
+    );
     assert!(store.patient_chart(&patient("ROLL-2")).unwrap().is_none());
     assert!(store.patient_chart(&patient("ROLL-3")).unwrap().is_none());
 
-    // The store keeps working.
-    commit_one(&store, facts(vec![person(&patient("ROLL-4"), "Quatre", "D")]));
-    assert!(store.patient_chart(&patient("ROLL-4")).unwrap().is_some());
-    assert_eq!(store.status().unwrap().events, 2);
+    // Other callers committing at the same time are not affected.
+    let others: Vec<_> = (0..4)
+        .map(|n| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                let key = patient(&format!("ROLL-OK-{n}"));
+                commit_one(&*store, facts(vec![person(&key, "Ok", "Ok")]))
+            })
+        })
+        .collect();
+    let mut bad_again = facts(vec![person(&patient("ROLL-5"), "Cinq", "E")]);
+    bad_again.events[0].hlc = ckisa_domain::Hlc(u64::MAX);
+    assert!(store.commit(vec![bad_again]).is_err());
+    for other in others {
+        assert_eq!(other.join().unwrap(), Outcome::Stored);
+    }
+    assert_eq!(store.status().unwrap().events, 5);
+}
+
+#[test]
+fn the_same_event_received_twice_is_applied_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let key = patient("TWICE-1");
+    let first = facts(vec![allergy(
+        "TWICE-AL",
+        &key,
+        "Latex",
+        RecordStatus::Active,
+    )]);
+    let again = Submission {
+        events: first.events.clone(),
+        ..facts(vec![])
+    };
+    commit_one(&store, first);
+    assert_eq!(commit_one(&store, again), Outcome::Stored);
+    assert_eq!(store.status().unwrap().events, 1);
+    assert_eq!(store.events_after(None, 10).unwrap().len(), 1);
 }
 
 #[test]
@@ -216,7 +295,13 @@ fn concurrent_callers_are_all_committed() {
             std::thread::spawn(move || {
                 for n in 0..25 {
                     let key = patient(&format!("CON-{t}-{n}"));
-                    let outcome = commit_one(&*store, message(&format!("CON-{t}-{n}"), vec![person(&key, "Con", "Current")]));
+                    let outcome = commit_one(
+                        &*store,
+                        message(
+                            &format!("CON-{t}-{n}"),
+                            vec![person(&key, "Con", "Current")],
+                        ),
+                    );
                     assert_eq!(outcome, Outcome::Stored);
                 }
             })
@@ -227,5 +312,12 @@ fn concurrent_callers_are_all_committed() {
     }
     let status = store.status().unwrap();
     assert_eq!((status.events, status.patients), (200, 200));
-    assert_eq!(status.feeds.iter().find(|f| f.name == "adt").map(|f| f.accepted), Some(200));
+    assert_eq!(
+        status
+            .feeds
+            .iter()
+            .find(|f| f.name == "adt")
+            .map(|f| f.accepted),
+        Some(200)
+    );
 }

@@ -62,14 +62,20 @@ impl StoreError {
     }
 }
 
-/// Deduplication key of an HL7 v2 message: the same control id from the same
-/// sender is applied once.
+/// Deduplication key of an HL7 v2 message: the same message (same control
+/// id, same content) from the same sender is applied once.
+///
+/// The content digest is part of the key because senders do reuse control
+/// ids (counter resets, test feeds): a reused id with different content is a
+/// different message, and dropping it would silently lose a documented act.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DedupKey {
     /// Sending application and facility (MSH-3, MSH-4).
     pub sender: String,
     /// Message control id (MSH-10).
     pub control_id: String,
+    /// Digest of the message bytes, as hexadecimal text.
+    pub digest: String,
 }
 
 /// One input message's events, to be stored atomically.

@@ -22,7 +22,7 @@ const DEMO_CONFIG: &str = "ckisa-demo.toml";
 /// The first start generates the hospital into the data folder; later starts
 /// keep the data and resume the feed. Stop with Ctrl-C.
 #[derive(Debug, clap::Args)]
-pub struct Cmd {
+pub(crate) struct Cmd {
     /// Data folder (created if missing).
     #[arg(long, default_value = DEFAULT_DATA)]
     data: PathBuf,
@@ -41,7 +41,7 @@ pub struct Cmd {
 }
 
 impl Cmd {
-    pub fn run(self) -> anyhow::Result<ExitCode> {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
         let http = parse_addr("--http", &self.http)?;
         let mllp = parse_addr("--mllp", &self.mllp)?;
         let runtime = tokio::runtime::Runtime::new()?;
@@ -77,7 +77,10 @@ impl Cmd {
         let listener = bind_web(http).await?;
         if self.rate > 0.0 {
             let pace = ckisa_demo::Pace::per_second(self.rate);
-            let state = ckisa_demo::HisState::new(&establishment, self.seed);
+            // A new stream seed per start, so that a restarted demo sends new
+            // control ids instead of replaying the previous run's.
+            let stream_seed = self.seed ^ node.factory.now_ms() as u64;
+            let state = ckisa_demo::HisState::new(&establishment, stream_seed);
             let his = ckisa_demo::run_simulated_his(bound[0], state, pace, shutdown.clone());
             tokio::spawn(async move {
                 if let Err(err) = his.await {
@@ -97,7 +100,7 @@ async fn load_initial(
     establishment: &ckisa_demo::Establishment,
 ) -> anyhow::Result<()> {
     let mut inputs = Vec::new();
-    let hl7: Vec<u8> = establishment.initial_messages.join("\r").into_bytes();
+    let hl7: Vec<u8> = establishment.initial_messages.concat().into_bytes();
     inputs.push(Input::bytes("demo-initial.hl7", hl7));
     for (i, resource) in establishment.initial_fhir.iter().enumerate() {
         inputs.push(Input::bytes(&format!("demo-careplan-{i}.json"), resource.clone().into_bytes()));

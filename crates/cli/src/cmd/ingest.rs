@@ -20,7 +20,7 @@ use crate::out;
 /// Folders are read recursively (Markdown files are skipped). Rejected input
 /// is kept in the quarantine with its reason; the rest is loaded.
 #[derive(Debug, clap::Args)]
-pub struct Cmd {
+pub(crate) struct Cmd {
     /// Files or folders to load.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -36,7 +36,7 @@ pub struct Cmd {
 }
 
 impl Cmd {
-    pub fn run(self) -> anyhow::Result<ExitCode> {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
         let node = Node::open(&self.data, paris())?;
         let inputs = files::collect(&self.paths)?;
         let total: u64 = inputs.iter().map(|input| input.size).sum();
@@ -49,7 +49,7 @@ impl Cmd {
         };
         let mut on_progress = |progress: Progress<'_>| {
             bar.set_position(progress.bytes_done);
-            bar.set_message(progress.file.display().to_string());
+            bar.set_message(progress.file.to_owned());
         };
         let summary = files::ingest(&context, &inputs, &mut on_progress)?;
         bar.finish_and_clear();

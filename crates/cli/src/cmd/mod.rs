@@ -12,7 +12,7 @@ use clap::Subcommand;
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Start a demonstration node: a generated hospital of about 600 beds,
     /// fed live by a simulated HIS over MLLP, with the web UI on 127.0.0.1.
     Demo(demo::Cmd),
@@ -25,7 +25,7 @@ pub enum Command {
 }
 
 /// Runs a subcommand and gives the process exit code.
-pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Demo(cmd) => cmd.run(),
         Command::Serve(cmd) => cmd.run(),

@@ -15,7 +15,7 @@ use crate::out;
 /// the MLLP feeds to listen on and the units and beds of the establishment
 /// (see docs/configuration.md). Options given here override the file.
 #[derive(Debug, clap::Args)]
-pub struct Cmd {
+pub(crate) struct Cmd {
     /// Configuration file.
     #[arg(long)]
     config: PathBuf,
@@ -31,7 +31,7 @@ pub struct Cmd {
 }
 
 impl Cmd {
-    pub fn run(self) -> anyhow::Result<ExitCode> {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
         let mut config = Config::load(&self.config)?;
         if let Some(data) = self.data {
             config.data = data;

@@ -14,7 +14,7 @@ use crate::out;
 ///
 /// The same figures are served to monitoring tools at /metrics.
 #[derive(Debug, clap::Args)]
-pub struct Cmd {
+pub(crate) struct Cmd {
     /// Data folder of the node.
     #[arg(long, default_value = DEFAULT_DATA)]
     data: PathBuf,
@@ -24,7 +24,7 @@ pub struct Cmd {
 }
 
 impl Cmd {
-    pub fn run(self) -> anyhow::Result<ExitCode> {
+    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
         let node = Node::open_existing(&self.data)?;
         let status = node.store.status()?;
         let now_ms = node.factory.now_ms();

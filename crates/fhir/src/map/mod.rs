@@ -156,10 +156,24 @@ impl Ctx<'_> {
         subject: Option<&model::Reference>,
     ) -> Result<PatientKey, EntryError> {
         let subject = subject.ok_or(EntryError::MissingSubject { element })?;
-        let reference = subject
-            .reference
-            .as_deref()
-            .ok_or(EntryError::MissingSubject { element })?;
+        let Some(reference) = subject.reference.as_deref() else {
+            // A logical reference names the patient by identifier only. With
+            // a system, it is the same key HL7 v2 ingestion gives a PID-3
+            // identifier of that assigning authority (`ipp:<system>|<value>`),
+            // so a care plan sent by identifier lands on the HIS patient;
+            // it can never land on another patient, since the key holds both.
+            let logical = subject.identifier.as_ref().and_then(identifier);
+            return match logical {
+                Some(id) => match id.system.as_deref().filter(|s| !s.is_empty()) {
+                    Some(system) => Ok(PatientKey::ipp(system, &id.value)),
+                    None => Err(EntryError::ConditionalSubject {
+                        element,
+                        reference: format!("identifier=|{}", id.value),
+                    }),
+                },
+                None => Err(EntryError::MissingSubject { element }),
+            };
+        };
         let unresolved = || EntryError::UnresolvedSubject {
             element,
             reference: reference.to_owned(),
@@ -467,6 +481,45 @@ mod tests {
         let blank: model::Identifier =
             serde_json::from_str(r#"{"system":"x","value":" "}"#).unwrap();
         assert_eq!(identifier(&blank), None);
+    }
+
+    #[test]
+    fn subjects_must_name_a_patient_by_id_or_keyed_identifier() {
+        let index = Index::default();
+        let mut ctx = Ctx {
+            index: &index,
+            warnings: Vec::new(),
+        };
+        let subject = |json: &str| serde_json::from_str::<model::Reference>(json).unwrap();
+        // A logical reference with a system is keyed like an HL7 v2 IPP of
+        // that authority; without a system it names no one for sure.
+        let logical = subject(r#"{"identifier":{"system":"CHDEMO","value":"9"}}"#);
+        assert_eq!(
+            ctx.patient("Observation.subject", Some(&logical)).unwrap(),
+            PatientKey::ipp("CHDEMO", "9")
+        );
+        let no_system = subject(r#"{"identifier":{"value":"9"}}"#);
+        assert_eq!(
+            ctx.patient("Observation.subject", Some(&no_system))
+                .unwrap_err()
+                .to_string(),
+            "Observation.subject : référence conditionnelle « identifier=|9 » vers un patient non prise en charge"
+        );
+        let conditional = subject(r#"{"reference":"Patient?identifier=a|b"}"#);
+        assert!(matches!(
+            ctx.patient("Observation.subject", Some(&conditional)),
+            Err(EntryError::ConditionalSubject { .. })
+        ));
+        let display_only = subject(r#"{"display":"M. X"}"#);
+        assert!(matches!(
+            ctx.patient("Observation.subject", Some(&display_only)),
+            Err(EntryError::MissingSubject { .. })
+        ));
+        let absolute = subject(r#"{"reference":"https://h/fhir/Patient/7/_history/3"}"#);
+        assert_eq!(
+            ctx.patient("Observation.subject", Some(&absolute)).unwrap(),
+            PatientKey::fhir("7")
+        );
     }
 
     #[test]

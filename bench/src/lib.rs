@@ -1,0 +1,373 @@
+//! Shared helpers of the benchmark binaries under `src/bin/`: timing loops,
+//! percentiles, the `RESULT` lines that `run.sh` gathers into its table, a
+//! minimal HTTP/1.1 keep-alive client and an MLLP client (loopback only),
+//! and starting a `ckisa` node process and reading its bound addresses.
+//!
+//! Nothing here asserts a timing: the binaries print numbers, and
+//! `BENCHMARKS.md` compares them with the targets.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One line for `run.sh`: `RESULT<TAB>name<TAB>value<TAB>unit`.
+pub fn result_line(name: &str, value: f64, unit: &str) -> String {
+    format!("RESULT\t{name}\t{value:.3}\t{unit}")
+}
+
+/// Runs `work` in rounds of about `round` each and returns the median time
+/// per call, in nanoseconds. The first round is a warm-up and is dropped.
+pub fn median_ns_per_call(rounds: usize, round: Duration, mut work: impl FnMut() -> usize) -> f64 {
+    let mut sink = 0usize;
+    // Calibrate: how many calls fill about a tenth of a round.
+    let mut batch = 1usize;
+    loop {
+        let start = Instant::now();
+        for _ in 0..batch {
+            sink = sink.wrapping_add(work());
+        }
+        if start.elapsed() >= round / 10 || batch >= 1 << 30 {
+            break;
+        }
+        batch *= 2;
+    }
+    let mut per_call = Vec::with_capacity(rounds);
+    for round_index in 0..=rounds {
+        let start = Instant::now();
+        let mut calls = 0usize;
+        while start.elapsed() < round {
+            for _ in 0..batch {
+                sink = sink.wrapping_add(work());
+            }
+            calls += batch;
+        }
+        if round_index > 0 {
+            per_call.push(start.elapsed().as_nanos() as f64 / calls as f64);
+        }
+    }
+    std::hint::black_box(sink);
+    per_call.sort_by(f64::total_cmp);
+    per_call[per_call.len() / 2]
+}
+
+/// Latency percentiles of a sample, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest.
+    pub max: f64,
+    /// Sample size.
+    pub count: usize,
+}
+
+impl Percentiles {
+    /// Percentiles of `samples` (nearest-rank).
+    pub fn of(samples: &mut [Duration]) -> Percentiles {
+        samples.sort();
+        let rank = |q: f64| -> f64 {
+            if samples.is_empty() {
+                return f64::NAN;
+            }
+            let index = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1;
+            samples[index].as_secs_f64() * 1000.0
+        };
+        Percentiles {
+            p50: rank(0.50),
+            p90: rank(0.90),
+            p99: rank(0.99),
+            max: rank(1.0),
+            count: samples.len(),
+        }
+    }
+
+    /// `p50 0.41 ms, p90 ..., p99 ..., max ... (n = ...)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms (n = {})",
+            self.p50, self.p90, self.p99, self.max, self.count
+        )
+    }
+}
+
+/// A blocking HTTP/1.1 client over one keep-alive connection.
+pub struct HttpClient {
+    addr: SocketAddr,
+    reader: BufReader<TcpStream>,
+}
+
+/// One answer: status and body.
+#[derive(Debug)]
+pub struct HttpAnswer {
+    /// Status code.
+    pub status: u16,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl HttpClient {
+    /// Connects to `addr`.
+    pub fn connect(addr: SocketAddr) -> std::io::Result<HttpClient> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        Ok(HttpClient { addr, reader: BufReader::new(stream) })
+    }
+
+    /// `GET path`; reconnects once if the server closed the connection.
+    pub fn get(&mut self, path: &str) -> std::io::Result<HttpAnswer> {
+        match self.try_get(path) {
+            Ok(answer) => Ok(answer),
+            Err(_) => {
+                *self = HttpClient::connect(self.addr)?;
+                self.try_get(path)
+            }
+        }
+    }
+
+    fn try_get(&mut self, path: &str) -> std::io::Result<HttpAnswer> {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n");
+        self.reader.get_mut().write_all(request.as_bytes())?;
+        let mut line = String::new();
+        if self.reader.read_line(&mut line)? == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
+        }
+        let status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let mut length = None;
+        let mut chunked = false;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line)?;
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let lower = header.to_ascii_lowercase();
+            if let Some(value) = lower.strip_prefix("content-length:") {
+                length = value.trim().parse::<usize>().ok();
+            }
+            if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+                chunked = true;
+            }
+        }
+        let body = if chunked {
+            self.read_chunked()?
+        } else {
+            let mut body = vec![0u8; length.unwrap_or(0)];
+            self.reader.read_exact(&mut body)?;
+            body
+        };
+        Ok(HttpAnswer { status, body })
+    }
+
+    fn read_chunked(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut body = Vec::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line)?;
+            let size = usize::from_str_radix(line.trim(), 16)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+            let mut chunk = vec![0u8; size + 2];
+            self.reader.read_exact(&mut chunk)?;
+            if size == 0 {
+                return Ok(body);
+            }
+            body.extend_from_slice(&chunk[..size]);
+        }
+    }
+}
+
+/// A blocking MLLP client: sends one framed message, waits for its ACK.
+pub struct MllpClient {
+    stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl MllpClient {
+    /// Connects to `addr`.
+    pub fn connect(addr: SocketAddr) -> std::io::Result<MllpClient> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        Ok(MllpClient { stream, buffer: Vec::with_capacity(4096) })
+    }
+
+    /// Sends `message` (CR-separated segments) and returns the ACK payload.
+    pub fn send(&mut self, message: &[u8]) -> std::io::Result<Vec<u8>> {
+        let mut frame = Vec::with_capacity(message.len() + 3);
+        frame.push(0x0B);
+        frame.extend_from_slice(message);
+        frame.extend_from_slice(&[0x1C, 0x0D]);
+        self.stream.write_all(&frame)?;
+        self.read_ack()
+    }
+
+    fn read_ack(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut chunk = [0u8; 4096];
+        loop {
+            if let Some(end) = self.buffer.windows(2).position(|w| w == [0x1C, 0x0D]) {
+                let start = self.buffer.iter().position(|&b| b == 0x0B).map_or(0, |p| p + 1);
+                let payload = self.buffer[start.min(end)..end].to_vec();
+                self.buffer.drain(..end + 2);
+                return Ok(payload);
+            }
+            let count = self.stream.read(&mut chunk)?;
+            if count == 0 {
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no ACK"));
+            }
+            self.buffer.extend_from_slice(&chunk[..count]);
+        }
+    }
+}
+
+/// MSA-1 of an ACK payload (`AA`, `AE`, `AR`), or `?`.
+pub fn ack_code(ack: &[u8]) -> String {
+    let text = String::from_utf8_lossy(ack);
+    text.split(['\r', '\n'])
+        .find(|segment| segment.starts_with("MSA"))
+        .and_then(|msa| msa.split('|').nth(1))
+        .unwrap_or("?")
+        .to_owned()
+}
+
+/// The `ckisa` binary: `$CKISA_BIN`, or the release build in the bench
+/// target dir.
+pub fn ckisa_binary() -> PathBuf {
+    std::env::var_os("CKISA_BIN").map(PathBuf::from).unwrap_or_else(|| {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/work/targets/bench"));
+        target.join("release/ckisa")
+    })
+}
+
+/// A running `ckisa serve` and the addresses it printed.
+pub struct NodeProcess {
+    /// The process.
+    pub child: Child,
+    /// Web UI / JSON API address.
+    pub http: SocketAddr,
+    /// First MLLP feed address, when the config declares one.
+    pub mllp: Option<SocketAddr>,
+    /// From spawn to the web address line.
+    pub started_in: Duration,
+}
+
+impl NodeProcess {
+    /// Starts `ckisa serve --config CONFIG --data DATA --http 127.0.0.1:0
+    /// --mllp 127.0.0.1:0` and waits for the web address line on stdout.
+    pub fn start(config: &Path, data: &Path) -> std::io::Result<NodeProcess> {
+        let started = Instant::now();
+        let mut child = Command::new(ckisa_binary())
+            .args(["serve", "--config"])
+            .arg(config)
+            .arg("--data")
+            .arg(data)
+            .args(["--http", "127.0.0.1:0", "--mllp", "127.0.0.1:0"])
+            .env("CKISA_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout"))?;
+        let mut lines = BufReader::new(stdout).lines();
+        let mut mllp = None;
+        let http = loop {
+            let Some(line) = lines.next().transpose()? else {
+                let _ = child.kill();
+                return Err(std::io::Error::other("ckisa serve stopped before listening"));
+            };
+            if let Some(addr) = line.split("en écoute sur ").nth(1) {
+                mllp = addr.trim().parse().ok();
+            }
+            if let Some(rest) = line.split("http://").nth(1) {
+                let addr = rest.trim_end_matches('/').trim_end_matches('/');
+                match addr.trim_end_matches('/').parse() {
+                    Ok(addr) => break addr,
+                    Err(_) => continue,
+                }
+            }
+        };
+        let started_in = started.elapsed();
+        // Keep draining stdout so the node never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        Ok(NodeProcess { child, http, mllp, started_in })
+    }
+
+    /// Resident memory of the process (VmRSS), in MiB.
+    pub fn rss_mib(&self) -> Option<f64> {
+        rss_mib(self.child.id())
+    }
+
+    /// Sends SIGTERM-like stop (kill) and waits.
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// VmRSS of process `pid`, in MiB, from `/proc/<pid>/status`.
+pub fn rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Percent-encodes a path segment (patient keys hold `|` and `:`).
+pub fn encode_path(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// `--name value` from the command line, parsed, or `default`.
+pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `--name value` as a path, if given.
+pub fn arg_path(name: &str) -> Option<PathBuf> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let mut samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        let p = Percentiles::of(&mut samples);
+        assert_eq!((p.p50, p.p99, p.max), (50.0, 99.0, 100.0));
+    }
+
+    #[test]
+    fn ack_code_reads_msa_1() {
+        assert_eq!(ack_code(b"MSH|^~\\&|A\rMSA|AE|42\r"), "AE");
+        assert_eq!(ack_code(b"garbage"), "?");
+    }
+
+    #[test]
+    fn keys_are_percent_encoded() {
+        assert_eq!(encode_path("ipp:1.2|77"), "ipp%3A1.2%7C77");
+    }
+}
