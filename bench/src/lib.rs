@@ -6,6 +6,9 @@
 //! Nothing here asserts a timing: the binaries print numbers, and
 //! `BENCHMARKS.md` compares them with the targets.
 
+#[cfg(feature = "node")]
+pub mod generate;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};

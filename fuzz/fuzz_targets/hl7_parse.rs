@@ -27,7 +27,12 @@ fn exercise(bytes: &[u8]) {
         let _ = nack_for_unparseable(bytes, AckCode::AR, &error, "1", "20240101");
         return;
     };
-    let _ = (msg.message_type(), msg.control_id(), msg.version(), msg.header_time_raw());
+    let _ = (
+        msg.message_type(),
+        msg.control_id(),
+        msg.version(),
+        msg.header_time_raw(),
+    );
     for path in ["PID-3.4.2", "MSH-9.2", "OBX-5", "PID.5.1", "X-0"] {
         let _ = msg.get(path);
         let _ = msg.get_rep(path, 2);

@@ -18,8 +18,6 @@ pub(crate) struct Config {
     /// Site time zone: applied to HL7 times without an offset, and used for
     /// display.
     pub(crate) zone: jiff::tz::TimeZone,
-    /// Name of the zone, as configured.
-    pub(crate) zone_name: String,
     /// Data folder.
     pub(crate) data: PathBuf,
     /// Web UI and API address.
@@ -114,23 +112,31 @@ impl Config {
         let raw: RawConfig = toml::from_str(text)?;
         let zone = jiff::tz::TimeZone::get(&raw.site.zone)
             .with_context(|| format!("site.zone: unknown time zone {:?}", raw.site.zone))?;
-        let http = parse_addr("node.http", raw.node.http.as_deref().unwrap_or(DEFAULT_HTTP))?;
+        let http = parse_addr(
+            "node.http",
+            raw.node.http.as_deref().unwrap_or(DEFAULT_HTTP),
+        )?;
         let mut feeds = Vec::new();
         for (i, feed) in raw.feeds.iter().enumerate() {
             if feed.kind != "mllp" {
-                bail!("feeds[{i}].kind: {:?} is not supported (expected \"mllp\")", feed.kind);
+                bail!(
+                    "feeds[{i}].kind: {:?} is not supported (expected \"mllp\")",
+                    feed.kind
+                );
             }
             if feeds.iter().any(|f: &FeedConfig| f.name == feed.name) {
                 bail!("feeds[{i}].name: {:?} is used twice", feed.name);
             }
             let listen = parse_addr(&format!("feeds[{i}].listen"), &feed.listen)?;
-            feeds.push(FeedConfig { name: feed.name.clone(), listen });
+            feeds.push(FeedConfig {
+                name: feed.name.clone(),
+                listen,
+            });
         }
         let units = validate_units(&raw.units)?;
         Ok(Config {
             site_name: raw.site.name,
             zone,
-            zone_name: raw.site.zone,
             data: raw.node.data.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)),
             http,
             feeds,
@@ -152,12 +158,21 @@ fn validate_units(raw: &[RawUnit]) -> anyhow::Result<Vec<UnitDefinition>> {
         for room in &unit.rooms {
             for bed in &room.beds {
                 if beds.contains(&(room.room.clone(), bed.clone())) {
-                    bail!("units[{i}] ({}): bed {} of room {} is listed twice", unit.code, bed, room.room);
+                    bail!(
+                        "units[{i}] ({}): bed {} of room {} is listed twice",
+                        unit.code,
+                        bed,
+                        room.room
+                    );
                 }
                 beds.push((room.room.clone(), bed.clone()));
             }
         }
-        units.push(UnitDefinition { code: unit.code.clone(), name: unit.name.clone(), beds });
+        units.push(UnitDefinition {
+            code: unit.code.clone(),
+            name: unit.name.clone(),
+            beds,
+        });
     }
     Ok(units)
 }
@@ -190,7 +205,7 @@ rooms = [{ room = "101", beds = ["1", "2"] }, { room = "102", beds = ["1"] }]
     #[test]
     fn a_sample_config_validates() {
         let config = Config::parse(SAMPLE).unwrap();
-        assert_eq!(config.zone_name, "Europe/Paris");
+        assert_eq!(config.zone.iana_name(), Some("Europe/Paris"));
         assert_eq!(config.http.to_string(), DEFAULT_HTTP);
         assert_eq!(config.feeds[0].listen.port(), 2575);
         assert_eq!(config.units[0].beds.len(), 3);
@@ -198,7 +213,10 @@ rooms = [{ room = "101", beds = ["1", "2"] }, { room = "102", beds = ["1"] }]
 
     #[test]
     fn errors_name_the_key() {
-        let bad_zone = SAMPLE.replace("name = \"CH test\"", "name = \"x\"\nzone = \"Mars/Olympus\"");
+        let bad_zone = SAMPLE.replace(
+            "name = \"CH test\"",
+            "name = \"x\"\nzone = \"Mars/Olympus\"",
+        );
         let err = format!("{:#}", Config::parse(&bad_zone).unwrap_err());
         assert!(err.contains("site.zone"), "{err}");
         let bad_addr = SAMPLE.replace("127.0.0.1:2575", "localhost");
@@ -207,5 +225,27 @@ rooms = [{ room = "101", beds = ["1", "2"] }, { room = "102", beds = ["1"] }]
         let unknown = format!("{SAMPLE}\n[extra]\nx = 1\n");
         let err = format!("{:#}", Config::parse(&unknown).unwrap_err());
         assert!(err.contains("extra"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod demo_config_tests {
+    use super::Config;
+
+    #[test]
+    fn the_generated_demo_configuration_validates() {
+        let now = jiff::civil::date(2026, 12, 4)
+            .at(10, 0, 0, 0)
+            .in_tz("Europe/Paris")
+            .unwrap();
+        let establishment = ckisa_demo::generate(7, &ckisa_demo::DemoOptions::at(now));
+        let config = Config::parse(&establishment.config_toml).unwrap();
+        assert_eq!(config.units.len(), 20);
+        assert_eq!(
+            config.units.iter().map(|u| u.beds.len()).sum::<usize>(),
+            600
+        );
+        assert_eq!(config.units, establishment.units);
+        assert_eq!(config.feeds.len(), 1);
     }
 }

@@ -39,7 +39,11 @@ fn main() -> ExitCode {
 /// Logs go to stderr; the level comes from `CKISA_LOG` (default `info` for
 /// ckisa crates, `warn` for the rest). Logs never carry message payloads.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CKISA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,ckisa=info,ckisa_ingest=info,ckisa_web=info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CKISA_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,ckisa=info,ckisa_ingest=info,ckisa_web=info")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -78,9 +78,9 @@ impl Node {
     ) -> anyhow::Result<Vec<SocketAddr>> {
         let mut bound = Vec::new();
         for feed in feeds {
-            let listener = TcpListener::bind(feed.listen)
-                .await
-                .with_context(|| format!("cannot listen for feed {} on {}", feed.name, feed.listen))?;
+            let listener = TcpListener::bind(feed.listen).await.with_context(|| {
+                format!("cannot listen for feed {} on {}", feed.name, feed.listen)
+            })?;
             let addr = listener.local_addr()?;
             let store: Arc<dyn Store> = self.store.clone();
             let context = Arc::new(FeedContext {
@@ -90,7 +90,11 @@ impl Node {
                 map: self.map_context(),
                 options: MllpOptions::default(),
             });
-            tokio::spawn(ckisa_ingest::mllp::serve(listener, context, shutdown.clone()));
+            tokio::spawn(ckisa_ingest::mllp::serve(
+                listener,
+                context,
+                shutdown.clone(),
+            ));
             out::line(&format!("Flux MLLP {} : en écoute sur {addr}", feed.name));
             bound.push(addr);
         }
@@ -137,7 +141,10 @@ fn read_or_create_node_id(data: &Path) -> anyhow::Result<NodeId> {
     let path = data.join(NODE_ID_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) if !text.trim().is_empty() => return Ok(NodeId(text.trim().to_owned())),
-        Ok(_) => bail!("{} is empty; restore it from a backup or delete it", path.display()),
+        Ok(_) => bail!(
+            "{} is empty; restore it from a backup or delete it",
+            path.display()
+        ),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
         Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
     }
@@ -172,13 +179,14 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -1,7 +1,11 @@
 //! The one place where the binary prints to the terminal: results on
 //! stdout, errors on stderr with their whole cause chain.
 
-#![allow(clippy::print_stdout, clippy::print_stderr, reason = "this module is the CLI's output")]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "this module is the CLI's output"
+)]
 
 /// Prints a line of results.
 pub(crate) fn line(text: &str) {

@@ -94,13 +94,19 @@ pub struct HlcClock {
 impl HlcClock {
     /// A clock that refuses remote timestamps more than `max_drift_ms` ahead.
     pub fn new(max_drift_ms: u64) -> HlcClock {
-        HlcClock { last: Mutex::new(Hlc(0)), max_drift_ms }
+        HlcClock {
+            last: Mutex::new(Hlc(0)),
+            max_drift_ms,
+        }
     }
 
     /// The next local timestamp: strictly greater than every one issued or
     /// observed before.
     pub fn tick(&self, physical_ms: u64) -> Hlc {
-        let mut last = self.last.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         let next = if physical_ms > last.unix_ms() {
             Hlc::new(physical_ms, 0)
         } else {
@@ -113,9 +119,14 @@ impl HlcClock {
     /// Moves the clock past a timestamp seen from another node.
     pub fn observe(&self, remote: Hlc, physical_ms: u64) -> Result<Hlc, ClockDrift> {
         if remote.unix_ms() > physical_ms + self.max_drift_ms {
-            return Err(ClockDrift { ahead_ms: remote.unix_ms() - physical_ms });
+            return Err(ClockDrift {
+                ahead_ms: remote.unix_ms() - physical_ms,
+            });
         }
-        let mut last = self.last.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         let floor = (*last).max(remote);
         let next = if physical_ms > floor.unix_ms() {
             Hlc::new(physical_ms, 0)

@@ -98,8 +98,16 @@ impl Moment {
 
     /// Checks that the fields form a real calendar value at their precision.
     pub fn is_valid(&self) -> bool {
-        let month = if self.precision >= Precision::Month { self.month } else { 1 };
-        let day = if self.precision >= Precision::Day { self.day } else { 1 };
+        let month = if self.precision >= Precision::Month {
+            self.month
+        } else {
+            1
+        };
+        let day = if self.precision >= Precision::Day {
+            self.day
+        } else {
+            1
+        };
         jiff::civil::DateTime::new(
             self.year,
             month as i8,
@@ -294,7 +302,10 @@ impl Moment {
         let Some(offset) = self.offset.filter(|_| self.has_time()) else {
             return date;
         };
-        let mut text = format!("{date}T{:02}:{:02}:{:02}", self.hour, self.minute, self.second);
+        let mut text = format!(
+            "{date}T{:02}:{:02}:{:02}",
+            self.hour, self.minute, self.second
+        );
         if self.precision == Precision::Millis {
             text.push_str(&format!(".{:03}", self.millis));
         }
@@ -323,7 +334,10 @@ fn fraction_to_millis(fraction: &str) -> Option<u16> {
 /// Splits `13:28:17-05:00` into the clock and a stated offset.
 fn split_offset(time: &str) -> Option<(&str, Option<Offset>)> {
     if let Some(clock) = time.strip_suffix('Z') {
-        let offset = Offset { minutes: 0, origin: OffsetOrigin::Stated };
+        let offset = Offset {
+            minutes: 0,
+            origin: OffsetOrigin::Stated,
+        };
         return Some((clock, Some(offset)));
     }
     let Some(at) = time.rfind(['+', '-']) else {
@@ -333,7 +347,13 @@ fn split_offset(time: &str) -> Option<(&str, Option<Offset>)> {
     let sign: i16 = if zone.starts_with('-') { -1 } else { 1 };
     let (hours, minutes) = zone[1..].split_once(':')?;
     let minutes = parse_fixed(hours, 2)? as i16 * 60 + parse_fixed(minutes, 2)? as i16;
-    Some((clock, Some(Offset { minutes: sign * minutes, origin: OffsetOrigin::Stated })))
+    Some((
+        clock,
+        Some(Offset {
+            minutes: sign * minutes,
+            origin: OffsetOrigin::Stated,
+        }),
+    ))
 }
 
 #[cfg(test)]
@@ -379,18 +399,28 @@ mod tests {
 
     #[test]
     fn site_zone_is_assumed_and_flagged() {
-        let m = Moment::parse_iso("2024-01-15T01:30:00").unwrap().assume_zone(&paris());
+        let m = Moment::parse_iso("2024-01-15T01:30:00")
+            .unwrap()
+            .assume_zone(&paris());
         let offset = m.offset.unwrap();
-        assert_eq!((offset.minutes, offset.origin), (60, OffsetOrigin::SiteZone));
+        assert_eq!(
+            (offset.minutes, offset.origin),
+            (60, OffsetOrigin::SiteZone)
+        );
         assert_eq!(m.timestamp().unwrap().to_string(), "2024-01-15T00:30:00Z");
     }
 
     #[test]
     fn dst_gap_is_flagged_not_shifted() {
-        let m = Moment::parse_iso("2024-03-31T02:30:00").unwrap().assume_zone(&paris());
+        let m = Moment::parse_iso("2024-03-31T02:30:00")
+            .unwrap()
+            .assume_zone(&paris());
         assert!(m.dst_gap);
         assert_eq!(m.offset, None);
-        assert_eq!(m.display_fr(&paris()), "31/03/2024 02:30 (heure inexistante)");
+        assert_eq!(
+            m.display_fr(&paris()),
+            "31/03/2024 02:30 (heure inexistante)"
+        );
     }
 
     #[test]

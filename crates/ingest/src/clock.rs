@@ -49,5 +49,7 @@ pub fn hl7_timestamp(now_ms: i64, zone: &jiff::tz::TimeZone) -> String {
     let Ok(ts) = jiff::Timestamp::from_millisecond(now_ms) else {
         return String::new();
     };
-    ts.to_zoned(zone.clone()).strftime("%Y%m%d%H%M%S%z").to_string()
+    ts.to_zoned(zone.clone())
+        .strftime("%Y%m%d%H%M%S%z")
+        .to_string()
 }

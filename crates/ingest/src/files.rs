@@ -69,7 +69,11 @@ enum InputData {
 impl Input {
     /// An in-memory input.
     pub fn bytes(name: &str, data: Vec<u8>) -> Input {
-        Input { name: name.to_owned(), size: data.len() as u64, data: InputData::Bytes(data) }
+        Input {
+            name: name.to_owned(),
+            size: data.len() as u64,
+            data: InputData::Bytes(data),
+        }
     }
 
     fn read(&self) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
@@ -91,7 +95,10 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Input>, IngestError> {
 }
 
 fn collect_one(path: &Path, explicit: bool, inputs: &mut Vec<Input>) -> Result<(), IngestError> {
-    let read_error = |source| IngestError::Read { path: path.to_path_buf(), source };
+    let read_error = |source| IngestError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(read_error)?;
     if meta.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
@@ -104,7 +111,10 @@ fn collect_one(path: &Path, explicit: bool, inputs: &mut Vec<Input>) -> Result<(
         }
         return Ok(());
     }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let skipped = name.starts_with('.') || name.ends_with(".md");
     if explicit || !skipped {
         inputs.push(Input {
@@ -187,14 +197,20 @@ pub fn ingest(
     let mut summary = Summary::default();
     let mut done = 0;
     for input in inputs {
-        on_progress(Progress { file: &input.name, bytes_done: done });
+        on_progress(Progress {
+            file: &input.name,
+            bytes_done: done,
+        });
         let report = match input.read() {
             Ok(bytes) => ingest_bytes(context, &input.name, &bytes)?,
             Err(err) => unreadable(context, &input.name, &err)?,
         };
         summary.files.push(report);
         done += input.size;
-        on_progress(Progress { file: &input.name, bytes_done: done });
+        on_progress(Progress {
+            file: &input.name,
+            bytes_done: done,
+        });
     }
     Ok(summary)
 }
@@ -231,10 +247,15 @@ pub fn ingest_bytes(
 
 /// Says why a file is not input, as precisely as its first bytes allow.
 fn unrecognised_reason(body: &[u8]) -> String {
-    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
     let head = &body[start..];
     let segment_like = head.len() > 4
-        && head[..3].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && head[..3]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
         && head[3] == b'|';
     if segment_like {
         let name = String::from_utf8_lossy(&head[..3]);
@@ -250,9 +271,14 @@ fn strip_bom(bytes: &[u8]) -> &[u8] {
 }
 
 fn looks_like_hl7(body: &[u8]) -> bool {
-    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
     let head = &body[start..];
-    [b"MSH".as_slice(), b"FHS", b"BHS"].iter().any(|tag| head.starts_with(tag))
+    [b"MSH".as_slice(), b"FHS", b"BHS"]
+        .iter()
+        .any(|tag| head.starts_with(tag))
 }
 
 fn ingest_hl7_stream(
@@ -284,8 +310,19 @@ fn ingest_hl7_stream(
             sender: None,
             fhir_id: None,
         };
-        match hl7in::handle(message, &context.map, context.factory, &context.feed, source) {
-            Handled::Store { submission, warnings, ignored, .. } => {
+        match hl7in::handle(
+            message,
+            &context.map,
+            context.factory,
+            &context.feed,
+            source,
+        ) {
+            Handled::Store {
+                submission,
+                warnings,
+                ignored,
+                ..
+            } => {
                 batch.report.problems.extend(warnings);
                 batch.submit(submission, ignored)?;
             }
@@ -322,7 +359,10 @@ fn ingest_fhir(
             sender: None,
             fhir_id: Some(item.fhir_id.clone()),
         };
-        let submission = context.factory.submission(&context.feed, &actor, &source, None, item.facts);
+        let submission =
+            context
+                .factory
+                .submission(&context.feed, &actor, &source, None, item.facts);
         batch.submit(submission, false)?;
     }
     batch.finish()
@@ -339,8 +379,17 @@ struct Batch<'c, 'a> {
 
 impl<'c, 'a> Batch<'c, 'a> {
     fn new(context: &'c IngestContext<'a>, name: &str, format: &'static str) -> Self {
-        let report = FileReport { path: name.to_owned(), format, ..FileReport::default() };
-        Batch { context, report, pending: Vec::new(), rejections: Vec::new() }
+        let report = FileReport {
+            path: name.to_owned(),
+            format,
+            ..FileReport::default()
+        };
+        Batch {
+            context,
+            report,
+            pending: Vec::new(),
+            rejections: Vec::new(),
+        }
     }
 
     fn submit(&mut self, submission: Submission, ignored: bool) -> Result<(), IngestError> {
@@ -369,8 +418,14 @@ impl<'c, 'a> Batch<'c, 'a> {
 
     fn quarantine(&mut self, rejection: Rejection) -> Result<(), IngestError> {
         self.report.rejected += 1;
-        let id = rejection.message_id.as_deref().map(|id| format!("[{id}] ")).unwrap_or_default();
-        self.report.rejections.push(format!("{id}{}", rejection.reason));
+        let id = rejection
+            .message_id
+            .as_deref()
+            .map(|id| format!("[{id}] "))
+            .unwrap_or_default();
+        self.report
+            .rejections
+            .push(format!("{id}{}", rejection.reason));
         self.rejections.push(rejection);
         if self.rejections.len() >= BATCH {
             self.flush()?;
@@ -380,7 +435,9 @@ impl<'c, 'a> Batch<'c, 'a> {
 
     fn flush(&mut self) -> Result<(), IngestError> {
         if !self.rejections.is_empty() {
-            self.context.store.quarantine(std::mem::take(&mut self.rejections))?;
+            self.context
+                .store
+                .quarantine(std::mem::take(&mut self.rejections))?;
         }
         if self.pending.is_empty() {
             return Ok(());

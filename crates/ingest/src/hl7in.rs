@@ -96,14 +96,22 @@ pub(crate) struct Capture<'a> {
 
 /// Splits a capture of MLLP frames (`<VT> payload <FS><CR>`, repeated).
 pub(crate) fn split_mllp_capture(body: &[u8]) -> Capture<'_> {
-    let mut capture = Capture { messages: Vec::new(), problems: Vec::new(), truncated: None };
+    let mut capture = Capture {
+        messages: Vec::new(),
+        problems: Vec::new(),
+        truncated: None,
+    };
     let mut rest = body;
     while let Some(start) = rest.iter().position(|&b| b == ckisa_hl7::mllp::START_BLOCK) {
         if rest[..start].iter().any(|b| !b.is_ascii_whitespace()) {
-            capture.problems.push(format!("{start} octet(s) hors trame MLLP ignoré(s)"));
+            capture
+                .problems
+                .push(format!("{start} octet(s) hors trame MLLP ignoré(s)"));
         }
         let after = &rest[start + 1..];
-        let end = after.windows(2).position(|w| w == [ckisa_hl7::mllp::END_BLOCK, b'\r']);
+        let end = after
+            .windows(2)
+            .position(|w| w == [ckisa_hl7::mllp::END_BLOCK, b'\r']);
         match end {
             Some(end) => {
                 capture.messages.push(&after[..end]);
@@ -116,7 +124,9 @@ pub(crate) fn split_mllp_capture(body: &[u8]) -> Capture<'_> {
         }
     }
     if rest.iter().any(|b| !b.is_ascii_whitespace()) {
-        capture.problems.push(format!("{} octet(s) hors trame MLLP ignoré(s)", rest.len()));
+        capture
+            .problems
+            .push(format!("{} octet(s) hors trame MLLP ignoré(s)", rest.len()));
     }
     capture
 }
@@ -225,7 +235,10 @@ pub(crate) fn nack_unparseable(reason: &str) -> Vec<u8> {
 fn content_digest(bytes: &[u8]) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let end = bytes.iter().rposition(|&b| b != b'\r' && b != b'\n').map_or(0, |i| i + 1);
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b'\r' && b != b'\n')
+        .map_or(0, |i| i + 1);
     let mut hash = OFFSET;
     let mut in_break = false;
     for &byte in &bytes[..end] {

@@ -113,11 +113,11 @@ async fn handle_connection(
                 Ok(payload) => Some(handle_message(&feed, peer, payload).await),
                 Err(err) => handle_frame_error(&feed, err).await,
             };
-            if let Some(reply) = reply {
-                if let Err(err) = stream.write_all(&ckisa_hl7::mllp::frame(&reply)).await {
-                    debug!(error = %err, "write failed");
-                    return;
-                }
+            if let Some(reply) = reply
+                && let Err(err) = stream.write_all(&ckisa_hl7::mllp::frame(&reply)).await
+            {
+                debug!(error = %err, "write failed");
+                return;
             }
         }
     }

@@ -22,7 +22,11 @@ pub struct EventFactory {
 impl EventFactory {
     /// A factory for `node`, reading time from `clock`.
     pub fn new(node: NodeId, clock: Arc<dyn Clock>) -> EventFactory {
-        EventFactory { node, hlc: HlcClock::new(MAX_DRIFT_MS), clock }
+        EventFactory {
+            node,
+            hlc: HlcClock::new(MAX_DRIFT_MS),
+            clock,
+        }
     }
 
     /// The node's wall clock.
@@ -60,7 +64,12 @@ impl EventFactory {
                 }
             })
             .collect();
-        Submission { feed: feed.to_owned(), received_ms: now_ms, dedup, events }
+        Submission {
+            feed: feed.to_owned(),
+            received_ms: now_ms,
+            dedup,
+            events,
+        }
     }
 }
 
@@ -89,12 +98,21 @@ mod tests {
             sender: None,
             fhir_id: None,
         };
-        let first = factory.submission("file", &Actor::System, &source, None, vec![fact("a"), fact("b")]);
+        let first = factory.submission(
+            "file",
+            &Actor::System,
+            &source,
+            None,
+            vec![fact("a"), fact("b")],
+        );
         let second = factory.submission("file", &Actor::System, &source, None, vec![fact("c")]);
         let all: Vec<_> = first.events.iter().chain(&second.events).collect();
         assert!(all.windows(2).all(|w| w[0].hlc < w[1].hlc));
         assert!(all.windows(2).all(|w| w[0].id != w[1].id));
-        assert!(all.iter().all(|e| e.origin.0 == "node-a" && e.source == source));
+        assert!(
+            all.iter()
+                .all(|e| e.origin.0 == "node-a" && e.source == source)
+        );
         assert_eq!(first.received_ms, 1_700_000_000_000);
     }
 }

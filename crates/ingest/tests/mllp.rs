@@ -28,7 +28,8 @@ struct Harness {
 
 async fn start() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path(), SqliteOptions::new("Europe/Paris")).unwrap());
+    let store =
+        Arc::new(SqliteStore::open(dir.path(), SqliteOptions::new("Europe/Paris")).unwrap());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let dyn_store: Arc<dyn Store> = store.clone();
@@ -141,9 +142,15 @@ async fn a_reused_control_id_with_new_content_is_not_dropped() {
     // the same id is still a documented act.
     let h = start().await;
     let mut stream = TcpStream::connect(h.addr).await.unwrap();
-    stream.write_all(&framed(&adt_a01("REUSED", "2101", "PREMIER"))).await.unwrap();
+    stream
+        .write_all(&framed(&adt_a01("REUSED", "2101", "PREMIER")))
+        .await
+        .unwrap();
     assert_eq!(msa(&read_ack(&mut stream).await)[1], "AA");
-    stream.write_all(&framed(&adt_a01("REUSED", "2102", "SECOND"))).await.unwrap();
+    stream
+        .write_all(&framed(&adt_a01("REUSED", "2102", "SECOND")))
+        .await
+        .unwrap();
     assert_eq!(msa(&read_ack(&mut stream).await)[1], "AA");
     assert_eq!(chart_family(&h.store, "2101").as_deref(), Some("PREMIER"));
     assert_eq!(chart_family(&h.store, "2102").as_deref(), Some("SECOND"));

@@ -49,7 +49,11 @@ impl Cmd {
         Ok(ExitCode::SUCCESS)
     }
 
-    async fn serve(self, http: std::net::SocketAddr, mllp: std::net::SocketAddr) -> anyhow::Result<()> {
+    async fn serve(
+        self,
+        http: std::net::SocketAddr,
+        mllp: std::net::SocketAddr,
+    ) -> anyhow::Result<()> {
         let establishment = ckisa_demo::generate(self.seed, &ckisa_demo::DemoOptions::default());
         std::fs::create_dir_all(&self.data)
             .with_context(|| format!("cannot create the data folder {}", self.data.display()))?;
@@ -59,20 +63,27 @@ impl Cmd {
                 .with_context(|| format!("cannot write {}", config_path.display()))?;
         }
         let config = Config::load(&config_path)?;
+        out::line(&format!("Site : {}", config.site_name));
         let node = Node::open(&self.data, config.zone.clone())?;
         let shutdown = shutdown_on_signal();
 
         // The first start loads the generated hospital through the same
         // ingestion path as real files; later starts keep what is stored.
         let store = node.store.clone();
-        let fresh = tokio::task::spawn_blocking(move || store.status()).await??.events == 0;
+        let fresh = tokio::task::spawn_blocking(move || store.status())
+            .await??
+            .events
+            == 0;
         if fresh {
             load_initial(&node, &config, &establishment).await?;
         } else {
             out::line("Données existantes conservées.");
         }
 
-        let feeds = [FeedConfig { name: String::from("sih-demo"), listen: mllp }];
+        let feeds = [FeedConfig {
+            name: String::from("sih-demo"),
+            listen: mllp,
+        }];
         let bound = node.start_feeds(&feeds, &shutdown).await?;
         let listener = bind_web(http).await?;
         if self.rate > 0.0 {
@@ -87,10 +98,14 @@ impl Cmd {
                     tracing::warn!(error = %err, "the simulated HIS stopped");
                 }
             });
-            out::line(&format!("SIH simulé : {} message(s)/s vers {}", self.rate, bound[0]));
+            out::line(&format!(
+                "SIH simulé : {} message(s)/s vers {}",
+                self.rate, bound[0]
+            ));
         }
         out::line("Ctrl-C pour arrêter.");
-        node.serve_web(listener, &[String::from("sih-demo")], shutdown).await
+        node.serve_web(listener, &[String::from("sih-demo")], shutdown)
+            .await
     }
 }
 
@@ -103,7 +118,10 @@ async fn load_initial(
     let hl7: Vec<u8> = establishment.initial_messages.concat().into_bytes();
     inputs.push(Input::bytes("demo-initial.hl7", hl7));
     for (i, resource) in establishment.initial_fhir.iter().enumerate() {
-        inputs.push(Input::bytes(&format!("demo-careplan-{i}.json"), resource.clone().into_bytes()));
+        inputs.push(Input::bytes(
+            &format!("demo-careplan-{i}.json"),
+            resource.clone().into_bytes(),
+        ));
     }
     let store = node.store.clone();
     let factory = node.factory.clone();
@@ -120,6 +138,9 @@ async fn load_initial(
         files::ingest(&context, &inputs, &mut |_| {})
     })
     .await??;
-    out::line(&format!("Hôpital de démonstration généré : {}", summary.totals_fr()));
+    out::line(&format!(
+        "Hôpital de démonstration généré : {}",
+        summary.totals_fr()
+    ));
     Ok(())
 }

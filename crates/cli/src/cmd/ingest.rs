@@ -59,7 +59,11 @@ impl Cmd {
             print_summary(&summary.files);
             out::line(&summary.totals_fr());
         }
-        Ok(if summary.rejected() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        Ok(if summary.rejected() == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
     }
 }
 
@@ -68,8 +72,9 @@ fn progress_bar(total: u64, hidden: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total);
-    let style = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     bar
 }

@@ -53,6 +53,7 @@ impl Cmd {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    out::line(&format!("Site : {}", config.site_name));
     let node = Node::open(&config.data, config.zone.clone())?;
     let store = node.store.clone();
     let units = config.units.clone();
