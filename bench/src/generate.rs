@@ -58,3 +58,102 @@ pub fn mix(messages: &[String]) -> Vec<(String, usize)> {
     }
     counts.into_iter().collect()
 }
+
+/// A node data folder and its configuration file, ready for `ckisa serve`.
+pub struct Prepared {
+    /// The `ckisa serve --config` file (the demo's generated configuration).
+    pub config: std::path::PathBuf,
+    /// The `--data` folder.
+    pub data: std::path::PathBuf,
+    /// Messages loaded.
+    pub messages: usize,
+    /// Events in the store.
+    pub events: u64,
+}
+
+/// How much of the simulated HIS stream [`prepare_folder`] loads after the
+/// initial census.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamLoad {
+    /// Seed of the stream.
+    pub seed: u64,
+    /// Stop once the store holds this many events...
+    pub target_events: u64,
+    /// ...or once this many stream messages were loaded.
+    pub max_messages: usize,
+}
+
+/// Writes the establishment's configuration under `dir`, and loads its
+/// initial HL7 messages and FHIR care plans, then the simulated HIS stream
+/// (in chunks of 20,000 messages) up to `load`, into a fresh store in
+/// `dir/data` through the file ingestion path (in process).
+/// `on_chunk(messages, events)` is called after each chunk.
+pub fn prepare_folder(
+    dir: &std::path::Path,
+    establishment: &Establishment,
+    load: StreamLoad,
+    mut on_chunk: impl FnMut(usize, u64),
+) -> Result<Prepared, Box<dyn std::error::Error>> {
+    use ckisa_ingest::clock::{Clock, SystemClock};
+    use ckisa_ingest::files::{IngestContext, ingest_bytes};
+    use ckisa_store::Store;
+    use ckisa_store_sqlite::{SqliteOptions, SqliteStore};
+
+    let config = dir.join("ckisa.toml");
+    std::fs::write(&config, &establishment.config_toml)?;
+    let data = dir.join("data");
+    let store = SqliteStore::open(&data, SqliteOptions::new("Europe/Paris"))?;
+    store.define_units(&establishment.units)?;
+    let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
+    let factory = ckisa_ingest::pipeline::EventFactory::new(
+        ckisa_domain::NodeId(String::from("bench-prepare")),
+        clock,
+    );
+    let context = IngestContext {
+        feed: String::from("sih-demo"),
+        store: &store,
+        factory: &factory,
+        map: ckisa_ingest::hl7map::MapContext::paris(),
+    };
+    let initial = as_file(&establishment.initial_messages);
+    ingest_bytes(&context, "initial.hl7", &initial)?;
+    for (index, plan) in establishment.initial_fhir.iter().enumerate() {
+        ingest_bytes(&context, &format!("careplan-{index}.json"), plan.as_bytes())?;
+    }
+    let mut done = establishment.initial_messages.len();
+    let mut events = store.status()?.events;
+    let mut state = HisState::new(establishment, load.seed);
+    let mut time = establishment.now.clone();
+    let mut streamed = 0;
+    while events < load.target_events && streamed < load.max_messages {
+        let count = 20_000.min(load.max_messages - streamed);
+        let mut chunk = Vec::with_capacity(count);
+        for _ in 0..count {
+            time = time.checked_add(jiff::Span::new().seconds(1)).unwrap_or(time);
+            chunk.push(state.next_message(&time.strftime("%Y%m%d%H%M%S%z").to_string()));
+        }
+        ingest_bytes(&context, "stream.hl7", &as_file(&chunk))?;
+        streamed += count;
+        done += count;
+        events = store.status()?.events;
+        on_chunk(done, events);
+    }
+    drop(store);
+    Ok(Prepared { config, data, messages: done, events })
+}
+
+/// The store key of the patient of an HL7 message: the `PI` repetition of
+/// PID-3 (else the first), `ipp:<PID-3.4.1>|<PID-3.1>`, as the mapper builds it.
+pub fn patient_key(message: &[u8]) -> Option<String> {
+    let msg = ckisa_hl7::Message::parse(message).ok()?;
+    let pid = msg.segment("PID")?;
+    let field = pid.field(3);
+    let reps: Vec<_> = field.repetitions().collect();
+    let chosen = reps
+        .iter()
+        .find(|rep| rep.component(5).raw() == b"PI")
+        .or_else(|| reps.first())?;
+    let id = String::from_utf8_lossy(chosen.component(1).raw()).into_owned();
+    let authority = String::from_utf8_lossy(chosen.component(4).subcomponent(1).raw()).into_owned();
+    Some(format!("ipp:{authority}|{id}"))
+}

@@ -261,6 +261,8 @@ pub struct NodeProcess {
     pub mllp: Option<SocketAddr>,
     /// From spawn to the web address line.
     pub started_in: Duration,
+    /// When the process was spawned.
+    pub spawned_at: Instant,
 }
 
 impl NodeProcess {
@@ -290,8 +292,7 @@ impl NodeProcess {
                 mllp = addr.trim().parse().ok();
             }
             if let Some(rest) = line.split("http://").nth(1) {
-                let addr = rest.trim_end_matches('/').trim_end_matches('/');
-                match addr.trim_end_matches('/').parse() {
+                match rest.trim().trim_end_matches('/').parse() {
                     Ok(addr) => break addr,
                     Err(_) => continue,
                 }
@@ -300,7 +301,7 @@ impl NodeProcess {
         let started_in = started.elapsed();
         // Keep draining stdout so the node never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines.by_ref() {});
-        Ok(NodeProcess { child, http, mllp, started_in })
+        Ok(NodeProcess { child, http, mllp, started_in, spawned_at: started })
     }
 
     /// Resident memory of the process (VmRSS), in MiB.
@@ -321,6 +322,39 @@ pub fn rss_mib(pid: u32) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// CPU time (user + system) used so far by process `pid`, all threads, in
+/// seconds (`/proc/<pid>/stat`, 100 ticks per second).
+pub fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// Time the threads of process `pid` alive now spent runnable but waiting
+/// for a CPU, in seconds (`/proc/<pid>/task/*/schedstat`): a measure of how
+/// much other work on the machine slowed a run down.
+pub fn runqueue_wait_secs(pid: u32) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0.0 };
+    tasks
+        .filter_map(|task| task.ok())
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .sum::<f64>()
+        / 1e9
+}
+
+/// The 1-minute load average.
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
 }
 
 /// Percent-encodes a path segment (patient keys hold `|` and `:`).

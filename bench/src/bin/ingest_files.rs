@@ -6,7 +6,8 @@
 //! 2. by the `ckisa ingest FILE --data DIR` command (when the binary is built).
 //!
 //! Prints messages/s and events/s. Usage:
-//! `ingest_files [--messages 100000] [--beds 600] [--seed 7]`.
+//! `ingest_files [--messages 100000] [--beds 600] [--seed 7] [--write-only FILE]`
+//! (`--write-only` keeps the generated file and skips the runs, for profiling).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ckisa_bench::generate::{as_file, hospital, mix, stream};
-use ckisa_bench::{arg, ckisa_binary, result_line};
+use ckisa_bench::{arg, arg_path, ckisa_binary, cpu_secs, result_line, runqueue_wait_secs};
 use ckisa_domain::NodeId;
 use ckisa_ingest::clock::{Clock, SystemClock};
 use ckisa_ingest::files::{self, IngestContext};
@@ -46,6 +47,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         mix(&messages)
     );
 
+    if let Some(out) = arg_path("--write-only") {
+        std::fs::copy(&file, &out)?;
+        println!("written to {}", out.display());
+        return Ok(());
+    }
     in_process(&temp.path().join("data-lib"), &file, &establishment, messages.len())?;
     with_cli(&temp.path().join("data-cli"), &file, messages.len())?;
     Ok(())
@@ -67,12 +73,21 @@ fn in_process(
         factory: &factory,
         map: MapContext::paris(),
     };
+    let me = std::process::id();
+    let (cpu0, wait0) = (cpu_secs(me).unwrap_or(0.0), runqueue_wait_secs(me));
     let started = Instant::now();
     let inputs = files::collect(&[file.to_path_buf()])?;
     let summary = files::ingest(&context, &inputs, &mut |_| {})?;
     let elapsed = started.elapsed().as_secs_f64();
     let events: u64 = summary.files.iter().map(|f| f.events).sum();
-    println!("in process: {} in {elapsed:.2} s", summary.totals_fr());
+    let cpu = cpu_secs(me).unwrap_or(0.0) - cpu0;
+    println!(
+        "in process: {} in {elapsed:.2} s; CPU {cpu:.2} s ({:.0} µs/message), runqueue wait {:.2} s",
+        summary.totals_fr(),
+        cpu * 1e6 / count as f64,
+        runqueue_wait_secs(me) - wait0
+    );
+    println!("{}", result_line("ingest.files.lib.cpu_us_per_msg", cpu * 1e6 / count as f64, "µs"));
     let handled: u64 = summary
         .files
         .iter()

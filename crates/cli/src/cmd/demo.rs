@@ -1,7 +1,7 @@
 //! `ckisa demo`: a whole node on a laptop in one command: a generated
 //! hospital, a simulated HIS feeding it over MLLP on loopback, and the web UI.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -54,9 +54,9 @@ impl Cmd {
         http: std::net::SocketAddr,
         mllp: std::net::SocketAddr,
     ) -> anyhow::Result<()> {
-        let establishment = ckisa_demo::generate(self.seed, &ckisa_demo::DemoOptions::default());
         std::fs::create_dir_all(&self.data)
             .with_context(|| format!("cannot create the data folder {}", self.data.display()))?;
+        let establishment = generate(&self.data, self.seed)?;
         let config_path = self.data.join(DEMO_CONFIG);
         if !config_path.exists() {
             std::fs::write(&config_path, &establishment.config_toml)
@@ -107,6 +107,34 @@ impl Cmd {
         node.serve_web(listener, &[String::from("sih-demo")], shutdown)
             .await
     }
+}
+
+/// File recording the moment the demo hospital was generated, so that a
+/// restart regenerates the very same establishment.
+const DEMO_EPOCH: &str = "demo-epoch";
+
+/// Generates the establishment at the moment of the first start.
+fn generate(data: &Path, seed: u64) -> anyhow::Result<ckisa_demo::Establishment> {
+    let path = data.join(DEMO_EPOCH);
+    let options = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let epoch: jiff::Timestamp = text.trim().parse().with_context(|| {
+                format!(
+                    "{} is damaged; delete it or the data folder",
+                    path.display()
+                )
+            })?;
+            ckisa_demo::DemoOptions::at(epoch.to_zoned(crate::node::paris()))
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let options = ckisa_demo::DemoOptions::default();
+            std::fs::write(&path, format!("{}\n", options.now.timestamp()))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            options
+        }
+        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+    };
+    Ok(ckisa_demo::generate(seed, &options))
 }
 
 async fn load_initial(
