@@ -29,6 +29,7 @@ function startNode() {
     child.stdout.on('data', onData);
     child.stderr.on('data', (chunk) => { output += chunk; });
     child.on('exit', (code) => reject(new Error(`ckisa demo exited with ${code}:\n${output}`)));
+    child.on('error', (error) => { clearTimeout(timer); reject(error); });
   });
   return { child, url };
 }

@@ -42,8 +42,10 @@ fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CKISA_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("warn,ckisa=info,ckisa_ingest=info,ckisa_web=info")
     });
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }

@@ -23,6 +23,33 @@ use crate::out;
 const NODE_ID_FILE: &str = "node-id";
 /// The store's database file, whose presence marks a data folder.
 const DATABASE_FILE: &str = "ckisa.db";
+/// Lock file held by the node serving a data folder.
+const LOCK_FILE: &str = "node.lock";
+
+/// Takes the data folder for one serving node: a second `demo` or `serve` on
+/// the same folder would run two feeds into one store. The lock is released
+/// when the returned file is dropped or the process ends.
+pub(crate) fn lock_data_folder(data: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("cannot create the data folder {}", data.display()))?;
+    let path = data.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another ckisa node is already serving {}; stop it first or give another --data",
+            data.display()
+        ),
+        Err(std::fs::TryLockError::Error(err)) => {
+            Err(err).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
 
 /// An opened data folder.
 pub(crate) struct Node {

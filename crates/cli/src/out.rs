@@ -7,9 +7,11 @@
     reason = "this module is the CLI's output"
 )]
 
-/// Prints a line of results.
+/// Prints a line of results. A closed stdout (`ckisa status | head`) ends
+/// the output quietly instead of panicking.
 pub(crate) fn line(text: &str) {
-    println!("{text}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{text}");
 }
 
 /// Prints an error and its causes.

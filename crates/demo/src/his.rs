@@ -6,6 +6,10 @@
 //! message is applied to the state as it is produced: the census the
 //! messages describe is always the census the state holds (never two
 //! patients in one bed, never a discharge of someone absent).
+//!
+//! [`HisState::new`] starts from the generated census; [`HisState::resume`]
+//! (in `his/resume.rs`) starts from the census a node's store holds after earlier
+//! runs, so that a restarted demo goes on from where the node is.
 
 use crate::catalog::{self, Population};
 use crate::clock;
@@ -18,6 +22,10 @@ use crate::patient::{
 use crate::rng::Rng;
 use jiff::Zoned;
 use std::collections::{HashMap, HashSet};
+
+mod resume;
+
+pub use resume::Occupancy;
 
 /// Prescriptions kept per patient before new orders stop being drawn.
 const MAX_PRESCRIPTIONS: usize = 12;
@@ -40,7 +48,14 @@ struct Resident {
     patient: DemoPatient,
     unit: usize,
     bed: usize,
+    /// Whether `patient.allergies` is the whole list. False for a patient
+    /// adopted from the node's store, whose allergies the HIS never heard
+    /// of: only drugs no allergy rules out are ordered for them.
+    allergies_known: bool,
 }
+
+/// Per (unit code, room, bed): the unit's index and the bed's index in it.
+type BedIndex<'a> = HashMap<(&'a str, &'a str, &'a str), (usize, usize)>;
 
 /// The simulated HIS: units, beds, residents, and identifier counters.
 #[derive(Clone)]
@@ -55,46 +70,40 @@ pub struct HisState {
     last_now: Zoned,
     /// Every IPP issued so far, initial patients included.
     issued_ipps: HashSet<String>,
+    /// Visit numbers known to be in use, so that an admission never takes
+    /// one (the stream's own numbers never repeat; these guard against the
+    /// numbers of stays found in the store on resuming).
+    issued_visits: HashSet<String>,
 }
 
 impl HisState {
     /// The HIS as it stands after the establishment's initial load.
     ///
-    /// FIXME(issue 2): the state always starts from the generated census, not
-    /// from what a reused data folder already holds; restarting the demo on an
-    /// old folder replays the initial load (deduplicated) but the stream's
-    /// earlier movements stay in the store.
     /// `stream_seed` drives the stream and tags its identifiers (control ids,
     /// movements, orders), so that two runs with different seeds never reuse
-    /// a control id.
+    /// a control id. To restart on a data folder that already holds the
+    /// initial load and earlier streams, use [`HisState::resume`].
     pub fn new(establishment: &Establishment, stream_seed: u64) -> Self {
-        let units = establishment.demo_units.clone();
-        let mut beds: Vec<Vec<Option<usize>>> =
-            units.iter().map(|u| vec![None; u.beds.len()]).collect();
-        let index: HashMap<(&str, &str, &str), (usize, usize)> = units
-            .iter()
-            .enumerate()
-            .flat_map(|(u, unit)| {
-                unit.beds.iter().enumerate().map(move |(b, (room, bed))| {
-                    ((unit.profile.code, room.as_str(), bed.as_str()), (u, b))
-                })
-            })
-            .collect();
-        let mut residents = Vec::with_capacity(establishment.patients.len());
+        let mut state = Self::empty(establishment, stream_seed);
+        let index = bed_index(&establishment.demo_units);
         for patient in &establishment.patients {
             let loc = &patient.location;
             let key = (loc.unit.as_str(), loc.room.as_str(), loc.bed.as_str());
             if let Some(&(unit, bed)) = index.get(&key)
-                && beds[unit][bed].is_none()
+                && state.beds[unit][bed].is_none()
             {
-                beds[unit][bed] = Some(residents.len());
-                residents.push(Resident {
-                    patient: patient.clone(),
-                    unit,
-                    bed,
-                });
+                state.place(patient.clone(), (unit, bed), true);
             }
         }
+        state
+    }
+
+    /// The establishment's units with every bed free, the initial patients'
+    /// IPPs and visit numbers marked as issued, and the stream's PRNG and
+    /// counters seeded from `stream_seed`.
+    fn empty(establishment: &Establishment, stream_seed: u64) -> Self {
+        let units = establishment.demo_units.clone();
+        let beds = units.iter().map(|u| vec![None; u.beds.len()]).collect();
         let mut rng = Rng::new(stream_seed ^ 0x005E_ED0F_4115);
         let tag = format!("{:04X}", stream_seed & 0xFFFF);
         let ids = Counters {
@@ -107,20 +116,29 @@ impl HisState {
             result: 0,
             message: 0,
         };
+        let patients = &establishment.patients;
         HisState {
             rng,
             ids,
             units,
             beds,
-            residents,
+            residents: Vec::with_capacity(patients.len()),
             target_occupancy: establishment.occupancy,
             last_now: establishment.now.clone(),
-            issued_ipps: establishment
-                .patients
-                .iter()
-                .map(|p| p.ipp.clone())
-                .collect(),
+            issued_ipps: patients.iter().map(|p| p.ipp.clone()).collect(),
+            issued_visits: patients.iter().map(|p| p.visit_number.clone()).collect(),
         }
+    }
+
+    /// Lays `patient` in the free bed `(unit, bed)`.
+    fn place(&mut self, patient: DemoPatient, (unit, bed): (usize, usize), allergies_known: bool) {
+        self.beds[unit][bed] = Some(self.residents.len());
+        self.residents.push(Resident {
+            patient,
+            unit,
+            bed,
+            allergies_known,
+        });
     }
 
     /// Beds in the establishment.
@@ -242,11 +260,13 @@ impl HisState {
         while !self.issued_ipps.insert(patient.ipp.clone()) {
             patient.ipp = self.ids.next_ipp();
         }
+        while !self.issued_visits.insert(patient.visit_number.clone()) {
+            patient.visit_number = self.ids.next_visit();
+        }
         let header = self.header(now);
         let movement = self.movement(now);
         let message = messages::admission(&header, &patient, &movement);
-        self.beds[unit][bed] = Some(self.residents.len());
-        self.residents.push(Resident { patient, unit, bed });
+        self.place(patient, (unit, bed), true);
         Some(message)
     }
 
@@ -270,7 +290,6 @@ impl HisState {
         self.beds[old.0][old.1] = None;
         self.beds[unit][bed] = Some(who);
         let target = &self.units[unit];
-        let (room, bed_label) = target.beds[bed].clone();
         let new_physician = (unit != current_unit)
             .then(|| self.rng.pick(&target.physicians).cloned())
             .flatten();
@@ -278,13 +297,7 @@ impl HisState {
         resident.unit = unit;
         resident.bed = bed;
         let p = &mut resident.patient;
-        p.location = Location {
-            unit: target.profile.code.to_string(),
-            room,
-            bed: bed_label,
-        };
-        p.uf = target.profile.uf.to_string();
-        p.unit_name = target.profile.name.to_string();
+        settle(p, target, bed);
         if let Some(physician) = new_physician {
             p.attending = physician;
         }
@@ -325,7 +338,10 @@ impl HisState {
             false
         };
         if !added {
-            if choice == 1 {
+            if choice == 1 && p.address.city.is_empty() {
+                // An adopted patient's address is unknown: the HIS gives a whole one.
+                p.address = patient::draw_address(rng);
+            } else if choice == 1 {
                 let street = rng.pick(catalog::STREETS).copied().unwrap_or("rue Pasteur");
                 p.address.street = format!("{} {street}", rng.range(1, 120));
             } else {
@@ -339,6 +355,7 @@ impl HisState {
     fn prescribe(&mut self, now: &str) -> Option<String> {
         let who = self.random_resident()?;
         let unit = self.units[self.residents[who].unit].profile;
+        let allergies_known = self.residents[who].allergies_known;
         let patient = &self.residents[who].patient;
         if patient.prescriptions.len() >= MAX_PRESCRIPTIONS {
             return None;
@@ -353,6 +370,7 @@ impl HisState {
             .iter()
             .chain(base)
             .filter(|d| compatible(d, &patient.allergies))
+            .filter(|d| allergies_known || d.class.is_none())
             .filter(|d| {
                 !patient
                     .prescriptions
@@ -420,6 +438,31 @@ impl std::fmt::Debug for HisState {
             .field("now", &self.last_now)
             .finish_non_exhaustive()
     }
+}
+
+/// Where each bed of `units` is, by its labels.
+fn bed_index(units: &[DemoUnit]) -> BedIndex<'_> {
+    units
+        .iter()
+        .enumerate()
+        .flat_map(|(u, unit)| {
+            unit.beds.iter().enumerate().map(move |(b, (room, bed))| {
+                ((unit.profile.code, room.as_str(), bed.as_str()), (u, b))
+            })
+        })
+        .collect()
+}
+
+/// Points `patient`'s location, UF and unit name at bed `bed` of `unit`.
+fn settle(patient: &mut DemoPatient, unit: &DemoUnit, bed: usize) {
+    let (room, bed_label) = unit.beds.get(bed).cloned().unwrap_or_default();
+    patient.location = Location {
+        unit: unit.profile.code.to_string(),
+        room,
+        bed: bed_label,
+    };
+    patient.uf = unit.profile.uf.to_string();
+    patient.unit_name = unit.profile.name.to_string();
 }
 
 /// Whether a unit receiving `population` takes a patient of this age and sex

@@ -7,7 +7,8 @@
 //! (French IHE PAM flavour) and FHIR R4 care plans ready to ingest.
 //! [`run_simulated_his`] then keeps streaming admissions, transfers,
 //! discharges, updates, orders and results over MLLP, at a realistic pace,
-//! from a consistent census ([`HisState`]).
+//! from a consistent census ([`HisState`]); a restarted demo resumes it from
+//! the census its node's store holds ([`HisState::resume`]).
 //!
 //! This crate writes its own HL7 text and MLLP frames: it plays a foreign
 //! HIS and must not share the node's parser (`ckisa-hl7`).
@@ -48,7 +49,7 @@ mod patient;
 mod rng;
 
 pub use establishment::{DemoOptions, Establishment, generate};
-pub use his::HisState;
+pub use his::{HisState, Occupancy};
 pub use messages::{FACILITY, INS_NIR_OID, IPP_AUTHORITY_OID, SENDING_APPLICATION};
 pub use net::{HisError, HisReport, Pace, run_simulated_his};
 pub use patient::{

@@ -222,12 +222,13 @@ fn evn(header: &Header, occurred: &str) -> String {
         .build()
 }
 
+/// PID; the INS, address and phone are left out when unknown (empty), so
+/// that the node keeps what it already holds for them.
 fn pid(p: &DemoPatient) -> String {
-    let identifiers = format!(
-        "{}^^^{FACILITY}&{IPP_AUTHORITY_OID}&ISO^PI~{}^^^{INS_AUTHORITY}^INS",
-        escape(&p.ipp),
-        escape(&p.ins)
-    );
+    let mut identifiers = format!("{}^^^{FACILITY}&{IPP_AUTHORITY_OID}&ISO^PI", escape(&p.ipp));
+    if !p.ins.is_empty() {
+        identifiers.push_str(&format!("~{}^^^{INS_AUTHORITY}^INS", escape(&p.ins)));
+    }
     let name = components(&[
         &escape(&p.family.to_uppercase()),
         &escape(&p.given),
@@ -237,6 +238,9 @@ fn pid(p: &DemoPatient) -> String {
         "",
         "L",
     ]);
+    let known_address = [&p.address.street, &p.address.city, &p.address.postcode]
+        .iter()
+        .any(|part| !part.is_empty());
     let address = components(&[
         &escape(&p.address.street),
         "",
@@ -257,8 +261,22 @@ fn pid(p: &DemoPatient) -> String {
         .set(5, name)
         .set(7, p.birth_date.as_str())
         .set(8, p.sex.code())
-        .set(11, address)
-        .set(13, components(&[&escape(&p.phone), "PRN", equipment]))
+        .set(
+            11,
+            if known_address {
+                address
+            } else {
+                String::new()
+            },
+        )
+        .set(
+            13,
+            if p.phone.is_empty() {
+                String::new()
+            } else {
+                components(&[&escape(&p.phone), "PRN", equipment])
+            },
+        )
         .build()
 }
 

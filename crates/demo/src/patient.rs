@@ -166,7 +166,8 @@ impl DemoObservation {
 pub struct DemoPatient {
     /// IPP, 8 digits, issued by `CHDEMO`.
     pub ipp: String,
-    /// INS-NIR-like number: 13 digits and a 2-digit key.
+    /// INS-NIR-like number: 13 digits and a 2-digit key (empty when
+    /// unknown, for a patient adopted from the node's store; not sent then).
     pub ins: String,
     /// Family name (as usual, with accents).
     pub family: String,
@@ -178,9 +179,9 @@ pub struct DemoPatient {
     pub birth_date: String,
     /// Age in years at generation.
     pub age: u32,
-    /// Home address.
+    /// Home address (all empty when unknown; not sent then).
     pub address: Address,
-    /// Phone number.
+    /// Phone number (empty when unknown; not sent then).
     pub phone: String,
     /// Visit number (PV1-19).
     pub visit_number: String,
@@ -190,7 +191,7 @@ pub struct DemoPatient {
     pub uf: String,
     /// Name of the current unit.
     pub unit_name: String,
-    /// Admission, HL7 timestamp.
+    /// Admission, HL7 timestamp (empty when unknown; not sent then).
     pub admitted_at: String,
     /// Attending physician.
     pub attending: Physician,
@@ -377,7 +378,7 @@ pub fn nir_key(nir13: u64) -> u64 {
 }
 
 /// Draws sex, age and birth date for a unit's population.
-fn draw_age_and_sex(
+pub(crate) fn draw_age_and_sex(
     rng: &mut Rng,
     population: Population,
     now: &Zoned,
@@ -407,9 +408,14 @@ fn draw_age_and_sex(
     let birth = today
         .checked_sub(Span::new().days(days_old))
         .unwrap_or(today);
+    (sex, age_on(birth, today), birth)
+}
+
+/// Age in whole years on `today` of someone born on `birth` (0 when born later).
+pub(crate) fn age_on(birth: jiff::civil::Date, today: jiff::civil::Date) -> u32 {
     let before_birthday = (today.month(), today.day()) < (birth.month(), birth.day());
     let age = i32::from(today.year()) - i32::from(birth.year()) - i32::from(before_birthday);
-    (sex, u32::try_from(age).unwrap_or(0), birth)
+    u32::try_from(age).unwrap_or(0)
 }
 
 /// Whole minutes from `earlier` to `later` (0 when negative or unknown).
@@ -421,7 +427,8 @@ fn minutes_between(earlier: &Zoned, later: &Zoned) -> u64 {
         .map_or(0, |minutes| minutes.max(0.0) as u64)
 }
 
-fn draw_name(rng: &mut Rng, sex: DemoSex) -> (String, String) {
+/// Draws a French family and given name for `sex`.
+pub(crate) fn draw_name(rng: &mut Rng, sex: DemoSex) -> (String, String) {
     let given_list = match sex {
         DemoSex::Female => catalog::GIVEN_FEMALE,
         DemoSex::Male => catalog::GIVEN_MALE,
@@ -440,7 +447,8 @@ fn draw_birth_town(rng: &mut Rng) -> &'static Town {
     rng.pick(list).unwrap_or(&catalog::LOCAL_TOWNS[0])
 }
 
-fn draw_address(rng: &mut Rng) -> Address {
+/// Draws a home address in a town near the hospital.
+pub(crate) fn draw_address(rng: &mut Rng) -> Address {
     let town = rng
         .pick(catalog::LOCAL_TOWNS)
         .unwrap_or(&catalog::LOCAL_TOWNS[0]);

@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use ckisa_domain::{Actor, Source, SourceChannel};
 use ckisa_store::{Outcome, Rejection, Store, StoreError, Submission};
@@ -25,8 +27,9 @@ const BATCH: usize = 500;
 pub struct IngestContext<'a> {
     /// Feed name recorded for freshness figures.
     pub feed: String,
-    /// Where to store.
-    pub store: &'a dyn Store,
+    /// Where to store; commits run on their own thread while the next batch
+    /// is parsed.
+    pub store: Arc<dyn Store>,
     /// Mints events.
     pub factory: &'a EventFactory,
     /// HL7 v2 mapping settings.
@@ -64,6 +67,9 @@ pub struct Input {
 enum InputData {
     File(PathBuf),
     Bytes(Vec<u8>),
+    /// Found in a folder but not loadable (dangling link, FIFO, link to a
+    /// folder): reported as rejected, never aborting the run.
+    Refused(String),
 }
 
 impl Input {
@@ -80,6 +86,7 @@ impl Input {
         match &self.data {
             InputData::File(path) => std::fs::read(path).map(std::borrow::Cow::Owned),
             InputData::Bytes(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
+            InputData::Refused(reason) => Err(std::io::Error::other(reason.clone())),
         }
     }
 }
@@ -99,8 +106,26 @@ fn collect_one(path: &Path, explicit: bool, inputs: &mut Vec<Input>) -> Result<(
         path: path.to_path_buf(),
         source,
     };
-    let meta = std::fs::metadata(path).map_err(read_error)?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if !explicit && (name.starts_with('.') || name.ends_with(".md")) {
+        return Ok(());
+    }
+    // A path given on the command line must exist; inside a folder, a bad
+    // entry is reported and the run goes on.
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(source) if explicit => return Err(read_error(source)),
+        Err(err) => return refuse(path, inputs, format!("entrée illisible : {err}")),
+    };
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     if meta.is_dir() {
+        if is_link && !explicit {
+            let reason = "lien symbolique vers un dossier non suivi (risque de boucle)";
+            return refuse(path, inputs, reason.to_owned());
+        }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(read_error)?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -111,18 +136,24 @@ fn collect_one(path: &Path, explicit: bool, inputs: &mut Vec<Input>) -> Result<(
         }
         return Ok(());
     }
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let skipped = name.starts_with('.') || name.ends_with(".md");
-    if explicit || !skipped {
-        inputs.push(Input {
-            name: path.display().to_string(),
-            size: meta.len(),
-            data: InputData::File(path.to_path_buf()),
-        });
+    if !meta.is_file() {
+        let reason = "n'est pas un fichier ordinaire (tube, socket ou périphérique)";
+        return refuse(path, inputs, reason.to_owned());
     }
+    inputs.push(Input {
+        name: path.display().to_string(),
+        size: meta.len(),
+        data: InputData::File(path.to_path_buf()),
+    });
+    Ok(())
+}
+
+fn refuse(path: &Path, inputs: &mut Vec<Input>, reason: String) -> Result<(), IngestError> {
+    inputs.push(Input {
+        name: path.display().to_string(),
+        size: 0,
+        data: InputData::Refused(reason),
+    });
     Ok(())
 }
 
@@ -221,7 +252,7 @@ fn unreadable(
     err: &std::io::Error,
 ) -> Result<FileReport, IngestError> {
     let mut batch = Batch::new(context, name, "inconnu");
-    batch.reject(None, format!("fichier illisible : {err}"), Vec::new())?;
+    batch.reject(None, format!("fichier non chargé : {err}"), Vec::new())?;
     batch.finish()
 }
 
@@ -375,6 +406,17 @@ struct Batch<'c, 'a> {
     report: FileReport,
     pending: Vec<(Submission, bool)>,
     rejections: Vec<Rejection>,
+    /// The previous batch's commit, running while this one is parsed.
+    in_flight: Option<InFlight>,
+}
+
+/// A commit running on its own thread, with what is needed to count it.
+struct InFlight {
+    commit: JoinHandle<Result<Vec<Outcome>, StoreError>>,
+    ignored: Vec<bool>,
+    events: Vec<u64>,
+    /// Control ids, to name a refused message in the quarantine.
+    message_ids: Vec<Option<String>>,
 }
 
 impl<'c, 'a> Batch<'c, 'a> {
@@ -389,6 +431,7 @@ impl<'c, 'a> Batch<'c, 'a> {
             report,
             pending: Vec::new(),
             rejections: Vec::new(),
+            in_flight: None,
         }
     }
 
@@ -433,6 +476,9 @@ impl<'c, 'a> Batch<'c, 'a> {
         Ok(())
     }
 
+    /// Sends the pending submissions to the store on a thread of their own,
+    /// after the previous batch's commit has finished and been counted, so
+    /// that parsing and committing overlap.
     fn flush(&mut self) -> Result<(), IngestError> {
         if !self.rejections.is_empty() {
             self.context
@@ -442,13 +488,40 @@ impl<'c, 'a> Batch<'c, 'a> {
         if self.pending.is_empty() {
             return Ok(());
         }
+        self.wait()?;
         let pending = std::mem::take(&mut self.pending);
         let ignored: Vec<bool> = pending.iter().map(|(_, ignored)| *ignored).collect();
         let events: Vec<u64> = pending.iter().map(|(s, _)| s.events.len() as u64).collect();
-        let submissions = pending.into_iter().map(|(s, _)| s).collect();
-        let outcomes = self.context.store.commit(submissions)?;
-        for ((outcome, ignored), events) in outcomes.into_iter().zip(ignored).zip(events) {
+        let message_ids = pending
+            .iter()
+            .map(|(s, _)| s.events.first().and_then(|e| e.source.message_id.clone()))
+            .collect();
+        let submissions: Vec<Submission> = pending.into_iter().map(|(s, _)| s).collect();
+        let store = Arc::clone(&self.context.store);
+        let commit = std::thread::spawn(move || store.commit(submissions));
+        self.in_flight = Some(InFlight {
+            commit,
+            ignored,
+            events,
+            message_ids,
+        });
+        Ok(())
+    }
+
+    /// Waits for the commit in flight, if any, and counts its outcomes.
+    fn wait(&mut self) -> Result<(), IngestError> {
+        let Some(in_flight) = self.in_flight.take() else {
+            return Ok(());
+        };
+        let outcomes = in_flight.commit.join().map_err(|_| StoreError::Closed)??;
+        let counted = outcomes
+            .into_iter()
+            .zip(in_flight.ignored)
+            .zip(in_flight.events)
+            .zip(in_flight.message_ids);
+        for (((outcome, ignored), events), message_id) in counted {
             match outcome {
+                Outcome::Refused { reason } => self.reject(message_id, reason, Vec::new())?,
                 Outcome::Duplicate => self.report.duplicates += 1,
                 Outcome::Stored if ignored => self.report.ignored += 1,
                 Outcome::Stored => {
@@ -462,6 +535,42 @@ impl<'c, 'a> Batch<'c, 'a> {
 
     fn finish(mut self) -> Result<FileReport, IngestError> {
         self.flush()?;
+        self.wait()?;
         Ok(self.report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn bad_folder_entries_are_reported_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.hl7"), b"MSH|^~\\&|A\r").unwrap();
+        std::os::unix::fs::symlink(root.join("missing.hl7"), root.join("dangling.hl7")).unwrap();
+        std::os::unix::fs::symlink(root, root.join("loop")).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(root.join("fifo"))
+            .status();
+        let fifo = status.is_ok_and(|s| s.success());
+        let inputs = collect(&[root.to_path_buf()]).unwrap();
+        let refused: Vec<&str> = inputs
+            .iter()
+            .filter(|i| matches!(i.data, InputData::Refused(_)))
+            .map(|i| i.name.rsplit('/').next().unwrap_or_default())
+            .collect();
+        let mut expected = vec!["dangling.hl7", "loop"];
+        if fifo {
+            expected.insert(1, "fifo");
+        }
+        assert_eq!(refused, expected);
+        assert_eq!(inputs.len(), refused.len() + 1);
+        assert!(
+            collect(&[root.join("nowhere")]).is_err(),
+            "an explicit path must exist"
+        );
     }
 }

@@ -15,6 +15,8 @@ use crate::pipeline::EventFactory;
 
 /// HL7 table 0357: application internal error.
 const INTERNAL_ERROR: u16 = 207;
+/// HL7 table 0357: unknown key identifier (a retired patient id).
+const UNKNOWN_KEY: u16 = 204;
 /// HL7 table 0357: data type error (used for unparseable messages).
 const DATA_TYPE_ERROR: u16 = 102;
 
@@ -44,6 +46,18 @@ impl AckPlan {
     /// `AA`: the message is durably stored.
     pub(crate) fn accepted(&self) -> Vec<u8> {
         self.build(AckCode::AA, None)
+    }
+
+    /// `AE`: the store refused the message (a merged-away patient id).
+    pub(crate) fn refused(&self, reason: &str) -> Vec<u8> {
+        let error = AckError {
+            segment: String::from("PID"),
+            sequence: 1,
+            field: 3,
+            code: UNKNOWN_KEY,
+            text: reason.to_owned(),
+        };
+        self.build(AckCode::AE, Some(&error))
     }
 
     /// `AE`: the store failed; the sender keeps the message and retries.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ckisa_domain::{Source, SourceChannel};
 use ckisa_hl7::mllp::{FrameError, MllpDecoder};
-use ckisa_store::{Rejection, Store};
+use ckisa_store::{Outcome, Rejection, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -145,11 +145,22 @@ async fn handle_message(feed: &Arc<FeedContext>, peer: SocketAddr, payload: Vec<
         Handled::Store {
             submission, ack, ..
         } => {
+            let control_id = submission
+                .events
+                .first()
+                .and_then(|event| event.source.message_id.clone());
             let store = feed.store.clone();
             let committed =
                 tokio::task::spawn_blocking(move || store.commit(vec![submission])).await;
             match committed {
-                Ok(Ok(_)) => ack.accepted(),
+                Ok(Ok(outcomes)) => match outcomes.into_iter().next() {
+                    Some(Outcome::Refused { reason }) => {
+                        warn!(reason = %reason, "message refused by the store");
+                        quarantine(feed, control_id, reason.clone(), payload).await;
+                        ack.refused(&reason)
+                    }
+                    _ => ack.accepted(),
+                },
                 Ok(Err(err)) => {
                     warn!(error = %err, "store failed; message refused with AE for a later retry");
                     ack.internal_error()

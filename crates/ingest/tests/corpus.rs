@@ -16,11 +16,11 @@ use ckisa_store_sqlite::{SqliteOptions, SqliteStore};
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
 
-fn ingest_all(store: &SqliteStore, paths: &[PathBuf]) -> Summary {
+fn ingest_all(store: &Arc<SqliteStore>, paths: &[PathBuf]) -> Summary {
     let factory = EventFactory::new(NodeId("corpus".into()), Arc::new(SystemClock));
     let context = IngestContext {
         feed: String::from("corpus"),
-        store,
+        store: store.clone(),
         factory: &factory,
         map: MapContext::paris(),
     };
@@ -28,17 +28,17 @@ fn ingest_all(store: &SqliteStore, paths: &[PathBuf]) -> Summary {
     files::ingest(&context, &inputs, &mut |_| {}).unwrap()
 }
 
-fn open_store() -> (tempfile::TempDir, SqliteStore) {
+fn open_store() -> (tempfile::TempDir, Arc<SqliteStore>) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), SqliteOptions::new("Europe/Paris")).unwrap();
-    (dir, store)
+    (dir, Arc::new(store))
 }
 
-fn ingest_bytes(store: &SqliteStore, name: &str, bytes: &[u8]) -> FileReport {
+fn ingest_bytes(store: &Arc<SqliteStore>, name: &str, bytes: &[u8]) -> FileReport {
     let factory = EventFactory::new(NodeId("corpus".into()), Arc::new(SystemClock));
     let context = IngestContext {
         feed: String::from("corpus"),
-        store,
+        store: store.clone(),
         factory: &factory,
         map: MapContext::paris(),
     };

@@ -298,3 +298,45 @@ async fn eight_concurrent_connections_are_all_acknowledged_and_stored() {
     assert_eq!(feed.accepted, 200);
     assert_eq!(status.patients, 200);
 }
+
+#[tokio::test]
+async fn a_message_for_a_merged_away_id_is_refused_and_the_survivor_keeps_its_identity() {
+    let h = start().await;
+    let mut stream = TcpStream::connect(h.addr).await.unwrap();
+    stream
+        .write_all(&framed(&adt_a01("A1", "1002", "DURAND")))
+        .await
+        .unwrap();
+    read_ack(&mut stream).await;
+    stream
+        .write_all(&framed(&adt_a01("A2", "1003", "LEROY")))
+        .await
+        .unwrap();
+    read_ack(&mut stream).await;
+    let merge = "MSH|^~\\&|HIS|CHT|CKISA|CHT|20261204110000+0100||ADT^A40^ADT_A39|M40|P|2.5\r\
+                 EVN|A40|20261204110000+0100\r\
+                 PID|1||1002^^^CHT^PI||DURAND^Jean||19500101|M\r\
+                 MRG|1003^^^CHT^PI\r";
+    stream.write_all(&framed(merge)).await.unwrap();
+    assert_eq!(msa(&read_ack(&mut stream).await)[1], "AA");
+
+    // A late transfer still naming the retired id, with the retired name.
+    let late = "MSH|^~\\&|HIS|CHT|CKISA|CHT|20261204120000+0100||ADT^A02^ADT_A02|LATE1|P|2.5\r\
+                EVN|A02|20261204120000+0100\r\
+                PID|1||1003^^^CHT^PI||LEROY^Anne||19500101|F\r\
+                PV1|1|I|PNEUMO^301^A^CHT\r";
+    stream.write_all(&framed(late)).await.unwrap();
+    let ack = read_ack(&mut stream).await;
+    assert_eq!(&msa(&ack)[1..3], ["AE", "LATE1"], "{ack}");
+    assert!(ack.contains("fusionn"), "{ack}");
+
+    let survivor = h
+        .store
+        .patient_chart(&PatientKey::ipp("CHT", "1002"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(survivor.identity.family.as_deref(), Some("DURAND"));
+    assert_eq!(h.store.status().unwrap().quarantined, 1);
+    let pneumo = h.store.unit_board("PNEUMO").unwrap();
+    assert!(pneumo.is_none_or(|board| board.beds.iter().all(|b| b.occupants.is_empty())));
+}

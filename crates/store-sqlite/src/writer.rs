@@ -15,6 +15,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 
 use ckisa_store::{DedupKey, Outcome, Rejection, StoreError, UnitDefinition};
 use jiff::tz::TimeZone;
+use rusqlite::OptionalExtension;
 use rusqlite::{Connection, params};
 
 use crate::apply::{Projector, rebuild};
@@ -275,6 +276,9 @@ impl Writer {
         submission: &PreparedSubmission,
         counters: &mut Counters,
     ) -> Result<Outcome, StoreError> {
+        if let Some(reason) = self.retired_patient(submission)? {
+            return Ok(Outcome::Refused { reason });
+        }
         if let Some(key) = &submission.dedup
             && !self.record_dedup(key, submission)?
         {
@@ -294,6 +298,41 @@ impl Writer {
         feed.accepted += 1;
         feed.last_received_ms = feed.last_received_ms.max(Some(submission.received_ms));
         Ok(Outcome::Stored)
+    }
+
+    /// Says why a submission must be refused when one of its facts is about
+    /// a patient record already merged into another (A40): a late message
+    /// for the retired identifier would otherwise rename, move or add to the
+    /// surviving patient under the wrong identity. Merge facts themselves
+    /// are let through; the projections guard against merge cycles.
+    fn retired_patient(
+        &self,
+        submission: &PreparedSubmission,
+    ) -> Result<Option<String>, StoreError> {
+        let mut select = self
+            .conn
+            .prepare_cached("SELECT merged_into FROM patients WHERE key = ?1")
+            .map_err(database)?;
+        for encoded in &submission.events {
+            let fact = &encoded.event.fact;
+            if matches!(fact, ckisa_domain::Fact::PatientsMerged { .. }) {
+                continue;
+            }
+            let Some(patient) = fact.patient() else {
+                continue;
+            };
+            let survivor: Option<Option<String>> = select
+                .query_row([patient.as_str()], |row| row.get(0))
+                .optional()
+                .map_err(database)?;
+            if let Some(Some(survivor)) = survivor {
+                return Ok(Some(format!(
+                    "patient {patient} fusionné dans {survivor} : message refusé, \
+                     à renvoyer avec l'identifiant conservé"
+                )));
+            }
+        }
+        Ok(None)
     }
 
     /// Records a deduplication key; false when it was already there.

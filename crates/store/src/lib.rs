@@ -92,12 +92,19 @@ pub struct Submission {
 }
 
 /// What happened to one submission.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Stored and applied.
     Stored,
-    /// Same sender and control id seen before: not applied again.
+    /// Same sender, control id and content seen before: not applied again.
     Duplicate,
+    /// Not stored, because applying it would put data under the wrong
+    /// identity (a message for a patient record already merged into
+    /// another). The caller quarantines the input and answers `AE`.
+    Refused {
+        /// Why, in French, naming the identifiers involved.
+        reason: String,
+    },
 }
 
 /// An input that was refused, kept with its reason.

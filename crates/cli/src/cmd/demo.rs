@@ -54,6 +54,7 @@ impl Cmd {
         http: std::net::SocketAddr,
         mllp: std::net::SocketAddr,
     ) -> anyhow::Result<()> {
+        let _lock = crate::node::lock_data_folder(&self.data)?;
         std::fs::create_dir_all(&self.data)
             .with_context(|| format!("cannot create the data folder {}", self.data.display()))?;
         let establishment = generate(&self.data, self.seed)?;
@@ -91,7 +92,12 @@ impl Cmd {
             // A new stream seed per start, so that a restarted demo sends new
             // control ids instead of replaying the previous run's.
             let stream_seed = self.seed ^ node.factory.now_ms() as u64;
-            let state = ckisa_demo::HisState::new(&establishment, stream_seed);
+            let store = node.store.clone();
+            let occupied = tokio::task::spawn_blocking(move || occupancy(store.as_ref())).await??;
+            // The feed resumes from who the store says is in which bed, so a
+            // restarted demo never admits into an occupied bed or moves a
+            // patient who has left.
+            let state = ckisa_demo::HisState::resume(&establishment, stream_seed, &occupied);
             let his = ckisa_demo::run_simulated_his(bound[0], state, pace, shutdown.clone());
             tokio::spawn(async move {
                 if let Err(err) = his.await {
@@ -107,6 +113,51 @@ impl Cmd {
         node.serve_web(listener, &[String::from("sih-demo")], shutdown)
             .await
     }
+}
+
+/// Every occupied bed of the store, as the simulated HIS resumes from it.
+fn occupancy(store: &dyn Store) -> anyhow::Result<Vec<ckisa_demo::Occupancy>> {
+    let mut occupied = Vec::new();
+    for unit in store.units()? {
+        let Some(board) = store.unit_board(&unit.code)? else {
+            continue;
+        };
+        for row in &board.beds {
+            let (Some(room), Some(bed)) = (&row.room, &row.bed) else {
+                continue;
+            };
+            for occupant in &row.occupants {
+                let Some(ipp) = occupant.ipp.clone() else {
+                    continue;
+                };
+                occupied.push(ckisa_demo::Occupancy {
+                    unit: unit.code.clone(),
+                    room: room.clone(),
+                    bed: bed.clone(),
+                    ipp,
+                    visit: occupant
+                        .encounter
+                        .rsplit_once('|')
+                        .map(|(_, visit)| visit.to_owned()),
+                    family: occupant.family.clone(),
+                    given: occupant.given.clone(),
+                    sex: occupant.sex.and_then(|sex| match sex {
+                        ckisa_domain::Sex::Female => Some('F'),
+                        ckisa_domain::Sex::Male => Some('M'),
+                        _ => None,
+                    }),
+                    birth_date: occupant.birth_date.map(|d| (d.year, d.month, d.day)),
+                    admitted: occupant.admitted_at.filter(|m| m.has_time()).map(|m| {
+                        format!(
+                            "{:04}{:02}{:02}{:02}{:02}",
+                            m.year, m.month, m.day, m.hour, m.minute
+                        )
+                    }),
+                });
+            }
+        }
+    }
+    Ok(occupied)
 }
 
 /// File recording the moment the demo hospital was generated, so that a
@@ -159,7 +210,7 @@ async fn load_initial(
         store.define_units(&units)?;
         let context = IngestContext {
             feed: String::from("sih-demo"),
-            store: store.as_ref(),
+            store: store.clone(),
             factory: factory.as_ref(),
             map,
         };

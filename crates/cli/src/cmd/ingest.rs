@@ -43,7 +43,7 @@ impl Cmd {
         let bar = progress_bar(total, self.json);
         let context = IngestContext {
             feed: self.feed.clone(),
-            store: node.store.as_ref(),
+            store: node.store.clone(),
             factory: node.factory.as_ref(),
             map: node.map_context(),
         };

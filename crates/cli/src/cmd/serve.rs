@@ -53,6 +53,7 @@ impl Cmd {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    let _lock = crate::node::lock_data_folder(&config.data)?;
     out::line(&format!("Site : {}", config.site_name));
     let node = Node::open(&config.data, config.zone.clone())?;
     let store = node.store.clone();

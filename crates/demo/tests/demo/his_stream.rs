@@ -5,15 +5,27 @@ use super::support::{check_well_formed, field, ipp, location};
 use ckisa_demo::{DemoOptions, HisState, generate};
 use std::collections::{HashMap, HashSet};
 
-type Bed = (String, String, String);
+pub(crate) type Bed = (String, String, String);
 
 /// Who is where, as the messages say.
-struct Shadow {
-    by_patient: HashMap<String, Bed>,
+pub(crate) struct Shadow {
+    pub(crate) by_patient: HashMap<String, Bed>,
     by_bed: HashMap<Bed, String>,
 }
 
 impl Shadow {
+    /// The shadow of a census: (IPP, bed) pairs, checked like admissions.
+    pub(crate) fn of(census: impl IntoIterator<Item = (String, Bed)>) -> Self {
+        let mut shadow = Shadow {
+            by_patient: HashMap::new(),
+            by_bed: HashMap::new(),
+        };
+        for (ipp, bed) in census {
+            shadow.admit(ipp, bed);
+        }
+        shadow
+    }
+
     fn admit(&mut self, ipp: String, bed: Bed) {
         assert!(!self.by_patient.contains_key(&ipp), "{ipp} admitted twice");
         assert!(!self.by_bed.contains_key(&bed), "{bed:?} already taken");
@@ -31,7 +43,9 @@ impl Shadow {
         self.by_bed.remove(bed);
     }
 
-    fn apply(&mut self, message: &str) -> String {
+    /// Applies one message, asserting the census stays consistent; returns
+    /// the message type (MSH-9).
+    pub(crate) fn apply(&mut self, message: &str) -> String {
         let kind = field(message, "MSH", 9).unwrap_or_default().to_string();
         let ipp = ipp(message).expect("IPP");
         let bed = location(message, 3).expect("PV1-3");
@@ -72,17 +86,13 @@ fn ten_thousand_steps_keep_a_consistent_plausible_census() {
     let options = DemoOptions::at(super::support::fixed_now());
     let est = generate(11, &options);
     let mut state = HisState::new(&est, 3);
-    let mut shadow = Shadow {
-        by_patient: HashMap::new(),
-        by_bed: HashMap::new(),
-    };
-    for p in &est.patients {
+    let mut shadow = Shadow::of(est.patients.iter().map(|p| {
         let loc = &p.location;
-        shadow.admit(
+        (
             p.ipp.clone(),
             (loc.unit.clone(), loc.room.clone(), loc.bed.clone()),
-        );
-    }
+        )
+    }));
     let initial_ids: HashSet<String> = est
         .initial_messages
         .iter()

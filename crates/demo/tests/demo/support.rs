@@ -64,8 +64,18 @@ pub(crate) fn location(message: &str, pv1_field: usize) -> Option<(String, Strin
     ))
 }
 
-/// Checks the envelope of one message; returns its control id.
+/// Checks the envelope of one message, PID-3 with an IPP and a valid INS;
+/// returns its control id.
 pub(crate) fn check_well_formed(message: &str) -> String {
+    let id = check_envelope(message);
+    assert!(has_valid_ins(message), "PID-3 INS with valid key");
+    id
+}
+
+/// Checks the envelope of one message and PID-3's IPP (the INS may be
+/// missing: the HIS does not know it for patients adopted on resuming);
+/// returns its control id.
+pub(crate) fn check_envelope(message: &str) -> String {
     assert!(
         message.starts_with("MSH|^~\\&|DEMO-HIS|CHDEMO|"),
         "MSH first: {message:.60}"
@@ -98,6 +108,11 @@ pub(crate) fn check_well_formed(message: &str) -> String {
         "MSH-7 with offset: {time}"
     );
     assert!(ipp(message).is_some_and(|v| v.len() == 8), "PID-3 IPP");
-    assert!(has_valid_ins(message), "PID-3 INS with valid key");
     field(message, "MSH", 10).unwrap_or_default().to_string()
+}
+
+/// PV1-19.1, the visit number.
+pub(crate) fn visit(message: &str) -> Option<String> {
+    let pv1_19 = field(message, "PV1", 19)?;
+    pv1_19.split('^').next().map(str::to_string)
 }
