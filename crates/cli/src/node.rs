@@ -132,6 +132,7 @@ impl Node {
     pub(crate) async fn serve_web(
         &self,
         listener: TcpListener,
+        site_name: &str,
         feeds: &[String],
         mut shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
@@ -142,6 +143,7 @@ impl Node {
         );
         config.zone = self.zone.clone();
         config.feeds = feeds.to_vec();
+        config.site_name = site_name.to_owned();
         let state = ckisa_web::AppState::new(store, config);
         let app = ckisa_web::router(state.clone());
         axum::serve(listener, app)

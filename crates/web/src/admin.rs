@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::response::Response;
 use ckisa_store::{FeedStatus, QuarantineEntry};
 
+use crate::codes::{self, Shown};
 use crate::error::AppError;
 use crate::format::{Fmt, Freshness, clean};
 use crate::i18n::Tr;
@@ -86,7 +87,7 @@ struct StatusTemplate {
     units: u64,
     quarantined: u64,
     feeds: Vec<FeedRow>,
-    facts: Vec<(String, u64)>,
+    facts: Vec<(Shown, u64)>,
 }
 
 /// `GET /statut`.
@@ -110,7 +111,11 @@ pub(crate) async fn status_page(
         units: status.units,
         quarantined: status.quarantined,
         feeds: feed_rows(&fmt, &config.feeds, &status.feeds),
-        facts: status.facts.clone(),
+        facts: status
+            .facts
+            .iter()
+            .map(|(kind, count)| (codes::fact_kind(fmt.tr, kind), *count))
+            .collect(),
     }
     .render()?;
     let page = Page {

@@ -1,5 +1,6 @@
 //! The JSON API (`/api/v1/...`): the same data as the pages, as the store's
-//! view types serialize them.
+//! view types serialize them. Codes stay as the feeds sent them (`SV`,
+//! `TID`, `mm[Hg]`): scripts want codes, only the pages put them into words.
 //!
 //! Two additions make the answers easier to use: every moment gets an
 //! `iso` text (ISO 8601 at its precision, see `Moment::to_iso`), and an
@@ -62,13 +63,14 @@ pub(crate) async fn patient(
     Ok(Json(to_value(&chart)?))
 }
 
-/// `GET /api/v1/patients?q=...`.
+/// `GET /api/v1/patients?q=...`: at most `limit` patients, with
+/// `truncated: true` when more matched.
 pub(crate) async fn search(
     State(state): State<AppState>,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> ApiResult {
-    let (text, rows) = search::run(&state, params).await?;
-    let parsed = search::parse_query(&text).ok().flatten().map(|q| {
+    let found = search::run(&state, params).await?;
+    let parsed = search::parse_query(&found.text).ok().flatten().map(|q| {
         json!({
             "name": q.name,
             "birth_date": q.birth_date.map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
@@ -78,7 +80,8 @@ pub(crate) async fn search(
     Ok(Json(json!({
         "query": parsed,
         "limit": search::SEARCH_LIMIT,
-        "patients": to_value(&rows.unwrap_or_default())?,
+        "truncated": found.truncated,
+        "patients": to_value(&found.rows.unwrap_or_default())?,
     })))
 }
 

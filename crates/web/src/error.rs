@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -17,7 +17,7 @@ use axum::response::{Html, IntoResponse, Response};
 use ckisa_store::StoreError;
 
 use crate::i18n::{Lang, Tr, query_lang};
-use crate::layout;
+use crate::{AppState, layout};
 
 /// What made a request fail.
 #[derive(Debug, thiserror::Error)]
@@ -188,7 +188,11 @@ pub(crate) async fn not_found() -> AppError {
 /// Outermost middleware: negotiates the language for handlers, renders
 /// error reports in that language (HTML, or JSON under `/api/`), logs
 /// server faults once, and remembers a `?lang=` choice in a cookie.
-pub(crate) async fn finish(mut request: Request, next: Next) -> Response {
+pub(crate) async fn finish(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let query = request.uri().query().map(str::to_owned);
     let lang = Lang::negotiate(query.as_deref(), request.headers());
     let is_api = request.uri().path().starts_with("/api/");
@@ -197,7 +201,7 @@ pub(crate) async fn finish(mut request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
 
     if let Some(report) = response.extensions_mut().remove::<ErrorReport>() {
-        response = render(&report, Tr(lang), is_api);
+        response = render(&report, Tr(lang), is_api, &state.config().site_name);
     }
     if let Some(chosen) = query.as_deref().and_then(query_lang) {
         let cookie = format!(
@@ -211,7 +215,7 @@ pub(crate) async fn finish(mut request: Request, next: Next) -> Response {
     response
 }
 
-fn render(report: &ErrorReport, tr: Tr, is_api: bool) -> Response {
+fn render(report: &ErrorReport, tr: Tr, is_api: bool, site_name: &str) -> Response {
     let status = report.kind.status();
     if let (Some(id), Some(detail)) = (&report.request_id, &report.detail) {
         tracing::error!(request_id = %id, error = %detail, "request failed");
@@ -227,7 +231,7 @@ fn render(report: &ErrorReport, tr: Tr, is_api: bool) -> Response {
         (status, axum::Json(body)).into_response()
     } else {
         let title = report.kind.title(tr);
-        let html = layout::error_page(tr, title, &message);
+        let html = layout::error_page(tr, site_name, title, &message);
         (status, Html(html)).into_response()
     };
     response

@@ -11,6 +11,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use crate::codes;
 use crate::i18n::Tr;
 
 /// Characters kept as-is in a patient key path segment.
@@ -187,14 +188,16 @@ impl Fmt<'_> {
         }
     }
 
-    /// An observation value as one line of text; a document by its size,
-    /// never its content.
+    /// An observation value as one line of text, its unit written for
+    /// people (`mmHg`, `°C`); a document by its size, never its content.
     pub(crate) fn observation_value(&self, value: &ObservationValue) -> String {
         match value {
-            ObservationValue::Quantity { value, unit } => match clean(unit.as_deref()) {
-                Some(unit) => format!("{} {unit}", value.trim()),
-                None => value.trim().to_owned(),
-            },
+            ObservationValue::Quantity { value, unit } => {
+                match clean(unit.as_deref()).and_then(|unit| codes::unit(self.tr, &unit)) {
+                    Some(unit) => format!("{} {unit}", value.trim()),
+                    None => value.trim().to_owned(),
+                }
+            }
             ObservationValue::Text(text) => clean_keep_indent(text).unwrap_or_default(),
             ObservationValue::Coded(coded) => coded.text.clone(),
             ObservationValue::Document { size_bytes, .. } => {
@@ -344,6 +347,31 @@ mod tests {
             data: "JVBERi0xLjQK".into(),
         };
         assert_eq!(fmt.observation_value(&doc), "document, 220 Ko");
+    }
+
+    #[test]
+    fn quantities_show_readable_units() {
+        let zone = paris();
+        let fmt = Fmt {
+            tr: Tr(Lang::Fr),
+            zone: &zone,
+            now_ms: NOW,
+        };
+        let quantity = |value: &str, unit: Option<&str>| ObservationValue::Quantity {
+            value: value.into(),
+            unit: unit.map(str::to_owned),
+        };
+        assert_eq!(
+            fmt.observation_value(&quantity("120", Some("mm[Hg]"))),
+            "120 mmHg"
+        );
+        assert_eq!(
+            fmt.observation_value(&quantity("37.8", Some("Cel"))),
+            "37.8 °C"
+        );
+        assert_eq!(fmt.observation_value(&quantity("3", Some("{score}"))), "3");
+        assert_eq!(fmt.observation_value(&quantity(" 7 ", Some("\"\""))), "7");
+        assert_eq!(fmt.observation_value(&quantity("4.2", None)), "4.2");
     }
 
     #[test]

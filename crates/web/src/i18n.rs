@@ -1,9 +1,15 @@
 //! The user-interface language: negotiation and the message catalog.
 //!
-//! French is the default; English is available through `?lang=en`, a `lang`
-//! cookie, or `Accept-Language`. Every string a page shows comes from
-//! [`CATALOG`] through [`Tr::t`] or [`Tr::fmt`], so a page never mixes
-//! languages.
+//! French is the product's language and the default; English is shown only
+//! when asked for explicitly, through `?lang=en` (remembered in a `lang`
+//! cookie) or the cookie itself. `Accept-Language` is ignored on purpose:
+//! hospital terminals and kiosk browsers are often installed in English,
+//! and a nurse must not get English pages because of that.
+//!
+//! Every string a page shows comes from [`CATALOG`] through [`Tr::t`] or
+//! [`Tr::fmt`], so a page never mixes languages; codes from the feeds
+//! (severities, routes, frequencies...) map to catalog keys in the `codes`
+//! module.
 //!
 //! # Adding a language
 //!
@@ -12,14 +18,13 @@
 //! 2. Raise [`LANGS`]: every catalog row then fails to compile until it has
 //!    a translation in the new column, so none can be forgotten.
 //! 3. Nothing else: the language switch in the page header lists
-//!    [`Lang::ALL`], and `?lang=xx`, the cookie and `Accept-Language` accept
-//!    the new code.
+//!    [`Lang::ALL`], and `?lang=xx` and the cookie accept the new code.
 //!
 //! The tests check that every key a template uses exists and that no
 //! translation is empty.
 
 use axum::http::HeaderMap;
-use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use axum::http::header::COOKIE;
 
 /// Number of languages, the width of a catalog row.
 pub const LANGS: usize = 2;
@@ -68,19 +73,11 @@ impl Lang {
     }
 
     /// Picks the language of a request: the `lang` query parameter, then
-    /// the `lang` cookie, then `Accept-Language`; French when nothing
-    /// supported is asked for.
+    /// the `lang` cookie; French otherwise, whatever `Accept-Language` says.
     pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
-        if let Some(lang) = query.and_then(query_lang) {
-            return lang;
-        }
-        if let Some(lang) = cookie_lang(headers) {
-            return lang;
-        }
-        headers
-            .get(ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map(accept_language)
+        query
+            .and_then(query_lang)
+            .or_else(|| cookie_lang(headers))
             .unwrap_or_default()
     }
 }
@@ -103,33 +100,6 @@ fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == "lang")
         .and_then(|(_, value)| Lang::from_code(value))
-}
-
-/// The language of an `Accept-Language` header: French whenever it is
-/// accepted at all (terminals in French hospitals often run browsers left in
-/// English), else the highest-weighted supported language, else French.
-fn accept_language(header: &str) -> Lang {
-    let mut best: Option<(Lang, f32)> = None;
-    for item in header.split(',') {
-        let mut parts = item.split(';');
-        let Some(lang) = parts.next().and_then(Lang::from_code) else {
-            continue;
-        };
-        let weight = parts
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        if weight <= 0.0 {
-            continue;
-        }
-        if lang == Lang::Fr {
-            return Lang::Fr;
-        }
-        if best.is_none_or(|(_, held)| weight > held) {
-            best = Some((lang, weight));
-        }
-    }
-    best.map(|(lang, _)| lang).unwrap_or_default()
 }
 
 /// A translator for one language, handed to every template as `tr`.
@@ -206,6 +176,10 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("board.on_leave", ["En permission", "On leave"]),
     ("board.patient", ["Patient", "Patient"]),
     ("board.room", ["Chambre", "Room"]),
+    (
+        "board.same_patient",
+        ["Même patient dans {n} lits", "Same patient in {n} beds"],
+    ),
     ("board.sex", ["Sexe", "Sex"]),
     ("board.status", ["Statut", "Status"]),
     (
@@ -215,6 +189,26 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
             "{occupied} of {beds} beds occupied, {free} free, {patients} patients",
         ],
     ),
+    ("class.emergency", ["urgences", "emergency"]),
+    ("class.field", ["intervention extérieure", "field"]),
+    ("class.home", ["hospitalisation à domicile", "home health"]),
+    ("class.inpatient", ["hospitalisation complète", "inpatient"]),
+    (
+        "class.non_acute",
+        ["hospitalisation non aiguë", "non-acute inpatient"],
+    ),
+    ("class.not_applicable", ["non applicable", "not applicable"]),
+    ("class.observation", ["mise en observation", "observation"]),
+    ("class.obstetrics", ["obstétrique", "obstetrics"]),
+    ("class.outpatient", ["consultation externe", "outpatient"]),
+    ("class.preadmission", ["pré-admission", "pre-admission"]),
+    (
+        "class.recurring",
+        ["patient récurrent", "recurring patient"],
+    ),
+    ("class.short_stay", ["séjour de courte durée", "short stay"]),
+    ("class.unknown", ["inconnu", "unknown"]),
+    ("class.virtual", ["téléconsultation", "virtual"]),
     ("date.unknown", ["date inconnue", "date unknown"]),
     (
         "error.back",
@@ -243,12 +237,93 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ),
     ("error.unit_not_found", ["Unité inconnue", "Unknown unit"]),
     (
+        "fact.admission_cancelled",
+        ["Annulations d'admission", "Cancelled admissions"],
+    ),
+    ("fact.allergy", ["Allergies", "Allergies"]),
+    ("fact.careplan", ["Plans de soins", "Care plans"]),
+    ("fact.condition", ["Problèmes", "Problems"]),
+    (
+        "fact.directory",
+        [
+            "Annuaire (médecins, unités)",
+            "Directory (physicians, units)",
+        ],
+    ),
+    ("fact.discharge", ["Sorties", "Discharges"]),
+    (
+        "fact.discharge_cancelled",
+        ["Annulations de sortie", "Cancelled discharges"],
+    ),
+    (
+        "fact.encounter_moved",
+        [
+            "Séjours rattachés à un autre patient",
+            "Stays moved to another patient",
+        ],
+    ),
+    ("fact.leave", ["Permissions", "Leaves of absence"]),
+    ("fact.medication", ["Prescriptions", "Medications"]),
+    ("fact.merge", ["Fusions de dossiers", "Record merges"]),
+    (
+        "fact.observation",
+        ["Résultats et constantes", "Results and vital signs"],
+    ),
+    (
+        "fact.patient",
+        [
+            "Identités (créations, modifications)",
+            "Identities (new, updated)",
+        ],
+    ),
+    ("fact.procedure", ["Actes", "Procedures"]),
+    ("fact.report", ["Comptes rendus", "Reports"]),
+    ("fact.stay", ["Séjours", "Stays"]),
+    ("fact.transfer", ["Mutations", "Transfers"]),
+    (
+        "fact.transfer_cancelled",
+        ["Annulations de mutation", "Cancelled transfers"],
+    ),
+    (
         "footer.node",
         [
             "Nœud {node}, page produite le {now}",
             "Node {node}, page produced on {now}",
         ],
     ),
+    ("frequency.as_needed", ["si besoin", "as needed"]),
+    ("frequency.bedtime", ["au coucher", "at bedtime"]),
+    ("frequency.daily", ["une fois par jour", "once a day"]),
+    ("frequency.evening", ["le soir", "in the evening"]),
+    (
+        "frequency.every_days",
+        ["tous les {n} jours", "every {n} days"],
+    ),
+    (
+        "frequency.every_hours",
+        ["toutes les {n} heures", "every {n} hours"],
+    ),
+    (
+        "frequency.every_minutes",
+        ["toutes les {n} minutes", "every {n} minutes"],
+    ),
+    (
+        "frequency.every_other_day",
+        ["un jour sur deux", "every other day"],
+    ),
+    (
+        "frequency.four_times_daily",
+        ["4 fois par jour", "4 times a day"],
+    ),
+    ("frequency.hourly", ["toutes les heures", "every hour"]),
+    ("frequency.immediately", ["immédiatement", "immediately"]),
+    ("frequency.morning", ["le matin", "in the morning"]),
+    ("frequency.once", ["une seule fois", "once"]),
+    (
+        "frequency.three_times_daily",
+        ["3 fois par jour", "3 times a day"],
+    ),
+    ("frequency.twice_daily", ["2 fois par jour", "twice a day"]),
     (
         "fresh.ago",
         [
@@ -379,6 +454,39 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("quarantine.size", ["Taille", "Size"]),
     ("quarantine.time", ["Reçu le", "Received"]),
     ("quarantine.title", ["Quarantaine", "Quarantine"]),
+    ("report_status.amended", ["modifié", "amended"]),
+    ("report_status.appended", ["complété", "appended"]),
+    ("report_status.cancelled", ["annulé", "cancelled"]),
+    ("report_status.corrected", ["corrigé", "corrected"]),
+    (
+        "report_status.entered_in_error",
+        ["saisi par erreur", "entered in error"],
+    ),
+    ("report_status.final", ["final", "final"]),
+    ("report_status.ordered", ["demandé", "ordered"]),
+    ("report_status.partial", ["partiel", "partial"]),
+    ("report_status.pending", ["en attente", "pending"]),
+    ("report_status.preliminary", ["préliminaire", "preliminary"]),
+    ("report_status.scheduled", ["programmé", "scheduled"]),
+    ("report_status.unverified", ["non vérifié", "not verified"]),
+    ("route.ear", ["auriculaire", "otic"]),
+    ("route.eye", ["ophtalmique", "ophthalmic"]),
+    ("route.inhaled", ["inhalée", "inhaled"]),
+    ("route.intradermal", ["intradermique", "intradermal"]),
+    ("route.intramuscular", ["intramusculaire", "intramuscular"]),
+    ("route.intravenous", ["intraveineuse", "intravenous"]),
+    ("route.nasal", ["nasale", "nasal"]),
+    (
+        "route.nasogastric",
+        ["sonde nasogastrique", "nasogastric tube"],
+    ),
+    ("route.oral", ["per os", "oral"]),
+    ("route.rectal", ["voie rectale", "rectal"]),
+    ("route.subcutaneous", ["sous-cutanée", "subcutaneous"]),
+    ("route.sublingual", ["sublinguale", "sublingual"]),
+    ("route.topical", ["cutanée", "topical"]),
+    ("route.transdermal", ["transdermique", "transdermal"]),
+    ("route.vaginal", ["vaginale", "vaginal"]),
     ("search.button", ["Rechercher", "Search"]),
     ("search.caption", ["Patients trouvés", "Patients found"]),
     (
@@ -405,6 +513,23 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         ["NOM, jj/mm/aaaa ou IPP", "NAME, dd/mm/yyyy or IPP"],
     ),
     ("search.title", ["Recherche de patient", "Patient search"]),
+    (
+        "search.truncated",
+        [
+            "Plus de {n} résultats : affinez la recherche (nom et date de naissance)",
+            "More than {n} results: refine the search (name and birth date)",
+        ],
+    ),
+    ("severity.high", ["élevée", "high"]),
+    ("severity.low", ["faible", "low"]),
+    ("severity.mild", ["légère", "mild"]),
+    ("severity.moderate", ["modérée", "moderate"]),
+    ("severity.severe", ["sévère", "severe"]),
+    (
+        "severity.unassessable",
+        ["non évaluable", "unable to assess"],
+    ),
+    ("severity.unknown", ["inconnue", "unknown"]),
     ("sex.female", ["Femme", "Female"]),
     ("sex.female_short", ["F", "F"]),
     ("sex.male", ["Homme", "Male"]),
@@ -443,6 +568,10 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("status.title", ["Statut du nœud", "Node status"]),
     ("status.units", ["Unités", "Units"]),
     ("status.uptime", ["En service depuis", "Up for"]),
+    ("unit.celsius", ["°C", "°C"]),
+    ("unit.giga_per_litre", ["G/L", "10⁹/L"]),
+    ("unit.iu", ["UI", "IU"]),
+    ("unit.tera_per_litre", ["T/L", "10¹²/L"]),
     ("units.beds", ["Lits", "Beds"]),
     (
         "units.caption",
@@ -548,16 +677,22 @@ mod tests {
     }
 
     #[test]
-    fn accept_language_prefers_french_whenever_accepted() {
-        assert_eq!(accept_language("en-GB,en;q=0.9"), Lang::En);
-        assert_eq!(accept_language("en,fr"), Lang::Fr);
-        assert_eq!(accept_language("en-US,en;q=0.9,fr;q=0.3"), Lang::Fr);
-        assert_eq!(accept_language("en,fr;q=0"), Lang::En);
-        assert_eq!(accept_language("de-DE,en;q=0.5"), Lang::En);
-        assert_eq!(accept_language("fr-FR,fr;q=0.9,en;q=0.8"), Lang::Fr);
-        assert_eq!(accept_language("de"), Lang::Fr);
-        assert_eq!(accept_language("en;q=0"), Lang::Fr);
-        assert_eq!(accept_language(""), Lang::Fr);
+    fn accept_language_alone_never_switches_to_english() {
+        for header in [
+            "en-US",
+            "en-US,en;q=0.9",
+            "en-GB,en;q=0.8",
+            "de-DE,en;q=0.5",
+        ] {
+            let headers = headers(&[("accept-language", header)]);
+            assert_eq!(Lang::negotiate(None, &headers), Lang::Fr, "{header}");
+        }
+        let both = headers(&[("accept-language", "en-US"), ("cookie", "lang=en")]);
+        assert_eq!(Lang::negotiate(None, &both), Lang::En);
+        let english = headers(&[("accept-language", "en-US")]);
+        assert_eq!(Lang::negotiate(Some("lang=en"), &english), Lang::En);
+        let unsupported = headers(&[("cookie", "lang=de")]);
+        assert_eq!(Lang::negotiate(Some("lang=xx"), &unsupported), Lang::Fr);
     }
 
     #[test]

@@ -63,6 +63,7 @@ struct LangLink {
 #[template(path = "layout.html")]
 struct LayoutTemplate<'a> {
     tr: Tr,
+    site_name: &'a str,
     title: &'a str,
     nav: &'static str,
     query: &'a str,
@@ -132,6 +133,7 @@ pub(crate) fn respond(
         );
         LayoutTemplate {
             tr: fmt.tr,
+            site_name: &state.config().site_name,
             title: page.title,
             nav: page.nav.name(),
             query: page.query,
@@ -145,18 +147,19 @@ pub(crate) fn respond(
         .render()?
     };
     let mut response = Html(html).into_response();
-    let vary = HeaderValue::from_static("X-Partial, Accept-Language, Cookie");
+    let vary = HeaderValue::from_static("X-Partial, Cookie");
     response.headers_mut().insert(VARY, vary);
     Ok(response)
 }
 
 /// A full error page, without freshness bar or live refresh (the store may
 /// be what failed). Never fails: falls back to plain escaped text.
-pub(crate) fn error_page(tr: Tr, title: &str, message: &str) -> String {
+pub(crate) fn error_page(tr: Tr, site_name: &str, title: &str, message: &str) -> String {
     let main = ErrorTemplate { tr, title, message }.render();
     let page = main.and_then(|main| {
         LayoutTemplate {
             tr,
+            site_name,
             title,
             nav: "",
             query: "",

@@ -4,7 +4,7 @@
 //! information system: the units and their occupancy, each unit's bed
 //! board, a patient's summary (allergies first), a patient search; IT reads
 //! the node status, the quarantine and `/metrics`. Pages are server-rendered
-//! HTML in French by default (English on request), print-friendly, and work
+//! HTML in French (English only on explicit request), print-friendly, and work
 //! without JavaScript; a small static script refreshes them live.
 //!
 //! **Invariant:** every store call runs on the blocking pool
@@ -22,6 +22,7 @@
 mod admin;
 mod api;
 mod assets;
+mod codes;
 mod error;
 mod format;
 pub mod i18n;
@@ -55,6 +56,9 @@ pub struct WebConfig {
     pub data_dir: String,
     /// This node's id, shown on the status page and in page footers.
     pub node_id: String,
+    /// Establishment name (`site.name` in the config), shown in every page
+    /// header; empty shows none.
+    pub site_name: String,
     /// Configured feed names, so that a feed that never sent anything still
     /// shows as "aucune donnée reçue".
     pub feeds: Vec<String>,
@@ -62,7 +66,7 @@ pub struct WebConfig {
 
 impl WebConfig {
     /// A config with the Europe/Paris zone (UTC if the system has no time
-    /// zone database) and no declared feed.
+    /// zone database), no declared feed and no establishment name.
     pub fn new(node_id: impl Into<String>, data_dir: impl Into<String>) -> WebConfig {
         let zone = TimeZone::get("Europe/Paris").unwrap_or_else(|error| {
             tracing::warn!(%error, "no Europe/Paris zone in the system database; showing UTC");
@@ -72,6 +76,7 @@ impl WebConfig {
             zone,
             data_dir: data_dir.into(),
             node_id: node_id.into(),
+            site_name: String::new(),
             feeds: Vec::new(),
         }
     }
@@ -227,7 +232,10 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(assets::file))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(layout::no_store))
-        .layer(axum::middleware::from_fn(error::finish))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::finish,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

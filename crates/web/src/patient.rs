@@ -16,6 +16,7 @@ use ckisa_domain::{
 };
 use ckisa_store::{Identity, PatientChart, StayView};
 
+use crate::codes::{self, Shown};
 use crate::error::{AppError, BadInput};
 use crate::format::{Fmt, clean, clean_keep_indent, full_name, place, unit_href};
 use crate::i18n::Tr;
@@ -101,7 +102,7 @@ struct PatientView {
 
 struct AllergyLine {
     substance: String,
-    severity: String,
+    severity: Shown,
     reactions: String,
     date: String,
 }
@@ -112,7 +113,7 @@ struct StayLine {
     place: String,
     admitted: String,
     attending: String,
-    class: Option<String>,
+    class: Option<Shown>,
     on_leave: bool,
 }
 
@@ -125,8 +126,8 @@ struct MedicationLine {
     drug: String,
     statement: bool,
     dose: String,
-    route: String,
-    frequency: String,
+    route: Shown,
+    frequency: Shown,
     start: String,
     end: String,
     note: Option<String>,
@@ -150,7 +151,7 @@ struct ObservationLine {
 
 struct ReportLine {
     title: String,
-    status: Option<String>,
+    status: Option<Shown>,
     date: String,
     conclusion: Option<String>,
 }
@@ -159,6 +160,14 @@ const DASH: &str = "—";
 
 fn or_dash(text: Option<&str>) -> String {
     clean(text).unwrap_or_else(|| DASH.to_owned())
+}
+
+/// A coded value in words (see [`codes`]), or a dash when missing.
+fn coded_or_dash(fmt: &Fmt<'_>, text: Option<&str>, show: fn(Tr, &str) -> Shown) -> Shown {
+    match clean(text) {
+        Some(text) => show(fmt.tr, &text),
+        None => Shown::raw(DASH),
+    }
 }
 
 impl PatientView {
@@ -247,7 +256,7 @@ fn allergy_line(fmt: &Fmt<'_>, allergy: &Allergy) -> AllergyLine {
         .collect();
     AllergyLine {
         substance: or_dash(Some(&allergy.substance.text)),
-        severity: or_dash(allergy.severity.as_deref()),
+        severity: coded_or_dash(fmt, allergy.severity.as_deref(), codes::allergy_severity),
         reactions: if reactions.is_empty() {
             DASH.to_owned()
         } else {
@@ -271,7 +280,7 @@ fn stay_line(fmt: &Fmt<'_>, stay: &StayView) -> StayLine {
         place: place(stay.room.as_deref(), stay.bed.as_deref()).unwrap_or_else(|| DASH.into()),
         admitted: fmt.moment(stay.admitted_at.as_ref()),
         attending: or_dash(stay.attending.as_deref()),
-        class: clean(stay.class.as_deref()),
+        class: clean(stay.class.as_deref()).map(|class| codes::stay_class(fmt.tr, &class)),
         on_leave: stay.on_leave,
     }
 }
@@ -295,8 +304,8 @@ fn medication_line(fmt: &Fmt<'_>, medication: &Medication) -> MedicationLine {
         drug: or_dash(Some(&medication.drug.text)),
         statement: medication.kind == MedicationKind::Statement,
         dose: or_dash(medication.dose.as_deref()),
-        route: or_dash(medication.route.as_deref()),
-        frequency: or_dash(medication.frequency.as_deref()),
+        route: coded_or_dash(fmt, medication.route.as_deref(), codes::route),
+        frequency: coded_or_dash(fmt, medication.frequency.as_deref(), codes::frequency),
         start: fmt.moment(medication.start.as_ref()),
         end: medication
             .end
@@ -343,7 +352,7 @@ fn is_abnormal(flag: &str) -> bool {
 fn report_line(fmt: &Fmt<'_>, report: &Report) -> ReportLine {
     ReportLine {
         title: or_dash(Some(&report.code.text)),
-        status: clean(report.status.as_deref()),
+        status: clean(report.status.as_deref()).map(|status| codes::report_status(fmt.tr, &status)),
         date: fmt.moment(report.effective.as_ref()),
         conclusion: report.conclusion.as_deref().and_then(clean_keep_indent),
     }

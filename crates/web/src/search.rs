@@ -77,22 +77,45 @@ fn date_token(token: &str) -> Result<Option<(i16, u8, u8)>, BadInput> {
     Ok(Some((year, month, day)))
 }
 
-/// Runs a search, `None` when nothing was typed.
+/// What a search found.
+pub(crate) struct Found {
+    /// The text typed.
+    pub(crate) text: String,
+    /// Matching patients, at most [`SEARCH_LIMIT`]; `None` when nothing was
+    /// typed.
+    pub(crate) rows: Option<Vec<PatientRow>>,
+    /// More than [`SEARCH_LIMIT`] patients matched: `rows` holds only the
+    /// first ones, and the caregiver must narrow the search.
+    pub(crate) truncated: bool,
+}
+
+/// Runs a search. The store is asked for one row more than the limit, to
+/// know whether the answer is cut.
 pub(crate) async fn run(
     state: &AppState,
     params: Result<Query<SearchParams>, QueryRejection>,
-) -> Result<(String, Option<Vec<PatientRow>>), AppError> {
+) -> Result<Found, AppError> {
     let Ok(Query(params)) = params else {
         return Err(AppError::BadInput(BadInput::QueryInvalid));
     };
     let text = params.q.unwrap_or_default();
     let Some(query) = parse_query(&text).map_err(AppError::BadInput)? else {
-        return Ok((text, None));
+        return Ok(Found {
+            text,
+            rows: None,
+            truncated: false,
+        });
     };
-    let rows = state
-        .read(move |store| store.search_patients(&query, SEARCH_LIMIT))
+    let mut rows = state
+        .read(move |store| store.search_patients(&query, SEARCH_LIMIT + 1))
         .await?;
-    Ok((text, Some(rows)))
+    let truncated = rows.len() > SEARCH_LIMIT;
+    rows.truncate(SEARCH_LIMIT);
+    Ok(Found {
+        text,
+        rows: Some(rows),
+        truncated,
+    })
 }
 
 struct ResultRow {
@@ -112,6 +135,8 @@ struct SearchTemplate<'a> {
     query: &'a str,
     searched: bool,
     rows: Vec<ResultRow>,
+    /// "Plus de 50 résultats..." when the list is cut.
+    truncated: Option<String>,
 }
 
 /// `GET /recherche`.
@@ -120,26 +145,32 @@ pub(crate) async fn page(
     ctx: PageCtx,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Response, AppError> {
-    let (text, rows) = run(&state, params).await?;
+    let found = run(&state, params).await?;
     let status = state.read(|store| store.status()).await?;
     let fmt = ctx.fmt(&state);
-    let searched = rows.is_some();
-    let rows = rows
+    let searched = found.rows.is_some();
+    let rows = found
+        .rows
         .unwrap_or_default()
         .iter()
         .map(|row| result_row(&fmt, row))
         .collect();
+    let truncated = found.truncated.then(|| {
+        fmt.tr
+            .fmt("search.truncated", &[("n", &SEARCH_LIMIT.to_string())])
+    });
     let main = SearchTemplate {
         tr: fmt.tr,
-        query: &text,
+        query: &found.text,
         searched,
         rows,
+        truncated,
     }
     .render()?;
     let page = Page {
         title: fmt.tr.t("search.title"),
         nav: Nav::Search,
-        query: &text,
+        query: &found.text,
         main,
     };
     layout::respond(&state, &ctx, &status.feeds, page)

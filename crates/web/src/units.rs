@@ -2,11 +2,15 @@
 //!
 //! The bed board is what a nurse scans first: who is in which bed, their
 //! age, and whether they have allergies. Two stays in one bed are shown as
-//! a conflict, never hidden; a free bed says "Libre".
+//! a conflict, never hidden, and so is one patient in two beds (a merge of
+//! two records that each had a bed, for instance); a free bed says "Libre".
+
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use ckisa_domain::PatientKey;
 use ckisa_store::{BedRow, Occupant, UnitBoard, UnitSummary};
 
 use crate::error::AppError;
@@ -148,6 +152,8 @@ struct OccupantView {
     allergies: u32,
     allergy_text: String,
     on_leave: bool,
+    /// "Même patient dans 2 lits" when this patient holds other beds too.
+    same_patient: Option<String>,
 }
 
 #[derive(Template)]
@@ -191,15 +197,34 @@ fn board_title(unit: &UnitSummary) -> String {
 fn board_template(fmt: &Fmt<'_>, board: &UnitBoard) -> BoardTemplate {
     let unit = &board.unit;
     let counts = Counts::of(fmt.tr, unit.beds, unit.occupied_beds, unit.patients);
+    let beds_held = beds_per_patient(board);
     BoardTemplate {
         tr: fmt.tr,
         title: board_title(unit),
         summary: counts_text(fmt.tr, &counts),
-        lines: board.beds.iter().map(|row| bed_line(fmt, row)).collect(),
+        lines: board
+            .beds
+            .iter()
+            .map(|row| bed_line(fmt, row, &beds_held))
+            .collect(),
     }
 }
 
-fn bed_line(fmt: &Fmt<'_>, row: &BedRow) -> BedLine {
+/// How many lines of the board each patient appears on.
+fn beds_per_patient(board: &UnitBoard) -> HashMap<&PatientKey, usize> {
+    let mut held: HashMap<&PatientKey, usize> = HashMap::new();
+    for row in &board.beds {
+        let mut keys: Vec<&PatientKey> = row.occupants.iter().map(|o| &o.patient).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            *held.entry(key).or_default() += 1;
+        }
+    }
+    held
+}
+
+fn bed_line(fmt: &Fmt<'_>, row: &BedRow, beds_held: &HashMap<&PatientKey, usize>) -> BedLine {
     let no_bed = clean(row.room.as_deref()).is_none() && clean(row.bed.as_deref()).is_none();
     let conflict = (row.occupants.len() > 1).then(|| {
         fmt.tr
@@ -209,7 +234,11 @@ fn bed_line(fmt: &Fmt<'_>, row: &BedRow) -> BedLine {
         room: clean(row.room.as_deref()).unwrap_or_else(|| dash(no_bed, fmt.tr)),
         bed: clean(row.bed.as_deref()).unwrap_or_else(|| String::from("—")),
         conflict,
-        occupants: row.occupants.iter().map(|o| occupant(fmt, o)).collect(),
+        occupants: row
+            .occupants
+            .iter()
+            .map(|o| occupant(fmt, o, beds_held.get(&o.patient).copied()))
+            .collect(),
     }
 }
 
@@ -222,7 +251,11 @@ fn dash(no_bed: bool, tr: Tr) -> String {
     }
 }
 
-fn occupant(fmt: &Fmt<'_>, occ: &Occupant) -> OccupantView {
+/// One occupant's line; `beds_held` counts the board lines they appear on.
+fn occupant(fmt: &Fmt<'_>, occ: &Occupant, beds_held: Option<usize>) -> OccupantView {
+    let same_patient = beds_held
+        .filter(|n| *n > 1)
+        .map(|n| fmt.tr.fmt("board.same_patient", &[("n", &n.to_string())]));
     OccupantView {
         name: full_name(occ.family.as_deref(), occ.given.as_deref()),
         href: patient_href(&occ.patient),
@@ -237,6 +270,7 @@ fn occupant(fmt: &Fmt<'_>, occ: &Occupant) -> OccupantView {
         allergies: occ.allergies,
         allergy_text: allergy_text(fmt.tr, occ.allergies),
         on_leave: occ.on_leave,
+        same_patient,
     }
 }
 

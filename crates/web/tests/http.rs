@@ -36,9 +36,9 @@ async fn units_page_lists_units_with_totals_and_freshness() {
     assert!(body.contains("<html lang=\"fr\">"));
     assert!(body.contains("Cardiologie") && body.contains("Pneumologie"));
     assert!(body.contains("href=\"/unites/CARDIO\""));
-    // Establishment: 6 beds, 2 occupied, 4 free, 3 patients, 33 %.
+    // Establishment: 6 beds, 3 occupied, 3 free, 3 patients, 50 %.
     assert!(
-        body.contains("2 lits occupés sur 6, 4 libres, 3 patients (33 %)"),
+        body.contains("3 lits occupés sur 6, 3 libres, 3 patients (50 %)"),
         "{body}"
     );
     assert!(body.contains("<td class=\"num\">25 %</td>"));
@@ -51,6 +51,40 @@ async fn units_page_lists_units_with_totals_and_freshness() {
     assert!(body.contains("<script src=\"/static/app.js?v="));
     assert!(!body.contains("<script>") && !body.contains("style="));
     assert!(body.contains("Nœud noeud-test, page produite le 15/03/2024 12:00:00"));
+    assert!(body.contains("<p class=\"site-name\">CH de Cornouaille</p>"));
+}
+
+#[tokio::test]
+async fn establishment_name_heads_every_page_even_errors() {
+    let (router, _) = app();
+    for uri in [
+        "/unites/CARDIO",
+        "/patients/ipp:HOPITAL%7C123456",
+        "/recherche",
+        "/statut",
+        "/quarantaine",
+        "/nulle-part",
+        "/unites/NOPE",
+    ] {
+        let answer = get(&router, uri).await;
+        let header = answer.body.split("</header>").next().unwrap_or_default();
+        assert!(
+            header.contains("<p class=\"site-name\">CH de Cornouaille</p>"),
+            "{uri}: {header}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_establishment_name_shows_no_empty_header_line() {
+    let mut config = ckisa_web::WebConfig::new("n", "/d");
+    assert_eq!(config.site_name, "");
+    config.feeds = Vec::new();
+    let store = std::sync::Arc::new(support::FakeStore::hospital());
+    let router = ckisa_web::router(ckisa_web::AppState::with_clock(store, config, support::now));
+    let answer = get(&router, "/unites").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(!answer.body.contains("site-name"));
 }
 
 #[tokio::test]
@@ -71,9 +105,28 @@ async fn bed_board_shows_what_a_nurse_needs() {
     assert!(body.contains("Conflit : 2 patients dans ce lit"));
     assert_eq!(body.matches("<tr class=\"conflict\">").count(), 2);
     assert_eq!(body.matches(">Libre</td>").count(), 3);
+    assert!(!body.contains("Même patient"));
     // A name with markup is shown as text.
     assert!(body.contains("&#60;SCRIPT&#62;ALERT(1)&#60;/SCRIPT&#62; Léo"));
     assert!(!body.to_lowercase().contains("<script>alert"));
+}
+
+#[tokio::test]
+async fn bed_board_marks_one_patient_in_two_beds() {
+    let (router, _) = app();
+    let body = get(&router, "/unites/PNEUMO").await.body;
+    let badge = "<strong class=\"badge conflict-badge\">Même patient dans 2 lits</strong>";
+    assert_eq!(body.matches(badge).count(), 2, "{body}");
+    assert_eq!(body.matches("<tr class=\"conflict\">").count(), 2);
+    assert!(!body.contains("Conflit :"));
+    let english = get(&router, "/unites/PNEUMO?lang=en").await.body;
+    assert_eq!(english.matches("Same patient in 2 beds").count(), 2);
+    // The API keeps both lines as they are.
+    let json = get(&router, "/api/v1/units/PNEUMO").await.json();
+    assert_eq!(
+        json["beds"][1]["occupants"][0]["patient"],
+        "ipp:HOPITAL|777"
+    );
 }
 
 #[tokio::test]
@@ -103,11 +156,12 @@ async fn patient_summary_shows_identity_allergies_first_and_dated_items() {
     assert!(body.contains("<a href=\"/unites/CARDIO\">Cardiologie (CARDIO)</a>"));
     assert!(body.contains("101 / A"));
     // Items with their dates; unknown dates said so.
-    assert!(body.contains("Furosémide 40 mg cp") && body.contains("1 fois par jour"));
+    assert!(body.contains("Furosémide 40 mg cp") && body.contains("<td>1 fois par jour</td>"));
     assert!(body.contains("<td>11/03/2024</td>"));
     assert!(body.contains("Insuffisance cardiaque") && body.contains("date inconnue"));
     assert!(body.contains("Surveillance poids") && body.contains("10/03/2024"));
     assert!(body.contains("88 /min") && body.contains("14/03/2024 07:05"));
+    assert!(body.contains("135 mmHg") && body.contains("37.8 °C"));
     assert!(body.contains("Échographie cardiaque") && body.contains("12/03/2024 10:00"));
     assert!(body.contains("Coronarographie") && body.contains("11/03/2024 15:00"));
     // Abnormal result highlighted, note indentation kept.
@@ -120,6 +174,60 @@ async fn patient_summary_shows_identity_allergies_first_and_dated_items() {
     assert!(body.contains("document, 220 Ko"));
     assert!(!body.contains("JVBERi0"));
     assert_no_hl7_null(body);
+}
+
+#[tokio::test]
+async fn patient_summary_shows_codes_in_words_with_the_code_as_title() {
+    let (router, _) = app();
+    let body = get(&router, "/patients/ipp:HOPITAL%7C123456").await.body;
+    for (code, label) in [
+        ("SV", "sévère"),
+        ("MO", "modérée"),
+        ("I", "hospitalisation complète"),
+        ("PO", "per os"),
+        ("IV", "intraveineuse"),
+        ("SC", "sous-cutanée"),
+        ("Q6H PRN", "toutes les 6 heures, si besoin"),
+        ("QPM", "le soir"),
+        ("F", "final"),
+    ] {
+        let shown = format!("<span class=\"coded\" title=\"{code}\">{label}</span>");
+        assert!(body.contains(&shown), "missing {shown}");
+    }
+    assert!(body.contains("(<span class=\"coded\" title=\"F\">final</span>)"));
+    for raw in [
+        ">SV<",
+        ">MO<",
+        ">I<",
+        ">PO<",
+        ">Q6H PRN<",
+        "(F)",
+        "mm[Hg]",
+        ">Cel<",
+    ] {
+        assert!(!body.contains(raw), "raw code {raw} shown");
+    }
+    let english = get(&router, "/patients/ipp:HOPITAL%7C123456?lang=en")
+        .await
+        .body;
+    assert!(english.contains("title=\"SV\">severe</span>"));
+    assert!(english.contains("title=\"I\">inpatient</span>"));
+    assert!(english.contains("title=\"Q6H PRN\">every 6 hours, as needed</span>"));
+    assert!(english.contains("title=\"PO\">oral</span>"));
+}
+
+#[tokio::test]
+async fn json_api_keeps_the_raw_codes() {
+    let (router, _) = app();
+    let json = get(&router, "/api/v1/patients/ipp:HOPITAL%7C123456")
+        .await
+        .json();
+    assert_eq!(json["allergies"][0]["severity"], "SV");
+    assert_eq!(json["stay"]["class"], "I");
+    assert_eq!(json["medications"][1]["route"], "IV");
+    assert_eq!(json["medications"][1]["frequency"], "Q6H PRN");
+    assert_eq!(json["reports"][0]["status"], "F");
+    assert_eq!(json["vitals"][1]["value"]["Quantity"]["unit"], "mm[Hg]");
 }
 
 #[tokio::test]
@@ -201,6 +309,35 @@ async fn search_by_identifier_and_empty_search() {
     let answer = get(&router, "/recherche").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(!answer.body.contains("Aucun patient ne correspond"));
+    assert!(!answer.body.contains("Plus de 50"));
+}
+
+#[tokio::test]
+async fn search_says_when_results_are_cut_at_the_limit() {
+    let truncated = "Plus de 50 résultats : affinez la recherche (nom et date de naissance)";
+    // 51 matches: 50 shown, and the page says there are more.
+    let (router, _, _) = support::app_over(support::FakeStore::hospital().with_namesakes(50));
+    let body = get(&router, "/recherche?q=DUPONT").await.body;
+    assert!(body.contains(truncated), "{body}");
+    assert!(body.contains("Patients trouvés (50)"));
+    assert_eq!(
+        body.matches("<a href=\"/patients/ipp:HOPITAL%7C").count(),
+        50
+    );
+    let english = get(&router, "/recherche?q=DUPONT&lang=en").await.body;
+    assert!(english.contains("More than 50 results: refine the search (name and birth date)"));
+    let json = get(&router, "/api/v1/patients?q=DUPONT").await.json();
+    assert_eq!(json["truncated"], true);
+    assert_eq!(json["patients"].as_array().map(Vec::len), Some(50));
+
+    // Exactly 50 matches: all shown, nothing cut.
+    let (router, _, _) = support::app_over(support::FakeStore::hospital().with_namesakes(49));
+    let body = get(&router, "/recherche?q=DUPONT").await.body;
+    assert!(!body.contains("Plus de 50"));
+    assert!(body.contains("Patients trouvés (50)"));
+    let json = get(&router, "/api/v1/patients?q=DUPONT").await.json();
+    assert_eq!(json["truncated"], false);
+    assert_eq!(json["patients"].as_array().map(Vec::len), Some(50));
 }
 
 #[tokio::test]
@@ -230,10 +367,23 @@ async fn quarantine_and_status_pages() {
     assert!(body.contains("<dd>3</dd>") && body.contains("<dd>42</dd>"));
     assert!(body.contains("15/03/2024 11:59:56 (4 s)"));
     assert!(body.contains("<tr class=\"stale\">\n<th scope=\"row\">fhir</th>\n<td>jamais</td>"));
+    // Fact kinds in words, the raw kind kept as a title.
+    let facts = body.split("Faits par type").nth(1).expect("facts table");
+    for (kind, label) in [
+        ("allergy", "Allergies"),
+        ("careplan", "Plans de soins"),
+        ("patient", "Identités (créations, modifications)"),
+        ("stay", "Séjours"),
+    ] {
+        let shown = format!("<span class=\"coded\" title=\"{kind}\">{label}</span>");
+        assert!(facts.contains(&shown), "missing {shown} in {facts}");
+    }
+    let english = get(&router, "/statut?lang=en").await.body;
+    assert!(english.contains("title=\"careplan\">Care plans</span>"));
 }
 
 #[tokio::test]
-async fn english_on_request_by_query_cookie_or_header() {
+async fn english_only_on_explicit_request_by_query_or_cookie() {
     let (router, _) = app();
     let answer = get(&router, "/unites/CARDIO?lang=en").await;
     assert!(answer.body.contains("<html lang=\"en\">"));
@@ -247,20 +397,28 @@ async fn english_on_request_by_query_cookie_or_header() {
         .body(Body::empty())
         .unwrap();
     assert!(send(&router, request).await.body.contains("<h1>Units</h1>"));
-    let request = Request::get("/unites")
-        .header("accept-language", "en-GB,en;q=0.8")
-        .body(Body::empty())
-        .unwrap();
-    assert!(send(&router, request).await.body.contains("<h1>Units</h1>"));
-    let request = Request::get("/unites")
-        .header("accept-language", "en-US,en;q=0.9,fr;q=0.5")
+
+    // A browser installed in English (headless Chromium sends en-US) still
+    // gets French pages and errors.
+    for header in ["en-US", "en-US,en;q=0.9", "en-GB,en;q=0.8"] {
+        let request = Request::get("/unites")
+            .header("accept-language", header)
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&router, request).await;
+        assert!(answer.body.contains("<h1>Unités</h1>"), "{header}");
+        assert!(answer.body.contains("<html lang=\"fr\">"), "{header}");
+        assert!(!answer.header("vary").contains("Accept-Language"));
+    }
+    let request = Request::get("/nulle-part")
+        .header("accept-language", "en-US")
         .body(Body::empty())
         .unwrap();
     assert!(
         send(&router, request)
             .await
             .body
-            .contains("<h1>Unités</h1>")
+            .contains("<h1>Page introuvable</h1>")
     );
 }
 
@@ -311,7 +469,7 @@ async fn api_units_and_board() {
     );
     let json = answer.json();
     assert_eq!(json["totals"]["beds"], 6);
-    assert_eq!(json["totals"]["free_beds"], 4);
+    assert_eq!(json["totals"]["free_beds"], 3);
     assert_eq!(json["units"][0]["code"], "CARDIO");
     assert_eq!(json["units"][0]["occupied_beds"], 1);
 
@@ -395,7 +553,7 @@ async fn metrics_in_prometheus_text_format() {
         "ckisa_quarantined_total 1",
         "ckisa_units 2",
         "ckisa_beds 6",
-        "ckisa_occupied_beds 2",
+        "ckisa_occupied_beds 3",
         "ckisa_schema_version 3",
         "ckisa_feed_last_message_age_seconds{feed=\"adt\"} 4",
         "ckisa_feed_last_message_age_seconds{feed=\"lab \\\"main\\\"\"} 180",

@@ -110,8 +110,13 @@ impl Cmd {
             ));
         }
         out::line("Ctrl-C pour arrêter.");
-        node.serve_web(listener, &[String::from("sih-demo")], shutdown)
-            .await
+        node.serve_web(
+            listener,
+            &config.site_name,
+            &[String::from("sih-demo")],
+            shutdown,
+        )
+        .await
     }
 }
 

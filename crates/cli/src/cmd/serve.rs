@@ -63,5 +63,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     node.start_feeds(&config.feeds, &shutdown).await?;
     let listener = bind_web(config.http).await?;
     let feeds: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
-    node.serve_web(listener, &feeds, shutdown).await
+    node.serve_web(listener, &config.site_name, &feeds, shutdown)
+        .await
 }

@@ -1,5 +1,6 @@
-//! An in-memory [`Store`] with two units, three patients (one merged) and
-//! two feeds, and helpers to call the router without a socket.
+//! An in-memory [`Store`] with two units, three patients (one merged, and
+//! shown in two beds) and two feeds, and helpers to call the router without
+//! a socket.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -219,21 +220,22 @@ fn gwen_chart() -> PatientChart {
             data: "JVBERi0xLjQKLh+pclU9".into(),
         },
     );
-    let pulse = observation(
-        "o1",
-        ObservationCategory::Vital,
-        "Fréquence cardiaque",
-        ObservationValue::Quantity {
-            value: "88".into(),
-            unit: Some("/min".into()),
-        },
-    );
-    let allergy = |id: &str, text: &str| Allergy {
+    let vital = |id: &str, name: &str, value: &str, unit: &str| {
+        let value = ObservationValue::Quantity {
+            value: value.into(),
+            unit: Some(unit.into()),
+        };
+        observation(id, ObservationCategory::Vital, name, value)
+    };
+    let pulse = vital("o1", "Fréquence cardiaque", "88", "/min");
+    let pressure = vital("o4", "Pression artérielle systolique", "135", "mm[Hg]");
+    let temperature = vital("o5", "Température", "37.8", "Cel");
+    let allergy = |id: &str, text: &str, severity: &str| Allergy {
         id: id.into(),
         patient: gwen(),
         substance: coded(text),
         category: Some("medication".into()),
-        severity: Some("high".into()),
+        severity: Some(severity.into()),
         reactions: vec!["urticaire".into()],
         onset: Some(date("2019-06")),
         status: RecordStatus::Active,
@@ -259,12 +261,15 @@ fn gwen_chart() -> PatientChart {
             unit_name: Some("Cardiologie".into()),
             room: Some("101".into()),
             bed: Some("A".into()),
-            class: Some("\"\"".into()),
+            class: Some("I".into()),
             admitted_at: Some(date("2024-03-10T08:30:00+01:00")),
             attending: Some("Dr MARTIN".into()),
             on_leave: false,
         }),
-        allergies: vec![allergy("a1", "Pénicilline"), allergy("a2", "Arachide")],
+        allergies: vec![
+            allergy("a1", "Pénicilline", "SV"),
+            allergy("a2", "Arachide", "MO"),
+        ],
         conditions: vec![Condition {
             id: "c1".into(),
             patient: gwen(),
@@ -274,21 +279,11 @@ fn gwen_chart() -> PatientChart {
             abated: None,
             status: RecordStatus::Active,
         }],
-        medications: vec![Medication {
-            id: "m1".into(),
-            patient: gwen(),
-            encounter: None,
-            kind: MedicationKind::Order,
-            drug: coded("Furosémide 40 mg cp"),
-            dose: Some("40 mg".into()),
-            route: Some("PO".into()),
-            frequency: Some("1 fois par jour".into()),
-            start: Some(date("2024-03-11")),
-            end: None,
-            prescriber: None,
-            status: RecordStatus::Active,
-            note: None,
-        }],
+        medications: vec![
+            medication("m1", "Furosémide 40 mg cp", "PO", "1 fois par jour"),
+            medication("m2", "Paracétamol 1 g", "IV", "Q6H PRN"),
+            medication("m3", "Enoxaparine 4000 UI", "SC", "QPM"),
+        ],
         care_plans: vec![CarePlan {
             id: "p1".into(),
             patient: gwen(),
@@ -298,14 +293,14 @@ fn gwen_chart() -> PatientChart {
             start: Some(date("2024-03-10")),
             end: None,
         }],
-        vitals: vec![pulse],
+        vitals: vec![pulse, pressure, temperature],
         results: vec![potassium, document],
         reports: vec![Report {
             id: "r1".into(),
             patient: gwen(),
             encounter: None,
             code: coded("Échographie cardiaque"),
-            status: Some("final".into()),
+            status: Some("F".into()),
             effective: Some(date("2024-03-12T10:00:00+01:00")),
             results: Vec::new(),
             conclusion: Some("  FEVG 35 %".into()),
@@ -318,6 +313,24 @@ fn gwen_chart() -> PatientChart {
             performed: Some(date("2024-03-11T15:00:00+01:00")),
             status: RecordStatus::Inactive,
         }],
+    }
+}
+
+fn medication(id: &str, drug: &str, route: &str, frequency: &str) -> Medication {
+    Medication {
+        id: id.into(),
+        patient: gwen(),
+        encounter: None,
+        kind: MedicationKind::Order,
+        drug: coded(drug),
+        dose: None,
+        route: Some(route.into()),
+        frequency: Some(frequency.into()),
+        start: Some(date("2024-03-11")),
+        end: None,
+        prescriber: None,
+        status: RecordStatus::Active,
+        note: None,
     }
 }
 
@@ -362,6 +375,9 @@ impl FakeStore {
         );
         baby_bed.on_leave = true;
         let dupont_bed = occupant(dupont(), "DUPONT", "Jean", Sex::Male, "1940-05-12");
+        // The merged record kept its bed: the survivor now shows in two.
+        let mut dupont_second_bed = dupont_bed.clone();
+        dupont_second_bed.encounter = "V9".into();
 
         let cardio = UnitSummary {
             code: "CARDIO".into(),
@@ -374,7 +390,7 @@ impl FakeStore {
             code: "PNEUMO".into(),
             name: "Pneumologie".into(),
             beds: 2,
-            occupied_beds: 1,
+            occupied_beds: 2,
             patients: 1,
         };
         let mut boards = HashMap::new();
@@ -396,7 +412,7 @@ impl FakeStore {
                 unit: pneumo.clone(),
                 beds: vec![
                     bed("201", "B", vec![dupont_bed]),
-                    bed("202", "A", Vec::new()),
+                    bed("202", "A", vec![dupont_second_bed]),
                 ],
             },
         );
@@ -441,7 +457,12 @@ impl FakeStore {
                 feed("adt", Some(NOW - 4_000)),
                 feed("lab \"main\"", Some(NOW - 180_000)),
             ],
-            facts: vec![("patient".into(), 3), ("stay".into(), 3)],
+            facts: vec![
+                ("allergy".into(), 2),
+                ("careplan".into(), 1),
+                ("patient".into(), 3),
+                ("stay".into(), 3),
+            ],
             schema_version: 3,
         };
         FakeStore {
@@ -465,6 +486,21 @@ impl FakeStore {
     }
 }
 
+impl FakeStore {
+    /// The hospital with `count` more patients named DUPONT Jean, all born
+    /// on 12/05/1940 (a search for them matches `count + 1` patients).
+    pub(crate) fn with_namesakes(mut self, count: usize) -> FakeStore {
+        let template = self.rows[0].clone();
+        for n in 0..count {
+            let mut row = template.clone();
+            row.patient = PatientKey::ipp("HOPITAL", &format!("N{n}"));
+            row.ipp = Some(format!("N{n}"));
+            self.rows.push(row);
+        }
+        self
+    }
+}
+
 /// The router over a fresh fake hospital, and the store to poke at.
 pub(crate) fn app() -> (axum::Router, Arc<FakeStore>) {
     let (router, _, store) = app_with_state();
@@ -473,9 +509,15 @@ pub(crate) fn app() -> (axum::Router, Arc<FakeStore>) {
 
 /// Same, with the state.
 pub(crate) fn app_with_state() -> (axum::Router, ckisa_web::AppState, Arc<FakeStore>) {
-    let store = Arc::new(FakeStore::hospital());
+    app_over(FakeStore::hospital())
+}
+
+/// The router over `store`, with the test node's config.
+pub(crate) fn app_over(store: FakeStore) -> (axum::Router, ckisa_web::AppState, Arc<FakeStore>) {
+    let store = Arc::new(store);
     let mut config = ckisa_web::WebConfig::new("noeud-test", "/var/lib/ckisa");
     config.feeds = vec!["adt".into(), "fhir".into()];
+    config.site_name = "CH de Cornouaille".into();
     let state = ckisa_web::AppState::with_clock(store.clone(), config, now);
     (ckisa_web::router(state.clone()), state, store)
 }
