@@ -336,7 +336,10 @@ fn ans_cda_results_decode_accents_and_documents() {
     };
     assert_eq!(media_type.as_deref(), Some("text/xml"));
     assert_eq!(*size_bytes, 39);
-    assert_eq!(reports(&mapped)[0].id, "hl7:labo|report|1001-E1|11502-2");
+    assert_eq!(
+        reports(&mapped)[0].id,
+        "hl7:ipp:ASIP-SANTE-INS-NIR|279035121518989|report|labo|1001-E1|11502-2"
+    );
     assert_eq!(reports(&mapped)[0].results.len(), 13);
 
     let long = mapped_long();
@@ -393,7 +396,7 @@ fn pharmacy_orders() {
             _ => None,
         })
         .expect("medication");
-    assert_eq!(med.id, "hl7:OE|order|1000");
+    assert_eq!(med.id, "hl7:ipp:MPI|555444222111|order|OE|1000");
     assert_eq!(med.drug.text, "Polycillin 500 mg TAB");
     assert_eq!(med.dose.as_deref(), Some("500 MG"));
     assert_eq!(med.route.as_deref(), Some("PO"));
@@ -410,7 +413,7 @@ fn pharmacy_orders() {
     let Some(Fact::MedicationRecorded(med)) = rde.facts.get(1) else {
         panic!("medication")
     };
-    assert_eq!(med.id, "hl7:EPC|order|1163422591");
+    assert_eq!(med.id, "hl7:ipp:test1|PATID1234|order|EPC|1163422591");
     assert_eq!(med.drug.code.as_deref(), Some("0143963401"));
     assert_eq!(med.dose.as_deref(), Some("5 mg/hr"));
     assert_eq!(med.route.as_deref(), Some("IV"));
@@ -429,7 +432,7 @@ fn lab_results_values_ranges_and_notes() {
     assert_eq!(obs[0].category, ObservationCategory::Lab);
     assert_eq!(
         reports(&simhosp)[0].id,
-        "hl7:SFAC|report|3652643406|us-0001"
+        "hl7:ipp:SIMULATOR MRN|3463070384|report|SFAC|3652643406|us-0001"
     );
 
     let sn = mapped("pyhl7_ORU_R01_SN_FN_types.hl7");

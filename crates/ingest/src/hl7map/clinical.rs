@@ -2,14 +2,15 @@
 //! PRB), procedures (PR1) and loose observations (OBX outside any OBR).
 //! HL7 v2.5.1 ch. 3.4.6-3.4.7, 6.5.2, 6.5.4, 12.4.2.
 //!
-//! Ids are `hl7:<patient key>|<segment>|<code>`, so re-sending the same allergy or diagnosis
-//! updates it in place.
+//! Ids are `hl7:<patient key>|<segment>|<code>` (see [`super::ids`]), so re-sending the same
+//! allergy or diagnosis updates it in place, and the same code never joins two patients.
 
 use ckisa_domain::{
     Allergy, Coded, Condition, EncounterKey, Fact, PatientKey, Procedure, RecordStatus,
 };
 use ckisa_hl7::Segment;
 
+use super::ids::fact_id;
 use super::read::{Cx, at};
 use super::results;
 
@@ -71,7 +72,7 @@ fn allergy(
     };
     let onset = cx.moment(segment.field(onset_field), at(name, onset_field));
     Some(Fact::AllergyRecorded(Allergy {
-        id: format!("hl7:{patient}|{name}|{}", key_of(&substance)),
+        id: fact_id(patient, name, &[key_of(&substance)]),
         patient: patient.clone(),
         substance,
         category,
@@ -125,7 +126,7 @@ fn diagnosis(
         _ => RecordStatus::Active,
     };
     Some(Fact::ConditionRecorded(Condition {
-        id: format!("hl7:{patient}|DG1|{}", key_of(&code)),
+        id: fact_id(patient, "DG1", &[key_of(&code)]),
         patient: patient.clone(),
         encounter: encounter.cloned(),
         onset: cx.moment(segment.field(5), at("DG1", 5)),
@@ -157,7 +158,7 @@ fn problem(
     };
     let id_part = instance.unwrap_or_else(|| key_of(&code).to_owned());
     Some(Fact::ConditionRecorded(Condition {
-        id: format!("hl7:{patient}|PRB|{id_part}"),
+        id: fact_id(patient, "PRB", &[&id_part]),
         patient: patient.clone(),
         encounter: encounter.cloned(),
         code,
@@ -185,7 +186,7 @@ fn procedure(
             })
         })?;
     Some(Fact::ProcedureRecorded(Procedure {
-        id: format!("hl7:{patient}|PR1|{}", key_of(&code)),
+        id: fact_id(patient, "PR1", &[key_of(&code)]),
         patient: patient.clone(),
         encounter: encounter.cloned(),
         performed: cx.moment(segment.field(5), at("PR1", 5)),

@@ -12,7 +12,9 @@
 //! them with these.
 
 mod adt;
+mod charset;
 mod clinical;
+mod ids;
 mod patient;
 mod pharmacy;
 mod read;

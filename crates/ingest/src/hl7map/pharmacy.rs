@@ -6,6 +6,7 @@
 use ckisa_domain::{Fact, Medication, MedicationKind, Moment, PatientKey, RecordStatus};
 use ckisa_hl7::{Repetition, Segment};
 
+use super::ids::fact_id;
 use super::read::{Cx, at};
 use super::{MapRejection, adt, clinical, error_code, patient, type_label};
 
@@ -87,10 +88,10 @@ fn medication(cx: &mut Cx<'_, '_>, order: Order<'_, '_>) -> Option<Medication> {
         cx.warn("RXE-2 et RXO-1 absents : prescription sans médicament ignorée".to_owned());
         return None;
     };
-    let id = order_id(cx, order.orc).unwrap_or_else(|| {
+    let id = order_id(cx, order.orc, order.patient).unwrap_or_else(|| {
         cx.warn("ORC-2 et ORC-3 absents : prescription identifiée par le médicament".to_owned());
         let key = drug.code.as_deref().unwrap_or(&drug.text);
-        format!("hl7:{}|RX|{key}", order.patient)
+        fact_id(order.patient, "RX", &[key])
     });
     let timing = timing(cx, &order, rxe);
     Some(Medication {
@@ -110,12 +111,12 @@ fn medication(cx: &mut Cx<'_, '_>, order: Order<'_, '_>) -> Option<Medication> {
     })
 }
 
-/// ORC-2 placer, else ORC-3 filler order number.
-fn order_id(cx: &mut Cx<'_, '_>, orc: Segment<'_>) -> Option<String> {
+/// ORC-2 placer, else ORC-3 filler order number, under the patient (see [`super::ids`]).
+fn order_id(cx: &mut Cx<'_, '_>, orc: Segment<'_>, patient: &PatientKey) -> Option<String> {
     let (number, authority) = cx
         .ei(orc.field(2).repetition(1), at("ORC", 2))
         .or_else(|| cx.ei(orc.field(3).repetition(1), at("ORC", 3)))?;
-    Some(format!("hl7:{authority}|order|{number}"))
+    Some(fact_id(patient, "order", &[&authority, &number]))
 }
 
 /// ORC-1 order control, then ORC-5 order status (tables 0119, 0038).
@@ -277,7 +278,7 @@ mod tests {
              RXE||0143963401^NICARDIPINE^NDC|5||mg/hr|128|Titrate~Light sensitive\rNTE|1||Keep cold\rRXR|IV^Intravenous",
         );
         let med = &meds[0];
-        assert_eq!(med.id, "hl7:EPC|order|1163422591");
+        assert_eq!(med.id, "hl7:ipp:H|P1|order|EPC|1163422591");
         assert_eq!(med.drug.text, "NICARDIPINE");
         assert_eq!(med.dose.as_deref(), Some("5 mg/hr"));
         assert_eq!(med.route.as_deref(), Some("IV"));
@@ -304,7 +305,7 @@ mod tests {
             "ORC|NW|1000^OE|9999999^RX|||E|40^QID^D10^200601010800\rRXO|RX2111^Polycillin 500 mg TAB|500||MG||pharm|admin1~admin2\rRXR|^PO",
         );
         let med = &meds[0];
-        assert_eq!(med.id, "hl7:OE|order|1000");
+        assert_eq!(med.id, "hl7:ipp:H|P1|order|OE|1000");
         assert_eq!(med.dose.as_deref(), Some("500 MG"));
         assert_eq!(med.route.as_deref(), Some("PO"));
         assert_eq!(med.frequency.as_deref(), Some("QID"));
@@ -329,7 +330,7 @@ mod tests {
             "ORC|NW|1^X\rRXE||D1^One\rORC|NW|2^X\rRXE||D2^Two",
         );
         let ids: Vec<_> = meds.iter().map(|m| m.id.as_str()).collect();
-        assert_eq!(ids, ["hl7:X|order|1", "hl7:X|order|2"]);
+        assert_eq!(ids, ["hl7:ipp:H|P1|order|X|1", "hl7:ipp:H|P1|order|X|2"]);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! warnings collected so far.
 //!
 //! Values are decoded once, through `text_opt()`; a value whose bytes do not fit the declared
-//! character set is reported (with its location) and read lossily rather than dropped.
+//! character set is read by [`super::charset`] (Windows-1252 when MSH-18 is absent) and
+//! reported with its field, never dropped and never replaced silently.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -12,6 +13,7 @@ use ckisa_domain::{Coded, Field as Tri, Identifier, Moment, Place, ResourceRef};
 use ckisa_hl7::{Component, DecodeError, Field, Message, Repetition, Subcomponent};
 
 use super::MapContext;
+use super::charset::{self, Declared, Unreadable};
 use super::time;
 
 /// Common surface of the four levels of parser views.
@@ -92,6 +94,8 @@ pub(super) struct Cx<'m, 'a> {
     pub(super) ctx: &'m MapContext,
     /// MSH-7's stated offset, applied to times that state none (B11).
     pub(super) header_offset: Option<i16>,
+    /// MSH-18, for values whose bytes do not fit it.
+    declared: Declared,
     warnings: Vec<String>,
 }
 
@@ -105,6 +109,7 @@ impl<'m, 'a> Cx<'m, 'a> {
             msg,
             ctx,
             header_offset,
+            declared: Declared::of(msg),
             warnings: Vec::new(),
         }
     }
@@ -127,26 +132,50 @@ impl<'m, 'a> Cx<'m, 'a> {
 
     /// Decoded text as given (spaces kept); `None` for empty or `""`.
     pub(super) fn raw_text<'v, V: View<'v>>(&mut self, value: V, loc: Loc) -> Option<String> {
-        match value.decoded() {
-            Ok(text) => text.map(Cow::into_owned),
-            Err(error) => {
-                self.warn(format!(
-                    "{loc} : {}, valeur lue telle quelle",
-                    error.reason_fr()
-                ));
-                Some(String::from_utf8_lossy(value.bytes()).into_owned())
-            }
-        }
+        self.decode(value, loc, Unreadable::Replaced)
     }
 
     /// Decoded text, trimmed; `None` for empty, blank or `""`.
     pub(super) fn text<'v, V: View<'v>>(&mut self, value: V, loc: Loc) -> Option<String> {
-        let text = self.raw_text(value, loc)?;
-        let trimmed = text.trim();
-        match trimmed.len() {
-            0 => None,
-            n if n == text.len() => Some(text),
-            _ => Some(trimmed.to_owned()),
+        self.raw_text(value, loc).and_then(trimmed)
+    }
+
+    /// Like [`Cx::text`], for a value that goes into a key (CX-1, an assigning authority, EI-1):
+    /// a byte that cannot be read is kept as `\Xhh\` instead of U+FFFD, so that two different
+    /// identifiers never read as one.
+    pub(super) fn id_text<'v, V: View<'v>>(&mut self, value: V, loc: Loc) -> Option<String> {
+        self.decode(value, loc, Unreadable::Escaped)
+            .and_then(trimmed)
+    }
+
+    /// Decoded text; bytes the declared character set cannot hold are read by
+    /// [`charset::read_undecodable`], with one warning per field.
+    fn decode<'v, V: View<'v>>(
+        &mut self,
+        value: V,
+        loc: Loc,
+        unreadable: Unreadable,
+    ) -> Option<String> {
+        match value.decoded() {
+            Ok(text) => text.map(Cow::into_owned),
+            Err(_) => {
+                // One warning per field, however many of its components are affected.
+                let field = Loc {
+                    component: 0,
+                    ..loc
+                }
+                .to_string();
+                let delimiters = self.msg.delimiters();
+                let (text, warning) = charset::read_undecodable(
+                    value.bytes(),
+                    &delimiters,
+                    &self.declared,
+                    &field,
+                    unreadable,
+                );
+                self.warn(warning);
+                Some(text)
+            }
         }
     }
 
@@ -218,8 +247,8 @@ impl<'m, 'a> Cx<'m, 'a> {
     /// An HD (namespace^universal id^type) held in one component's subcomponents, or the
     /// first components of a field: the namespace, else the universal id.
     pub(super) fn authority_of(&mut self, value: Component<'_>, loc: Loc) -> Option<String> {
-        self.text(value.subcomponent(1), loc)
-            .or_else(|| self.text(value.subcomponent(2), loc))
+        self.id_text(value.subcomponent(1), loc)
+            .or_else(|| self.id_text(value.subcomponent(2), loc))
     }
 
     /// The sending facility (MSH-4, else MSH-3), used as authority when a CX or EI has none.
@@ -227,18 +256,18 @@ impl<'m, 'a> Cx<'m, 'a> {
         let msh = self.msg.msh();
         let facility = msh.field(4);
         let application = msh.field(3);
-        self.text(facility.component(1), at("MSH", 4))
-            .or_else(|| self.text(facility.component(2), at("MSH", 4)))
-            .or_else(|| self.text(application.component(1), at("MSH", 3)))
+        self.id_text(facility.component(1), at("MSH", 4))
+            .or_else(|| self.id_text(facility.component(2), at("MSH", 4)))
+            .or_else(|| self.id_text(application.component(1), at("MSH", 3)))
             .unwrap_or_else(|| String::from("inconnu"))
     }
 
     /// A CX repetition; `None` when CX-1 is empty or `""`.
     pub(super) fn cx(&mut self, value: Repetition<'_>, loc: Loc) -> Option<Cxv> {
-        let id = self.text(value.component(1), loc.comp(1))?;
+        let id = self.id_text(value.component(1), loc.comp(1))?;
         let authority = value.component(4);
-        let namespace = self.text(authority.subcomponent(1), loc.comp(4));
-        let universal = self.text(authority.subcomponent(2), loc.comp(4));
+        let namespace = self.id_text(authority.subcomponent(1), loc.comp(4));
+        let universal = self.id_text(authority.subcomponent(2), loc.comp(4));
         let universal_type = self.text(authority.subcomponent(3), loc.comp(4));
         let kind = self.text(value.component(5), loc.comp(5));
         Some(Cxv {
@@ -252,10 +281,10 @@ impl<'m, 'a> Cx<'m, 'a> {
 
     /// An EI (entity id^namespace^universal id): the id and its authority (MSH-4 fallback).
     pub(super) fn ei(&mut self, value: Repetition<'_>, loc: Loc) -> Option<(String, String)> {
-        let id = self.text(value.component(1), loc.comp(1))?;
+        let id = self.id_text(value.component(1), loc.comp(1))?;
         let authority = self
-            .text(value.component(2), loc.comp(2))
-            .or_else(|| self.text(value.component(3), loc.comp(3)))
+            .id_text(value.component(2), loc.comp(2))
+            .or_else(|| self.id_text(value.component(3), loc.comp(3)))
             .unwrap_or_else(|| self.sender());
         Some((id, authority))
     }
@@ -313,6 +342,16 @@ impl<'m, 'a> Cx<'m, 'a> {
                 "segment {name} non exploité (conservé dans le message reçu)"
             ));
         }
+    }
+}
+
+/// The text without surrounding spaces; `None` when nothing is left.
+fn trimmed(text: String) -> Option<String> {
+    let kept = text.trim();
+    match kept.len() {
+        0 => None,
+        n if n == text.len() => Some(text),
+        _ => Some(kept.to_owned()),
     }
 }
 
@@ -406,21 +445,72 @@ mod tests {
         });
     }
 
+    /// Tester report: ISO 8859-1 names without MSH-18 came out as `B�NARD Chlo�`, silently.
     #[test]
-    fn undecodable_bytes_are_reported_and_read_lossily() {
-        let raw =
-            b"MSH|^~\\&|A|F|N|F|20240101||ADT^A31|1|P|2.5|||||FRA|UNICODE UTF-8\rPID|1|X\xE9Y\r";
+    fn latin1_bytes_without_msh_18_are_read_as_windows_1252_with_one_warning() {
+        let raw = b"MSH|^~\\&|A|F|N|F|20240101||ADT^A31|1|P|2.5\r\
+                    PID|1||1004^^^H^PI||B\xC9NARD^Chlo\xE9\r";
+        let message = Message::parse(raw).unwrap();
+        let mapped = super::super::map_message(&message, &MapContext::paris()).unwrap();
+        let update = super::super::test_support::patient_update(&mapped);
+        assert_eq!(update.family, Tri::Value("BÉNARD".to_owned()));
+        assert_eq!(update.given, Tri::Value("Chloé".to_owned()));
+        assert_eq!(
+            mapped.warnings,
+            ["PID-5 : octets non UTF-8 sans MSH-18, lus en ISO 8859-1 / Windows-1252"]
+        );
+    }
+
+    #[test]
+    fn ascii_declared_with_windows_1252_bytes_is_read_as_such() {
+        let raw = b"MSH|^~\\&|A|F|N|F|20240101||ADT^A31|1|P|2.5|||||FRA|ASCII\r\
+                    PID|1||X^^^H^PI||L\x92\xC9T\xC9\r";
+        let message = Message::parse(raw).unwrap();
+        let mapped = super::super::map_message(&message, &MapContext::paris()).unwrap();
+        let update = super::super::test_support::patient_update(&mapped);
+        assert_eq!(update.family, Tri::Value("L’ÉTÉ".to_owned()));
+        assert_eq!(mapped.warnings.len(), 1, "{:?}", mapped.warnings);
+        assert!(mapped.warnings[0].starts_with("PID-5 : "));
+    }
+
+    #[test]
+    fn invalid_bytes_under_declared_utf8_are_replaced_and_reported() {
+        let raw = b"MSH|^~\\&|A|F|N|F|20240101||ADT^A31|1|P|2.5|||||FRA|UNICODE UTF-8\r\
+                    PID|1|X\xE9\\S\\Y\r";
         let message = Message::parse(raw).unwrap();
         let ctx = MapContext::paris();
         let mut cx = Cx::new(&message, &ctx);
         let pid = message.segment("PID").unwrap();
         let text = cx.text(pid.field(2), at("PID", 2)).unwrap();
-        assert!(text.starts_with('X') && text.ends_with('Y'));
-        assert_eq!(cx.warnings().len(), 1);
-        assert!(
-            cx.warnings()[0].starts_with("PID-2 : "),
-            "{:?}",
-            cx.warnings()
+        assert_eq!(
+            text, "X\u{FFFD}^Y",
+            "escapes decoded, the bad byte replaced"
         );
+        assert_eq!(cx.warnings().len(), 1);
+        assert_eq!(
+            cx.warnings()[0],
+            "PID-2 : octets non UTF-8 alors que MSH-18 déclare UTF-8, remplacés par « \u{FFFD} »"
+        );
+    }
+
+    #[test]
+    fn undecodable_identifiers_never_collapse_into_one_patient() {
+        let key = |byte: u8| {
+            let raw = "MSH|^~\\&|A|F|N|F|20240101||ADT^A31|1|P|2.5|||||FRA|UNICODE UTF-8\r\
+                       PID|1||12#^^^H^PI\r";
+            let bytes: Vec<u8> = raw
+                .bytes()
+                .map(|b| if b == b'#' { byte } else { b })
+                .collect();
+            let message = Message::parse(&bytes).unwrap();
+            let mapped = super::super::map_message(&message, &MapContext::paris()).unwrap();
+            let update = super::super::test_support::patient_update(&mapped);
+            (update.patient.clone(), mapped.warnings.clone())
+        };
+        let (first, warnings) = key(0xE9);
+        let (second, _) = key(0xE8);
+        assert_ne!(first, second);
+        assert_eq!(first.as_str(), "ipp:H|12\\XE9\\");
+        assert!(warnings[0].starts_with("PID-3 : "), "{warnings:?}");
     }
 }

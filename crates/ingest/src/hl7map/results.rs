@@ -3,8 +3,9 @@
 //! its conclusion. Consecutive TX lines of the same OBX-3/OBX-4 are joined into one text, blank
 //! lines and leading spaces kept (radiology reports split line by line).
 //!
-//! Ids: report `hl7:<authority>|report|<filler or placer number>|<OBR-4.1>`; observation
-//! `<report id>|<OBX-3.1>|<OBX-4>|<OBX-1>`, or `hl7:<patient>|OBX|...` outside any OBR.
+//! Ids (see [`super::ids`]): report `hl7:<patient>|report|<authority>|<filler or placer
+//! number>|<OBR-4.1>`; observation `<report id>|<OBX-3.1>|<OBX-4>|<OBX-1>`, or
+//! `hl7:<patient>|OBX|<OBX-3.1>|<OBX-4>|<OBX-1>` outside any OBR.
 
 use ckisa_domain::{
     Coded, EncounterKey, Fact, Moment, Observation, ObservationCategory, ObservationValue,
@@ -12,6 +13,7 @@ use ckisa_domain::{
 };
 use ckisa_hl7::{Repetition, Segment};
 
+use super::ids::{extend_id, fact_id};
 use super::read::{Cx, Loc, at};
 use super::{MapRejection, adt, error_code, patient};
 
@@ -100,20 +102,15 @@ impl Walk {
         let number = cx
             .ei(obr.field(3).repetition(1), at("OBR", 3))
             .or_else(|| cx.ei(obr.field(2).repetition(1), at("OBR", 2)));
+        let code_key = code.code.as_deref().unwrap_or("");
         let id = match number {
             Some((number, authority)) => {
-                format!(
-                    "hl7:{authority}|report|{number}|{}",
-                    code.code.as_deref().unwrap_or("")
-                )
+                fact_id(&patient, "report", &[&authority, &number, code_key])
             }
             None => {
                 let set_id = cx.text(obr.field(1), at("OBR", 1)).unwrap_or_default();
                 cx.warn("OBR-2 et OBR-3 absents : compte rendu identifié par OBR-4".to_owned());
-                format!(
-                    "hl7:{patient}|OBR|{}|{set_id}",
-                    code.code.as_deref().unwrap_or("")
-                )
+                fact_id(&patient, "OBR", &[code_key, &set_id])
             }
         };
         let report = Report {
@@ -181,7 +178,7 @@ impl Walk {
         let observation = match &mut self.report {
             Some(report) => {
                 let observation = draft.finish(
-                    &report.report.id,
+                    |parts| extend_id(&report.report.id, parts),
                     ObservationCategory::Lab,
                     patient,
                     self.encounter.clone(),
@@ -191,9 +188,9 @@ impl Walk {
                 observation
             }
             None => {
-                let prefix = format!("hl7:{patient}|OBX");
+                let key = patient.clone();
                 draft.finish(
-                    &prefix,
+                    |parts| fact_id(&key, "OBX", parts),
                     ObservationCategory::Other,
                     patient,
                     self.encounter.clone(),
@@ -225,9 +222,8 @@ pub(super) fn loose_observation(
 ) -> Option<Fact> {
     let mut draft = read_obx(cx, obx, None);
     draft.notes = notes;
-    let prefix = format!("hl7:{patient}|OBX");
     let observation = draft.finish(
-        &prefix,
+        |parts| fact_id(patient, "OBX", parts),
         ObservationCategory::Other,
         patient.clone(),
         encounter.cloned(),
@@ -299,15 +295,16 @@ impl Draft {
         }
     }
 
+    /// The observation, its id made by `id_of` from OBX-3.1, OBX-4 and OBX-1.
     fn finish(
         self,
-        prefix: &str,
+        id_of: impl FnOnce(&[&str]) -> String,
         grouped: ObservationCategory,
         patient: PatientKey,
         encounter: Option<EncounterKey>,
         report: Option<String>,
     ) -> Observation {
-        let id = format!("{prefix}|{}|{}|{}", self.code_key, self.sub_id, self.set_id);
+        let id = id_of(&[&self.code_key, &self.sub_id, &self.set_id]);
         let value = match self.lines {
             Some(lines) if lines.iter().all(|line| line.is_empty()) => ObservationValue::None,
             Some(lines) => ObservationValue::Text(lines.join("\n")),
@@ -602,10 +599,10 @@ mod tests {
             ["patient", "report", "observation"]
         );
         let report = report(&facts);
-        assert_eq!(report.id, "hl7:LAB|report|FL1|GLU");
+        assert_eq!(report.id, "hl7:ipp:H|P1|report|LAB|FL1|GLU");
         assert_eq!(report.encounter.as_ref().unwrap().as_str(), "vn:FAC|V1");
         let obs = observations(&facts)[0];
-        assert_eq!(obs.id, "hl7:LAB|report|FL1|GLU|GLU||1");
+        assert_eq!(obs.id, "hl7:ipp:H|P1|report|LAB|FL1|GLU|GLU||1");
         assert_eq!(report.results.as_slice(), std::slice::from_ref(&obs.id));
         assert_eq!(
             obs.value,
@@ -648,7 +645,7 @@ mod tests {
             obs[0].value,
             ObservationValue::Text("\n  Line two\nLine three".into())
         );
-        assert_eq!(obs[0].id, "hl7:FAC|report|F1|ECHO|||1");
+        assert_eq!(obs[0].id, "hl7:ipp:H|P1|report|FAC|F1|ECHO|||1");
         assert_eq!(obs[1].value, ObservationValue::Text("Normal".into()));
     }
 
@@ -719,6 +716,53 @@ mod tests {
         let obs = observations(&facts)[0];
         assert_eq!(obs.id, "hl7:ipp:H|P1|OBX|8867-4||1");
         assert_eq!(obs.report, None);
+    }
+
+    /// Tester report: a reused OBR-3 for another patient replaced patient 1004's glucose with
+    /// patient 1005's, because the store upserts by id and the ids did not hold the patient.
+    #[test]
+    fn reused_report_number_for_another_patient_keeps_both_results() {
+        let glucose = |ipp: &str, value: &str| {
+            let body = format!(
+                "PID|1||{ipp}^^^H^PI||DOE^JANE\rOBR|1|P100|R100^LAB|GLU^Glucose^L|||20240105080000\r\
+                 OBX|1|NM|GLU^Glucose^L||{value}|mmol/L|||||F"
+            );
+            map_ok(&msg("ORU^R01", &body)).facts
+        };
+        let first = glucose("1004", "5.0");
+        let second = glucose("1005", "19.9");
+        let (first_obs, second_obs) = (observations(&first)[0], observations(&second)[0]);
+        assert_ne!(first_obs.id, second_obs.id);
+        assert_ne!(report(&first).id, report(&second).id);
+        assert_eq!(first_obs.patient, PatientKey::ipp("H", "1004"));
+        assert_eq!(report(&first).patient, PatientKey::ipp("H", "1004"));
+        assert_eq!(second_obs.patient, PatientKey::ipp("H", "1005"));
+        assert_eq!(report(&second).patient, PatientKey::ipp("H", "1005"));
+        assert_eq!(
+            first_obs.id, "hl7:ipp:H|1004|report|LAB|R100|GLU|GLU||1",
+            "the patient key leads the id"
+        );
+
+        // A corrected result for the same patient keeps its ids, so it replaces the first.
+        let corrected = glucose("1004", "5.2");
+        assert_eq!(observations(&corrected)[0].id, first_obs.id);
+        assert_eq!(report(&corrected).id, report(&first).id);
+    }
+
+    #[test]
+    fn two_patients_of_one_message_never_share_a_report_id() {
+        let facts = map_ok(&msg(
+            "ORU^R01",
+            "PID|1||A1^^^H^PI\rOBR|1||R1^LAB|GLU\rOBX|1|NM|GLU||5\r\
+             PID|2||B2^^^H^PI\rOBR|1||R1^LAB|GLU\rOBX|1|NM|GLU||6",
+        ))
+        .facts;
+        let obs = observations(&facts);
+        assert_eq!(obs.len(), 2);
+        assert_ne!(obs[0].id, obs[1].id);
+        assert_eq!(obs[0].patient, PatientKey::ipp("H", "A1"));
+        assert_eq!(obs[1].patient, PatientKey::ipp("H", "B2"));
+        assert!(obs[1].report.as_deref().is_some_and(|r| r.contains("B2")));
     }
 
     #[test]
