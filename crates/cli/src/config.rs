@@ -102,16 +102,21 @@ pub(crate) const DEFAULT_MLLP: &str = "127.0.0.1:2575";
 impl Config {
     /// Reads and validates a configuration file.
     pub(crate) fn load(path: &Path) -> anyhow::Result<Config> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
-        Config::parse(&text).with_context(|| format!("invalid configuration in {}", path.display()))
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "impossible de lire le fichier de configuration {}",
+                path.display()
+            )
+        })?;
+        Config::parse(&text)
+            .with_context(|| format!("configuration invalide dans {}", path.display()))
     }
 
     /// Validates configuration text.
     pub(crate) fn parse(text: &str) -> anyhow::Result<Config> {
         let raw: RawConfig = toml::from_str(text)?;
         let zone = jiff::tz::TimeZone::get(&raw.site.zone)
-            .with_context(|| format!("site.zone: unknown time zone {:?}", raw.site.zone))?;
+            .with_context(|| format!("site.zone : fuseau horaire inconnu {:?}", raw.site.zone))?;
         let http = parse_addr(
             "node.http",
             raw.node.http.as_deref().unwrap_or(DEFAULT_HTTP),
@@ -120,12 +125,12 @@ impl Config {
         for (i, feed) in raw.feeds.iter().enumerate() {
             if feed.kind != "mllp" {
                 bail!(
-                    "feeds[{i}].kind: {:?} is not supported (expected \"mllp\")",
+                    "feeds[{i}].kind : {:?} non pris en charge (attendu : \"mllp\")",
                     feed.kind
                 );
             }
             if feeds.iter().any(|f: &FeedConfig| f.name == feed.name) {
-                bail!("feeds[{i}].name: {:?} is used twice", feed.name);
+                bail!("feeds[{i}].name : {:?} est utilisé deux fois", feed.name);
             }
             let listen = parse_addr(&format!("feeds[{i}].listen"), &feed.listen)?;
             feeds.push(FeedConfig {
@@ -149,17 +154,17 @@ fn validate_units(raw: &[RawUnit]) -> anyhow::Result<Vec<UnitDefinition>> {
     let mut units: Vec<UnitDefinition> = Vec::new();
     for (i, unit) in raw.iter().enumerate() {
         if unit.code.trim().is_empty() {
-            bail!("units[{i}].code: empty unit code");
+            bail!("units[{i}].code : code d'unité vide");
         }
         if units.iter().any(|u| u.code == unit.code) {
-            bail!("units[{i}].code: {:?} is defined twice", unit.code);
+            bail!("units[{i}].code : {:?} est défini deux fois", unit.code);
         }
         let mut beds = Vec::new();
         for room in &unit.rooms {
             for bed in &room.beds {
                 if beds.contains(&(room.room.clone(), bed.clone())) {
                     bail!(
-                        "units[{i}] ({}): bed {} of room {} is listed twice",
+                        "units[{i}] ({}) : le lit {} de la chambre {} est listé deux fois",
                         unit.code,
                         bed,
                         room.room
@@ -180,7 +185,7 @@ fn validate_units(raw: &[RawUnit]) -> anyhow::Result<Vec<UnitDefinition>> {
 /// Parses a socket address, naming the key on error.
 pub(crate) fn parse_addr(key: &str, text: &str) -> anyhow::Result<SocketAddr> {
     text.parse()
-        .with_context(|| format!("{key}: {text:?} is not an address like 127.0.0.1:8080"))
+        .with_context(|| format!("{key} : {text:?} n'est pas une adresse comme 127.0.0.1:8080"))
 }
 
 #[cfg(test)]

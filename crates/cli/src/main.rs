@@ -14,9 +14,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// ckisa keeps a hospital working when its information system is down: a
-/// node fed continuously by the HIS (HL7 v2 over MLLP, files, FHIR R4) that
-/// serves the census and patient summaries to caregivers in a browser.
+/// ckisa garde l'hôpital en marche quand son système d'information est à
+/// l'arrêt : un nœud alimenté en continu par le SIH (HL7 v2 sur MLLP, fichiers,
+/// FHIR R4) qui montre aux soignants, dans un navigateur, qui est dans quel lit
+/// et la synthèse de chaque patient.
 #[derive(Debug, Parser)]
 #[command(name = "ckisa", version, about, long_about = None)]
 struct Cli {

@@ -30,23 +30,27 @@ const LOCK_FILE: &str = "node.lock";
 /// the same folder would run two feeds into one store. The lock is released
 /// when the returned file is dropped or the process ends.
 pub(crate) fn lock_data_folder(data: &Path) -> anyhow::Result<std::fs::File> {
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("cannot create the data folder {}", data.display()))?;
+    std::fs::create_dir_all(data).with_context(|| {
+        format!(
+            "impossible de créer le dossier de données {}",
+            data.display()
+        )
+    })?;
     let path = data.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+        .with_context(|| format!("impossible d'ouvrir {}", path.display()))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => bail!(
-            "another ckisa node is already serving {}; stop it first or give another --data",
+            "un autre nœud ckisa utilise déjà {} : arrêtez-le ou donnez un autre --data",
             data.display()
         ),
         Err(std::fs::TryLockError::Error(err)) => {
-            Err(err).with_context(|| format!("cannot lock {}", path.display()))
+            Err(err).with_context(|| format!("impossible de verrouiller {}", path.display()))
         }
     }
 }
@@ -66,12 +70,16 @@ pub(crate) struct Node {
 impl Node {
     /// Opens (creating if needed) a data folder.
     pub(crate) fn open(data: &Path, zone: jiff::tz::TimeZone) -> anyhow::Result<Node> {
-        std::fs::create_dir_all(data)
-            .with_context(|| format!("cannot create the data folder {}", data.display()))?;
+        std::fs::create_dir_all(data).with_context(|| {
+            format!(
+                "impossible de créer le dossier de données {}",
+                data.display()
+            )
+        })?;
         let node_id = read_or_create_node_id(data)?;
         let options = SqliteOptions::new(&zone_name(&zone));
         let store = SqliteStore::open(data, options)
-            .with_context(|| format!("cannot open the store in {}", data.display()))?;
+            .with_context(|| format!("impossible d'ouvrir la base dans {}", data.display()))?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Ok(Node {
             data: data.to_path_buf(),
@@ -85,7 +93,7 @@ impl Node {
     pub(crate) fn open_existing(data: &Path) -> anyhow::Result<Node> {
         if !data.join(DATABASE_FILE).is_file() {
             bail!(
-                "{} is not a ckisa data folder (no {DATABASE_FILE}); give the right one with --data",
+                "{} n'est pas un dossier de données ckisa (pas de {DATABASE_FILE}) : donnez le bon avec --data",
                 data.display()
             );
         }
@@ -106,7 +114,10 @@ impl Node {
         let mut bound = Vec::new();
         for feed in feeds {
             let listener = TcpListener::bind(feed.listen).await.with_context(|| {
-                format!("cannot listen for feed {} on {}", feed.name, feed.listen)
+                format!(
+                    "impossible d'écouter pour le flux {} sur {}",
+                    feed.name, feed.listen
+                )
             })?;
             let addr = listener.local_addr()?;
             let store: Arc<dyn Store> = self.store.clone();
@@ -153,7 +164,7 @@ impl Node {
                 state.close_event_streams();
             })
             .await
-            .context("the web server stopped")
+            .context("le serveur web s'est arrêté")
     }
 }
 
@@ -171,15 +182,17 @@ fn read_or_create_node_id(data: &Path) -> anyhow::Result<NodeId> {
     match std::fs::read_to_string(&path) {
         Ok(text) if !text.trim().is_empty() => return Ok(NodeId(text.trim().to_owned())),
         Ok(_) => bail!(
-            "{} is empty; restore it from a backup or delete it",
+            "{} est vide : restaurez-le depuis une sauvegarde ou supprimez-le",
             path.display()
         ),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+        Err(err) => {
+            return Err(err).with_context(|| format!("impossible de lire {}", path.display()));
+        }
     }
     let id = uuid::Uuid::now_v7().to_string();
     std::fs::write(&path, format!("{id}\n"))
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .with_context(|| format!("impossible d'écrire {}", path.display()))?;
     Ok(NodeId(id))
 }
 
@@ -187,7 +200,7 @@ fn read_or_create_node_id(data: &Path) -> anyhow::Result<NodeId> {
 pub(crate) async fn bind_web(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind(addr)
         .await
-        .with_context(|| format!("cannot listen for the web UI on {addr}"))?;
+        .with_context(|| format!("impossible d'écouter pour l'interface web sur {addr}"))?;
     let bound = listener.local_addr()?;
     out::line(&format!("Interface web : http://{bound}/"));
     Ok(listener)

@@ -15,27 +15,27 @@ use crate::out;
 /// Name of the generated configuration file in the data folder.
 const DEMO_CONFIG: &str = "ckisa-demo.toml";
 
-/// Start a demonstration node: a generated hospital of about 600 beds in 20
-/// units, fed live by a simulated HIS over MLLP, with the web UI on
-/// 127.0.0.1.
+/// Démarrer un nœud de démonstration : un hôpital généré d'environ 600 lits
+/// en 20 unités, alimenté en direct par un SIH simulé (HL7 v2 sur MLLP), avec
+/// l'interface web sur 127.0.0.1.
 ///
-/// The first start generates the hospital into the data folder; later starts
-/// keep the data and resume the feed. Stop with Ctrl-C.
+/// Le premier démarrage génère l'hôpital dans le dossier de données ; les
+/// suivants gardent les données et reprennent le flux. Arrêt : Ctrl-C.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Cmd {
-    /// Data folder (created if missing).
+    /// Dossier de données (créé s'il n'existe pas).
     #[arg(long, default_value = DEFAULT_DATA)]
     data: PathBuf,
-    /// Web UI address; port 0 picks any free port.
+    /// Adresse de l'interface web ; le port 0 prend un port libre.
     #[arg(long, default_value = DEFAULT_HTTP)]
     http: String,
-    /// MLLP listener address; port 0 picks any free port.
+    /// Adresse d'écoute MLLP ; le port 0 prend un port libre.
     #[arg(long, default_value = DEFAULT_MLLP)]
     mllp: String,
-    /// Seed of the generated hospital.
+    /// Graine de l'hôpital généré.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
-    /// Messages per second sent by the simulated HIS (0 to stop the feed).
+    /// Messages par seconde envoyés par le SIH simulé (0 : pas de flux).
     #[arg(long, default_value_t = 1.0)]
     rate: f64,
 }
@@ -55,13 +55,17 @@ impl Cmd {
         mllp: std::net::SocketAddr,
     ) -> anyhow::Result<()> {
         let _lock = crate::node::lock_data_folder(&self.data)?;
-        std::fs::create_dir_all(&self.data)
-            .with_context(|| format!("cannot create the data folder {}", self.data.display()))?;
+        std::fs::create_dir_all(&self.data).with_context(|| {
+            format!(
+                "impossible de créer le dossier de données {}",
+                self.data.display()
+            )
+        })?;
         let establishment = generate(&self.data, self.seed)?;
         let config_path = self.data.join(DEMO_CONFIG);
         if !config_path.exists() {
             std::fs::write(&config_path, &establishment.config_toml)
-                .with_context(|| format!("cannot write {}", config_path.display()))?;
+                .with_context(|| format!("impossible d'écrire {}", config_path.display()))?;
         }
         let config = Config::load(&config_path)?;
         out::line(&format!("Site : {}", config.site_name));
@@ -85,8 +89,9 @@ impl Cmd {
             name: String::from("sih-demo"),
             listen: mllp,
         }];
-        let bound = node.start_feeds(&feeds, &shutdown).await?;
+        // The web port first: if it is taken, nothing has been announced yet.
         let listener = bind_web(http).await?;
+        let bound = node.start_feeds(&feeds, &shutdown).await?;
         if self.rate > 0.0 {
             let pace = ckisa_demo::Pace::per_second(self.rate);
             // A new stream seed per start, so that a restarted demo sends new
@@ -176,7 +181,7 @@ fn generate(data: &Path, seed: u64) -> anyhow::Result<ckisa_demo::Establishment>
         Ok(text) => {
             let epoch: jiff::Timestamp = text.trim().parse().with_context(|| {
                 format!(
-                    "{} is damaged; delete it or the data folder",
+                    "{} est abîmé : supprimez-le, ou le dossier de données",
                     path.display()
                 )
             })?;
@@ -185,10 +190,12 @@ fn generate(data: &Path, seed: u64) -> anyhow::Result<ckisa_demo::Establishment>
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let options = ckisa_demo::DemoOptions::default();
             std::fs::write(&path, format!("{}\n", options.now.timestamp()))
-                .with_context(|| format!("cannot write {}", path.display()))?;
+                .with_context(|| format!("impossible d'écrire {}", path.display()))?;
             options
         }
-        Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+        Err(err) => {
+            return Err(err).with_context(|| format!("impossible de lire {}", path.display()));
+        }
     };
     Ok(ckisa_demo::generate(seed, &options))
 }

@@ -12,25 +12,28 @@ use crate::config::DEFAULT_DATA;
 use crate::node::{Node, paris};
 use crate::out;
 
-/// Load HL7 v2 and FHIR R4 files or folders into the node's store.
+/// Charger des fichiers ou dossiers HL7 v2 et FHIR R4 dans le nœud.
 ///
-/// HL7 v2: single messages, several messages in one file, batch files with
-/// FHS/BHS, MLLP byte captures; any segment terminator (CR, LF, CRLF).
-/// FHIR R4 JSON: single resources, bundles of any type, NDJSON.
-/// Folders are read recursively (Markdown files are skipped). Rejected input
-/// is kept in the quarantine with its reason; the rest is loaded.
+/// HL7 v2 : messages seuls ou à la suite, lots FHS/BHS, captures MLLP ; toute
+/// fin de segment (CR, LF, CRLF). FHIR R4 JSON : ressources, bundles de tout
+/// type, NDJSON. Les dossiers sont lus récursivement (fichiers Markdown
+/// ignorés). Ce qui est rejeté va en quarantaine avec sa raison ; le reste est
+/// chargé.
+///
+/// Code de sortie : 0 tout accepté, 1 une partie rejetée (le reste chargé),
+/// 2 impossible de s'exécuter.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Cmd {
-    /// Files or folders to load.
+    /// Fichiers ou dossiers à charger.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
-    /// Data folder of the node (created if missing).
+    /// Dossier de données du nœud (créé s'il n'existe pas).
     #[arg(long, default_value = DEFAULT_DATA)]
     data: PathBuf,
-    /// Feed name recorded for freshness figures.
+    /// Nom du flux, pour les indicateurs de fraîcheur.
     #[arg(long, default_value = "fichiers")]
     feed: String,
-    /// Print the summary as JSON.
+    /// Écrire le bilan en JSON.
     #[arg(long)]
     json: bool,
 }

@@ -13,14 +13,17 @@ use clap::Subcommand;
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Start a demonstration node: a generated hospital of about 600 beds,
-    /// fed live by a simulated HIS over MLLP, with the web UI on 127.0.0.1.
+    /// Démarrer un nœud de démonstration : un hôpital généré d'environ 600
+    /// lits, alimenté en direct par un SIH simulé (MLLP), interface web sur
+    /// 127.0.0.1.
     Demo(demo::Cmd),
-    /// Start a node for a real site, from a TOML configuration file.
+    /// Démarrer le nœud d'un site réel, d'après un fichier de configuration
+    /// TOML.
     Serve(serve::Cmd),
-    /// Load HL7 v2 and FHIR R4 files or folders into the node's store.
+    /// Charger des fichiers ou dossiers HL7 v2 et FHIR R4 dans le nœud.
     Ingest(ingest::Cmd),
-    /// Show feed freshness, counts and quarantine of a node's data folder.
+    /// Afficher la fraîcheur des flux, les volumes et la quarantaine d'un
+    /// dossier de données.
     Status(status::Cmd),
 }
 

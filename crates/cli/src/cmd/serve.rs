@@ -9,23 +9,25 @@ use crate::config::{Config, parse_addr};
 use crate::node::{Node, bind_web, shutdown_on_signal};
 use crate::out;
 
-/// Start a node for a real site, from a TOML configuration file.
+/// Démarrer le nœud d'un site réel, d'après un fichier de configuration TOML.
 ///
-/// The file names the site, its time zone, the data folder, the web address,
-/// the MLLP feeds to listen on and the units and beds of the establishment
-/// (see docs/configuration.md). Options given here override the file.
+/// Le fichier donne le site, son fuseau horaire, le dossier de données,
+/// l'adresse web, les flux MLLP à écouter, les unités et les lits de
+/// l'établissement (voir docs/configuration.md). Les options données ici
+/// l'emportent sur le fichier.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Cmd {
-    /// Configuration file.
+    /// Fichier de configuration.
     #[arg(long)]
     config: PathBuf,
-    /// Data folder (overrides node.data).
+    /// Dossier de données (remplace node.data).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Web UI address, port 0 for any free port (overrides node.http).
+    /// Adresse de l'interface web, port 0 pour un port libre (remplace
+    /// node.http).
     #[arg(long)]
     http: Option<String>,
-    /// Address of the first MLLP feed, port 0 for any free port.
+    /// Adresse du premier flux MLLP, port 0 pour un port libre.
     #[arg(long)]
     mllp: Option<String>,
 }
@@ -60,8 +62,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let units = config.units.clone();
     tokio::task::spawn_blocking(move || store.define_units(&units)).await??;
     let shutdown = shutdown_on_signal();
-    node.start_feeds(&config.feeds, &shutdown).await?;
+    // The web port first: if it is taken, nothing has been announced yet.
     let listener = bind_web(config.http).await?;
+    node.start_feeds(&config.feeds, &shutdown).await?;
     let feeds: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
     node.serve_web(listener, &config.site_name, &feeds, shutdown)
         .await

@@ -10,15 +10,16 @@ use crate::config::DEFAULT_DATA;
 use crate::node::{Node, age_text};
 use crate::out;
 
-/// Show feed freshness, counts and quarantine of a node's data folder.
+/// Afficher la fraîcheur des flux, les volumes et la quarantaine d'un dossier
+/// de données.
 ///
-/// The same figures are served to monitoring tools at /metrics.
+/// Les mêmes chiffres sont servis aux outils de supervision sur /metrics.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Cmd {
-    /// Data folder of the node.
+    /// Dossier de données du nœud.
     #[arg(long, default_value = DEFAULT_DATA)]
     data: PathBuf,
-    /// Print the status as JSON.
+    /// Écrire l'état en JSON.
     #[arg(long)]
     json: bool,
 }
