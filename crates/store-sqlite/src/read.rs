@@ -12,7 +12,7 @@ use ckisa_domain::{
 };
 use ckisa_store::{
     BedRow, FeedStatus, Identity, Occupant, PatientChart, PatientQuery, PatientRow,
-    QuarantineEntry, StayView, StoreError, StoreStatus, UnitBoard, UnitSummary,
+    QuarantineEntry, StayView, StoreError, StoreStatus, UNLOCATED_UNIT, UnitBoard, UnitSummary,
 };
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
@@ -93,14 +93,43 @@ impl<'c> Reader<'c> {
     /// All units with occupancy, by code.
     pub(crate) fn units(&self) -> Result<Vec<UnitSummary>> {
         let sql = format!("{} ORDER BY u.code", Self::UNIT_SUMMARY);
-        self.query(&sql, [], Self::unit_summary)
+        let mut units = self.query(&sql, [], Self::unit_summary)?;
+        if let Some(unlocated) = self.unlocated_summary()? {
+            units.push(unlocated);
+        }
+        Ok(units)
+    }
+
+    /// In-house patients whose feed gave no unit, as a unit of their own, so
+    /// that a patient present in the hospital is never missing from the
+    /// census.
+    fn unlocated_summary(&self) -> Result<Option<UnitSummary>> {
+        let count: u32 = self
+            .query_one(
+                "SELECT count(*) FROM stays s WHERE s.in_house = 1 AND coalesce(s.unit, '') = ''",
+                [],
+                |r| r.get(0),
+            )?
+            .unwrap_or(0);
+        Ok((count > 0).then(|| UnitSummary {
+            code: String::from(UNLOCATED_UNIT),
+            name: String::from("Présents sans unité connue"),
+            beds: 0,
+            occupied_beds: 0,
+            patients: count,
+        }))
     }
 
     /// One unit's bed board.
     pub(crate) fn unit_board(&self, unit: &str) -> Result<Option<UnitBoard>> {
         let sql = format!("{} WHERE u.code = ?1", Self::UNIT_SUMMARY);
-        let Some(summary) = self.query_one(&sql, [unit], Self::unit_summary)? else {
-            return Ok(None);
+        let summary = match self.query_one(&sql, [unit], Self::unit_summary)? {
+            Some(summary) => summary,
+            None if unit == UNLOCATED_UNIT => match self.unlocated_summary()? {
+                Some(summary) => summary,
+                None => return Ok(None),
+            },
+            None => return Ok(None),
         };
         let mut beds: BTreeMap<(String, String), BedRow> = BTreeMap::new();
         let known = self.query("SELECT room, bed FROM beds WHERE unit = ?1", [unit], |r| {
@@ -184,8 +213,9 @@ impl<'c> Reader<'c> {
              s.on_leave, p.family, p.given, p.sex, p.birth_date, \
              (SELECT count(*) FROM allergies a WHERE a.patient = s.patient AND a.status = 'active') \
              FROM stays s LEFT JOIN patients p ON p.key = s.patient \
-             WHERE s.in_house = 1 AND s.unit = ?1 ORDER BY s.encounter",
-            [unit],
+             WHERE s.in_house = 1 AND (s.unit = ?1 OR (?1 = ?2 AND coalesce(s.unit, '') = '')) \
+             ORDER BY s.encounter",
+            params![unit, UNLOCATED_UNIT],
             |r| {
                 Ok(Raw {
                     encounter: r.get(0)?,

@@ -321,3 +321,58 @@ fn concurrent_callers_are_all_committed() {
         Some(200)
     );
 }
+
+#[test]
+fn an_in_house_patient_without_a_unit_still_shows_on_the_census() {
+    use ckisa_domain::{EncounterKey, Fact, Field, PatientUpdate, StayUpdate};
+    use ckisa_store::UNLOCATED_UNIT;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = ckisa_store_sqlite::SqliteStore::open(
+        dir.path(),
+        ckisa_store_sqlite::SqliteOptions::new("Europe/Paris"),
+    )
+    .unwrap();
+    let patient = PatientKey::ipp("H", "NOLOC");
+    let facts = vec![
+        Fact::PatientUpdated(PatientUpdate {
+            patient: patient.clone(),
+            family: Field::Value("SANSLIT".into()),
+            ..PatientUpdate::default()
+        }),
+        Fact::StayUpdated(StayUpdate {
+            encounter: EncounterKey("vn:H|NOLOC".into()),
+            patient: patient.clone(),
+            place: Field::Absent,
+            class: Some("I".into()),
+            admitted_at: None,
+            attending: None,
+            in_house: true,
+            effective_at: None,
+            movement_id: None,
+        }),
+    ];
+    let events = facts.into_iter().map(stories::event).collect();
+    let submission = Submission {
+        feed: "f".into(),
+        received_ms: 0,
+        dedup: None,
+        events,
+    };
+    store.commit(vec![submission]).unwrap();
+
+    let units = store.units().unwrap();
+    let unlocated = units
+        .iter()
+        .find(|u| u.code == UNLOCATED_UNIT)
+        .expect("listed");
+    assert_eq!(unlocated.patients, 1);
+    let board = store.unit_board(UNLOCATED_UNIT).unwrap().unwrap();
+    let names: Vec<_> = board
+        .beds
+        .iter()
+        .flat_map(|b| &b.occupants)
+        .map(|o| o.family.clone())
+        .collect();
+    assert_eq!(names, [Some("SANSLIT".to_owned())]);
+}

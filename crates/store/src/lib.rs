@@ -134,6 +134,12 @@ pub struct UnitDefinition {
     pub beds: Vec<(String, String)>,
 }
 
+/// Code of the virtual unit that lists in-house patients whose feed gave no
+/// unit: `units()` adds it when there are any, and `unit_board` answers for
+/// it, so that a patient present in the hospital is never missing from the
+/// census.
+pub const UNLOCATED_UNIT: &str = "sans-unite";
+
 /// One line of the units page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnitSummary {
