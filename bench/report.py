@@ -62,6 +62,7 @@ def main():
     row("Files: HL7 ingest, in process (files::ingest)", "ingest.files.lib.msg_s", "msg/s", 20000)
     row("Files: HL7 ingest, `ckisa ingest` command", "ingest.files.cli.msg_s", "msg/s", 20000)
     row("Files: events committed, in process", "ingest.files.lib.events_s", "events/s")
+    row("Files: CPU per message, in process (all threads)", "ingest.files.lib.cpu_us_per_msg", "µs")
     row("MLLP 1 connection: ACK latency p50", "mllp.1conn.ack_p50", "ms")
     row("MLLP 1 connection: ACK latency p99", "mllp.1conn.ack_p99", "ms", 5, "lower")
     row("MLLP 1 connection: throughput", "mllp.1conn.msg_s", "msg/s")
@@ -81,6 +82,10 @@ def main():
     row("1M events: /unites/{code} p99", "read.page_unit.p99", "ms", 5, "lower")
     row("1M events: /api/v1/patients/{key} p99", "read.api_patient.p99", "ms", 5, "lower")
     row("1M events: /patients/{key} p99", "read.page_patient.p99", "ms", 5, "lower")
+    for name, label in (("api_unit", "/api/v1/units/{code}"), ("page_unit", "/unites/{code}"),
+                        ("api_patient", "/api/v1/patients/{key}"), ("page_patient", "/patients/{key}")):
+        row(f"1M events: {label} p50", f"read.{name}.p50", "ms")
+        row(f"1M events: {label} node CPU per request", f"read.{name}.cpu_ms", "ms")
     row("1M events: node VmRSS after reads", "read.rss", "MiB", 150, "lower")
     row("1M events: node VmHWM (peak RSS)", "read.rss_peak", "MiB", 150, "lower")
     row("1M events: restart to /healthz 200", "read.restart_ms", "ms", 1000, "lower")

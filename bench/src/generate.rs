@@ -25,7 +25,9 @@ pub fn stream(establishment: &Establishment, stream_seed: u64, count: usize) -> 
     let mut time = establishment.now.clone();
     let mut messages = Vec::with_capacity(count);
     for _ in 0..count {
-        time = time.checked_add(jiff::Span::new().seconds(1)).unwrap_or(time);
+        time = time
+            .checked_add(jiff::Span::new().seconds(1))
+            .unwrap_or(time);
         let now = time.strftime("%Y%m%d%H%M%S%z").to_string();
         messages.push(state.next_message(&now));
     }
@@ -102,7 +104,10 @@ pub fn prepare_folder(
     let config = dir.join("ckisa.toml");
     std::fs::write(&config, &establishment.config_toml)?;
     let data = dir.join("data");
-    let store = SqliteStore::open(&data, SqliteOptions::new("Europe/Paris"))?;
+    let store = std::sync::Arc::new(SqliteStore::open(
+        &data,
+        SqliteOptions::new("Europe/Paris"),
+    )?);
     store.define_units(&establishment.units)?;
     let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
     let factory = ckisa_ingest::pipeline::EventFactory::new(
@@ -111,7 +116,7 @@ pub fn prepare_folder(
     );
     let context = IngestContext {
         feed: String::from("sih-demo"),
-        store: &store,
+        store: store.clone(),
         factory: &factory,
         map: ckisa_ingest::hl7map::MapContext::paris(),
     };
@@ -129,7 +134,9 @@ pub fn prepare_folder(
         let count = 20_000.min(load.max_messages - streamed);
         let mut chunk = Vec::with_capacity(count);
         for _ in 0..count {
-            time = time.checked_add(jiff::Span::new().seconds(1)).unwrap_or(time);
+            time = time
+                .checked_add(jiff::Span::new().seconds(1))
+                .unwrap_or(time);
             chunk.push(state.next_message(&time.strftime("%Y%m%d%H%M%S%z").to_string()));
         }
         ingest_bytes(&context, "stream.hl7", &as_file(&chunk))?;
@@ -138,8 +145,14 @@ pub fn prepare_folder(
         events = store.status()?.events;
         on_chunk(done, events);
     }
+    drop(context);
     drop(store);
-    Ok(Prepared { config, data, messages: done, events })
+    Ok(Prepared {
+        config,
+        data,
+        messages: done,
+        events,
+    })
 }
 
 /// The store key of the patient of an HL7 message: the `PI` repetition of

@@ -120,7 +120,10 @@ impl HttpClient {
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        Ok(HttpClient { addr, reader: BufReader::new(stream) })
+        Ok(HttpClient {
+            addr,
+            reader: BufReader::new(stream),
+        })
     }
 
     /// `GET path`; reconnects once if the server closed the connection.
@@ -139,9 +142,16 @@ impl HttpClient {
         self.reader.get_mut().write_all(request.as_bytes())?;
         let mut line = String::new();
         if self.reader.read_line(&mut line)? == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "connection closed",
+            ));
         }
-        let status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         let mut length = None;
         let mut chunked = false;
         loop {
@@ -199,7 +209,10 @@ impl MllpClient {
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-        Ok(MllpClient { stream, buffer: Vec::with_capacity(4096) })
+        Ok(MllpClient {
+            stream,
+            buffer: Vec::with_capacity(4096),
+        })
     }
 
     /// Sends `message` (CR-separated segments) and returns the ACK payload.
@@ -216,14 +229,21 @@ impl MllpClient {
         let mut chunk = [0u8; 4096];
         loop {
             if let Some(end) = self.buffer.windows(2).position(|w| w == [0x1C, 0x0D]) {
-                let start = self.buffer.iter().position(|&b| b == 0x0B).map_or(0, |p| p + 1);
+                let start = self
+                    .buffer
+                    .iter()
+                    .position(|&b| b == 0x0B)
+                    .map_or(0, |p| p + 1);
                 let payload = self.buffer[start.min(end)..end].to_vec();
                 self.buffer.drain(..end + 2);
                 return Ok(payload);
             }
             let count = self.stream.read(&mut chunk)?;
             if count == 0 {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no ACK"));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "no ACK",
+                ));
             }
             self.buffer.extend_from_slice(&chunk[..count]);
         }
@@ -243,12 +263,14 @@ pub fn ack_code(ack: &[u8]) -> String {
 /// The `ckisa` binary: `$CKISA_BIN`, or the release build in the bench
 /// target dir.
 pub fn ckisa_binary() -> PathBuf {
-    std::env::var_os("CKISA_BIN").map(PathBuf::from).unwrap_or_else(|| {
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("/work/targets/bench"));
-        target.join("release/ckisa")
-    })
+    std::env::var_os("CKISA_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("/work/targets/bench"));
+            target.join("release/ckisa")
+        })
 }
 
 /// A running `ckisa serve` and the addresses it printed.
@@ -280,13 +302,18 @@ impl NodeProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()?;
-        let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout"))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdout"))?;
         let mut lines = BufReader::new(stdout).lines();
         let mut mllp = None;
         let http = loop {
             let Some(line) = lines.next().transpose()? else {
                 let _ = child.kill();
-                return Err(std::io::Error::other("ckisa serve stopped before listening"));
+                return Err(std::io::Error::other(
+                    "ckisa serve stopped before listening",
+                ));
             };
             if let Some(addr) = line.split("en écoute sur ").nth(1) {
                 mllp = addr.trim().parse().ok();
@@ -301,7 +328,13 @@ impl NodeProcess {
         let started_in = started.elapsed();
         // Keep draining stdout so the node never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines.by_ref() {});
-        Ok(NodeProcess { child, http, mllp, started_in, spawned_at: started })
+        Ok(NodeProcess {
+            child,
+            http,
+            mllp,
+            started_in,
+            spawned_at: started,
+        })
     }
 
     /// Resident memory of the process (VmRSS), in MiB.
@@ -340,7 +373,9 @@ pub fn cpu_secs(pid: u32) -> Option<f64> {
 /// for a CPU, in seconds (`/proc/<pid>/task/*/schedstat`): a measure of how
 /// much other work on the machine slowed a run down.
 pub fn runqueue_wait_secs(pid: u32) -> f64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0.0 };
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0.0;
+    };
     tasks
         .filter_map(|task| task.ok())
         .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
@@ -383,7 +418,10 @@ pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
 /// `--name value` as a path, if given.
 pub fn arg_path(name: &str) -> Option<PathBuf> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(PathBuf::from)
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from)
 }
 
 #[cfg(test)]

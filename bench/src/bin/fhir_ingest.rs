@@ -21,7 +21,10 @@ use ckisa_ingest::hl7map::MapContext;
 use ckisa_ingest::pipeline::EventFactory;
 use ckisa_store_sqlite::{SqliteOptions, SqliteStore};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/fhir/synthea");
+const CORPUS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/corpus/fhir/synthea"
+);
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let corpus = arg_path("--corpus").unwrap_or_else(|| PathBuf::from(CORPUS));
@@ -32,7 +35,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         raw.push((input.name.clone(), std::fs::read(&input.name)?));
     }
     let bytes: usize = raw.iter().map(|(_, b)| b.len()).sum();
-    let entries: usize = raw.iter().map(|(name, b)| ckisa_fhir::read(b, name).entries).sum();
+    let entries: usize = raw
+        .iter()
+        .map(|(name, b)| ckisa_fhir::read(b, name).entries)
+        .sum();
     println!(
         "corpus {}: {} files, {:.1} MB, {entries} entries",
         corpus.display(),
@@ -51,20 +57,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let json = best(&mut || {
         raw.iter()
-            .map(|(_, b)| serde_json::from_slice::<serde_json::Value>(b).map_or(0, |v| v.is_object() as usize))
+            .map(|(_, b)| {
+                serde_json::from_slice::<serde_json::Value>(b).map_or(0, |v| v.is_object() as usize)
+            })
             .sum()
     });
     report("fhir.serde_value", entries, bytes, json);
-    let read = best(&mut || raw.iter().map(|(name, b)| ckisa_fhir::read(b, name).items.len()).sum());
+    let read = best(&mut || {
+        raw.iter()
+            .map(|(name, b)| ckisa_fhir::read(b, name).items.len())
+            .sum()
+    });
     report("fhir.ckisa_read", entries, bytes, read);
 
     let temp = tempfile::tempdir()?;
-    let store = SqliteStore::open(temp.path(), SqliteOptions::new("Europe/Paris"))?;
+    let store = Arc::new(SqliteStore::open(
+        temp.path(),
+        SqliteOptions::new("Europe/Paris"),
+    )?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let factory = EventFactory::new(NodeId(String::from("bench-node")), clock);
     let context = IngestContext {
         feed: String::from("bench-fhir"),
-        store: &store,
+        store: store.clone(),
         factory: &factory,
         map: MapContext::paris(),
     };
@@ -74,7 +89,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("durable: {} in {durable:.2} s", summary.totals_fr());
     report("fhir.durable", entries, bytes, durable);
     let events: u64 = summary.files.iter().map(|f| f.events).sum();
-    println!("{}", result_line("fhir.durable.events_s", events as f64 / durable, "events/s"));
+    println!(
+        "{}",
+        result_line("fhir.durable.events_s", events as f64 / durable, "events/s")
+    );
     Ok(())
 }
 
@@ -84,6 +102,16 @@ fn report(name: &str, entries: usize, bytes: usize, secs: f64) {
         entries as f64 / secs,
         bytes as f64 / secs / 1e6
     );
-    println!("{}", result_line(&format!("{name}.resources_s"), entries as f64 / secs, "resources/s"));
-    println!("{}", result_line(&format!("{name}.mb_s"), bytes as f64 / secs / 1e6, "MB/s"));
+    println!(
+        "{}",
+        result_line(
+            &format!("{name}.resources_s"),
+            entries as f64 / secs,
+            "resources/s"
+        )
+    );
+    println!(
+        "{}",
+        result_line(&format!("{name}.mb_s"), bytes as f64 / secs / 1e6, "MB/s")
+    );
 }

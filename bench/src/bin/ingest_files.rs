@@ -52,7 +52,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("written to {}", out.display());
         return Ok(());
     }
-    in_process(&temp.path().join("data-lib"), &file, &establishment, messages.len())?;
+    in_process(
+        &temp.path().join("data-lib"),
+        &file,
+        &establishment,
+        messages.len(),
+    )?;
     with_cli(&temp.path().join("data-cli"), &file, messages.len())?;
     Ok(())
 }
@@ -63,13 +68,13 @@ fn in_process(
     establishment: &ckisa_demo::Establishment,
     count: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let store = SqliteStore::open(data, SqliteOptions::new("Europe/Paris"))?;
+    let store = Arc::new(SqliteStore::open(data, SqliteOptions::new("Europe/Paris"))?);
     store.define_units(&establishment.units)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let factory = EventFactory::new(NodeId(String::from("bench-node")), clock);
     let context = IngestContext {
         feed: String::from("bench"),
-        store: &store,
+        store: store.clone(),
         factory: &factory,
         map: MapContext::paris(),
     };
@@ -87,7 +92,14 @@ fn in_process(
         cpu * 1e6 / count as f64,
         runqueue_wait_secs(me) - wait0
     );
-    println!("{}", result_line("ingest.files.lib.cpu_us_per_msg", cpu * 1e6 / count as f64, "µs"));
+    println!(
+        "{}",
+        result_line(
+            "ingest.files.lib.cpu_us_per_msg",
+            cpu * 1e6 / count as f64,
+            "µs"
+        )
+    );
     let handled: u64 = summary
         .files
         .iter()
@@ -96,14 +108,36 @@ fn in_process(
     if handled as usize != count {
         println!("  warning: {handled} messages handled, {count} written");
     }
-    let first_rejections: Vec<&String> =
-        summary.files.iter().flat_map(|f| f.rejections.iter()).take(3).collect();
+    let first_rejections: Vec<&String> = summary
+        .files
+        .iter()
+        .flat_map(|f| f.rejections.iter())
+        .take(3)
+        .collect();
     if !first_rejections.is_empty() {
         println!("  first rejections: {first_rejections:?}");
     }
-    println!("{}", result_line("ingest.files.lib.msg_s", count as f64 / elapsed, "msg/s"));
-    println!("{}", result_line("ingest.files.lib.events_s", events as f64 / elapsed, "events/s"));
-    println!("{}", result_line("ingest.files.lib.rejected", summary.rejected() as f64, "msgs"));
+    println!(
+        "{}",
+        result_line("ingest.files.lib.msg_s", count as f64 / elapsed, "msg/s")
+    );
+    println!(
+        "{}",
+        result_line(
+            "ingest.files.lib.events_s",
+            events as f64 / elapsed,
+            "events/s"
+        )
+    );
+    println!(
+        "{}",
+        result_line(
+            "ingest.files.lib.rejected",
+            summary.rejected() as f64,
+            "msgs"
+        )
+    );
+    drop(context);
     drop(store);
     Ok(())
 }
@@ -111,7 +145,10 @@ fn in_process(
 fn with_cli(data: &Path, file: &Path, count: usize) -> Result<(), Box<dyn std::error::Error>> {
     let binary: PathBuf = ckisa_binary();
     if !binary.is_file() {
-        println!("ckisa binary not found at {}: CLI run skipped", binary.display());
+        println!(
+            "ckisa binary not found at {}: CLI run skipped",
+            binary.display()
+        );
         return Ok(());
     }
     let started = Instant::now();
@@ -125,7 +162,13 @@ fn with_cli(data: &Path, file: &Path, count: usize) -> Result<(), Box<dyn std::e
     let elapsed = started.elapsed().as_secs_f64();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let last = stdout.lines().last().unwrap_or_default();
-    println!("ckisa ingest (exit {:?}): {last} in {elapsed:.2} s", output.status.code());
-    println!("{}", result_line("ingest.files.cli.msg_s", count as f64 / elapsed, "msg/s"));
+    println!(
+        "ckisa ingest (exit {:?}): {last} in {elapsed:.2} s",
+        output.status.code()
+    );
+    println!(
+        "{}",
+        result_line("ingest.files.cli.msg_s", count as f64 / elapsed, "msg/s")
+    );
     Ok(())
 }

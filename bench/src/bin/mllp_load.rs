@@ -30,11 +30,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let temp = tempfile::tempdir()?;
     let establishment = hospital(11, 600);
-    let none = StreamLoad { seed: 0, target_events: 0, max_messages: 0 };
+    let none = StreamLoad {
+        seed: 0,
+        target_events: 0,
+        max_messages: 0,
+    };
     let prepared = prepare_folder(temp.path(), &establishment, none, |_, _| {})?;
     // Phase 3 keeps 8 connections busy for as long as the probes take.
     let load3 = CONNECTIONS * per_connection * 2;
-    let messages = stream(&establishment, 12, single + CONNECTIONS * per_connection + load3);
+    let messages = stream(
+        &establishment,
+        12,
+        single + CONNECTIONS * per_connection + load3,
+    );
     let admissions: Vec<String> = stream(&establishment, 13, probes * 16)
         .into_iter()
         .filter(|m| m.contains("|ADT^A01"))
@@ -65,11 +73,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn one_connection(addr: SocketAddr, messages: &[String], pid: u32) -> Result<(), Box<dyn std::error::Error>> {
+fn one_connection(
+    addr: SocketAddr,
+    messages: &[String],
+    pid: u32,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut client = MllpClient::connect(addr)?;
     let mut latencies = Vec::with_capacity(messages.len());
     let mut refused = 0usize;
-    let (cpu0, wait0, load) = (cpu_secs(pid).unwrap_or(0.0), runqueue_wait_secs(pid), load_average());
+    let (cpu0, wait0, load) = (
+        cpu_secs(pid).unwrap_or(0.0),
+        runqueue_wait_secs(pid),
+        load_average(),
+    );
     let started = Instant::now();
     for message in messages {
         let sent = Instant::now();
@@ -92,15 +108,29 @@ fn one_connection(addr: SocketAddr, messages: &[String], pid: u32) -> Result<(),
     );
     println!("{}", result_line("mllp.1conn.ack_p50", p.p50, "ms"));
     println!("{}", result_line("mllp.1conn.ack_p99", p.p99, "ms"));
-    println!("{}", result_line("mllp.1conn.msg_s", messages.len() as f64 / elapsed, "msg/s"));
-    println!("{}", result_line("mllp.1conn.not_aa", refused as f64, "msgs"));
+    println!(
+        "{}",
+        result_line("mllp.1conn.msg_s", messages.len() as f64 / elapsed, "msg/s")
+    );
+    println!(
+        "{}",
+        result_line("mllp.1conn.not_aa", refused as f64, "msgs")
+    );
     Ok(())
 }
 
 /// Sends `messages` round-robin over 8 connections, each waiting for its
 /// ACK before the next; returns after all are acknowledged.
-fn many_connections(addr: SocketAddr, messages: &[String], pid: u32) -> Result<(), Box<dyn std::error::Error>> {
-    let (cpu0, wait0, load) = (cpu_secs(pid).unwrap_or(0.0), runqueue_wait_secs(pid), load_average());
+fn many_connections(
+    addr: SocketAddr,
+    messages: &[String],
+    pid: u32,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (cpu0, wait0, load) = (
+        cpu_secs(pid).unwrap_or(0.0),
+        runqueue_wait_secs(pid),
+        load_average(),
+    );
     let started = Instant::now();
     let results: Vec<(Vec<Duration>, usize)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..CONNECTIONS)
@@ -119,10 +149,16 @@ fn many_connections(addr: SocketAddr, messages: &[String], pid: u32) -> Result<(
                 })
             })
             .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()?.ok()).collect()
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().ok()?.ok())
+            .collect()
     });
     let elapsed = started.elapsed().as_secs_f64();
-    let mut latencies: Vec<Duration> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+    let mut latencies: Vec<Duration> = results
+        .iter()
+        .flat_map(|(l, _)| l.iter().copied())
+        .collect();
     let refused: usize = results.iter().map(|(_, r)| r).sum();
     let done = latencies.len();
     let p = Percentiles::of(&mut latencies);
@@ -134,9 +170,15 @@ fn many_connections(addr: SocketAddr, messages: &[String], pid: u32) -> Result<(
         cpu_secs(pid).unwrap_or(0.0) - cpu0,
         runqueue_wait_secs(pid) - wait0,
     );
-    println!("{}", result_line("mllp.8conn.msg_s", done as f64 / elapsed, "msg/s"));
+    println!(
+        "{}",
+        result_line("mllp.8conn.msg_s", done as f64 / elapsed, "msg/s")
+    );
     println!("{}", result_line("mllp.8conn.ack_p99", p.p99, "ms"));
-    println!("{}", result_line("mllp.8conn.not_aa", refused as f64, "msgs"));
+    println!(
+        "{}",
+        result_line("mllp.8conn.not_aa", refused as f64, "msgs")
+    );
     Ok(())
 }
 
@@ -160,7 +202,9 @@ fn replica_lag(
                 let mut sent = 0;
                 while !stop.load(Ordering::Relaxed) {
                     let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(message) = load.get(index) else { break };
+                    let Some(message) = load.get(index) else {
+                        break;
+                    };
                     client.send(message.as_bytes())?;
                     sent += 1;
                 }
@@ -179,7 +223,9 @@ fn replica_lag(
     let mut ran_out = false;
     let started = Instant::now();
     for message in admissions {
-        let Some(key) = patient_key(message.as_bytes()) else { continue };
+        let Some(key) = patient_key(message.as_bytes()) else {
+            continue;
+        };
         let path = format!("/api/v1/patients/{}", encode_path(&key));
         let sent = Instant::now();
         let ack = client.send(message.as_bytes())?;
@@ -205,7 +251,10 @@ fn replica_lag(
     }
     let probing = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
-    let background: usize = loaders.into_iter().filter_map(|h| h.join().ok()?.ok()).sum();
+    let background: usize = loaders
+        .into_iter()
+        .filter_map(|h| h.join().ok()?.ok())
+        .sum();
     let elapsed = load_started.elapsed().as_secs_f64();
     let lag = Percentiles::of(&mut after_ack);
     let total = Percentiles::of(&mut after_send);
@@ -222,7 +271,10 @@ fn replica_lag(
     println!("{}", result_line("lag.ack_to_api.p50", lag.p50, "ms"));
     println!("{}", result_line("lag.ack_to_api.p99", lag.p99, "ms"));
     println!("{}", result_line("lag.send_to_api.p99", total.p99, "ms"));
-    println!("{}", result_line("lag.background.msg_s", background as f64 / elapsed, "msg/s"));
+    println!(
+        "{}",
+        result_line("lag.background.msg_s", background as f64 / elapsed, "msg/s")
+    );
     println!("{}", result_line("lag.missing", missing as f64, "probes"));
     Ok(())
 }

@@ -22,6 +22,9 @@ use ckisa_bench::{
     load_average, result_line, runqueue_wait_secs,
 };
 
+/// Builds the request path of the i-th request of a case.
+type PathOf<'a> = Box<dyn Fn(usize) -> String + 'a>;
+
 /// Written in the folder once it is complete: `<events> <messages>`.
 const MARKER: &str = "bench-complete";
 
@@ -55,23 +58,49 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ready.as_secs_f64() * 1000.0,
         node.started_in.as_secs_f64() * 1000.0
     );
-    println!("{}", result_line("read.restart_ms", ready.as_secs_f64() * 1000.0, "ms"));
-    println!("{}", result_line("read.rss_idle", node.rss_mib().unwrap_or(f64::NAN), "MiB"));
+    println!(
+        "{}",
+        result_line("read.restart_ms", ready.as_secs_f64() * 1000.0, "ms")
+    );
+    println!(
+        "{}",
+        result_line("read.rss_idle", node.rss_mib().unwrap_or(f64::NAN), "MiB")
+    );
 
     let mut client = HttpClient::connect(node.http)?;
     let (units, patients) = discover(&mut client)?;
-    println!("{} units, {} patients in beds found", units.len(), patients.len());
+    println!(
+        "{} units, {} patients in beds found",
+        units.len(),
+        patients.len()
+    );
     let load = load_average();
-    let cases: [(&str, Box<dyn Fn(usize) -> String>); 4] = [
-        ("read.api_unit", Box::new(|i| format!("/api/v1/units/{}", encode_path(&units[i % units.len()])))),
-        ("read.page_unit", Box::new(|i| format!("/unites/{}", encode_path(&units[i % units.len()])))),
+    let cases: [(&str, PathOf<'_>); 4] = [
+        (
+            "read.api_unit",
+            Box::new(|i| format!("/api/v1/units/{}", encode_path(&units[i % units.len()]))),
+        ),
+        (
+            "read.page_unit",
+            Box::new(|i| format!("/unites/{}", encode_path(&units[i % units.len()]))),
+        ),
         (
             "read.api_patient",
-            Box::new(|i| format!("/api/v1/patients/{}", encode_path(&patients[(i * 7919) % patients.len()]))),
+            Box::new(|i| {
+                format!(
+                    "/api/v1/patients/{}",
+                    encode_path(&patients[(i * 7919) % patients.len()])
+                )
+            }),
         ),
         (
             "read.page_patient",
-            Box::new(|i| format!("/patients/{}", encode_path(&patients[(i * 7919) % patients.len()]))),
+            Box::new(|i| {
+                format!(
+                    "/patients/{}",
+                    encode_path(&patients[(i * 7919) % patients.len()])
+                )
+            }),
         ),
     ];
     for (name, path) in cases.iter() {
@@ -128,7 +157,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The prepared folder: reused when its marker says it is complete.
-fn folder_with(folder: &Path, target: u64, rebuild: bool) -> Result<Prepared, Box<dyn std::error::Error>> {
+fn folder_with(
+    folder: &Path,
+    target: u64,
+    rebuild: bool,
+) -> Result<Prepared, Box<dyn std::error::Error>> {
     let config = folder.join("ckisa.toml");
     let data = folder.join("data");
     if !rebuild
@@ -156,14 +189,21 @@ fn folder_with(folder: &Path, target: u64, rebuild: bool) -> Result<Prepared, Bo
         establishment.patients.len(),
         establishment.initial_messages.len()
     );
-    let load = StreamLoad { seed: 1501, target_events: target, max_messages: 2_000_000 };
+    let load = StreamLoad {
+        seed: 1501,
+        target_events: target,
+        max_messages: 2_000_000,
+    };
     let prepared = prepare_folder(folder, &establishment, load, |messages, events| {
         println!(
             "  {messages} messages, {events} events, {:.0} s",
             started.elapsed().as_secs_f64()
         );
     })?;
-    std::fs::write(folder.join(MARKER), format!("{} {}\n", prepared.events, prepared.messages))?;
+    std::fs::write(
+        folder.join(MARKER),
+        format!("{} {}\n", prepared.events, prepared.messages),
+    )?;
     println!(
         "{}",
         result_line(
@@ -204,12 +244,18 @@ fn wait_healthy(node: &NodeProcess) -> Result<Duration, Box<dyn std::error::Erro
 }
 
 /// Unit codes, and patient keys found in the unit boards.
-fn discover(client: &mut HttpClient) -> Result<(Vec<String>, Vec<String>), Box<dyn std::error::Error>> {
+fn discover(
+    client: &mut HttpClient,
+) -> Result<(Vec<String>, Vec<String>), Box<dyn std::error::Error>> {
     let answer = client.get("/api/v1/units")?;
     let units: serde_json::Value = serde_json::from_slice(&answer.body)?;
     let codes: Vec<String> = units["units"]
         .as_array()
-        .map(|list| list.iter().filter_map(|u| u["code"].as_str().map(str::to_owned)).collect())
+        .map(|list| {
+            list.iter()
+                .filter_map(|u| u["code"].as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let mut patients = Vec::new();
     for code in &codes {
@@ -224,7 +270,11 @@ fn discover(client: &mut HttpClient) -> Result<(Vec<String>, Vec<String>), Box<d
         }
     }
     if codes.is_empty() || patients.is_empty() {
-        return Err(format!("no units or patients from the API: {}", String::from_utf8_lossy(&answer.body)).into());
+        return Err(format!(
+            "no units or patients from the API: {}",
+            String::from_utf8_lossy(&answer.body)
+        )
+        .into());
     }
     Ok((codes, patients))
 }
