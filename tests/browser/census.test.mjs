@@ -89,7 +89,7 @@ test('a nurse reads the census and a patient summary', async () => {
   assert.ok(summary.includes(family), `summary shows ${family}`);
   assert.match(summary, /IPP/);
   assert.match(summary, /INS/);
-  assert.match(summary, /Allergies|Aucune allergie connue/);
+  assert.match(summary, /Allergies|Aucune allergie enregistrée/);
   assert.match(summary, /Prescriptions/);
   assert.match(summary, /\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}/, 'dated vitals or results');
   assert.doesNotMatch(summary, /""/);

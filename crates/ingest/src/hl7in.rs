@@ -30,6 +30,8 @@ pub(crate) enum Handled {
         warnings: Vec<String>,
         /// A well-formed message of a type the node does not project.
         ignored: bool,
+        /// The message is itself an acknowledgement: HL7 forbids answering it.
+        is_ack: bool,
         ack: AckPlan,
     },
     /// Quarantine the rejection and answer with this NAK.
@@ -226,6 +228,7 @@ pub(crate) fn handle(
         submission,
         warnings,
         ignored: mapped.ignored,
+        is_ack: msg.message_type().code.trim() == "ACK",
         ack: AckPlan { header, timestamp },
     }
 }

@@ -23,13 +23,19 @@ use crate::hl7in::{self, Handled};
 use crate::hl7map::MapContext;
 use crate::pipeline::EventFactory;
 
-/// Limits of a listener.
+/// Limits of a listener. They keep a misbehaving or hostile peer from
+/// starving the node (file descriptors, memory) and with it the web pages.
 #[derive(Debug, Clone)]
 pub struct MllpOptions {
     /// Largest accepted frame, in bytes.
     pub max_frame: usize,
     /// A connection silent for this long is closed.
     pub idle_timeout: Duration,
+    /// A frame started but not finished for this long is dropped to the
+    /// quarantine and the connection closed.
+    pub frame_timeout: Duration,
+    /// Connections served at once; more are closed on arrival.
+    pub max_connections: usize,
 }
 
 impl Default for MllpOptions {
@@ -37,6 +43,8 @@ impl Default for MllpOptions {
         MllpOptions {
             max_frame: 16 * 1024 * 1024,
             idle_timeout: Duration::from_secs(600),
+            frame_timeout: Duration::from_secs(30),
+            max_connections: 64,
         }
     }
 }
@@ -61,6 +69,7 @@ pub async fn serve(
     feed: Arc<FeedContext>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(feed.options.max_connections));
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -68,9 +77,20 @@ pub async fn serve(
         };
         match accepted {
             Ok((stream, peer)) => {
+                let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+                    warn!(feed = %feed.name, %peer, "too many MLLP connections, new one closed");
+                    drop(stream);
+                    continue;
+                };
                 let span = info_span!("mllp_connection", feed = %feed.name, %peer);
                 let connection = handle_connection(stream, peer, feed.clone(), shutdown.clone());
-                tokio::spawn(connection.instrument(span));
+                tokio::spawn(
+                    async move {
+                        connection.await;
+                        drop(permit);
+                    }
+                    .instrument(span),
+                );
             }
             Err(err) => {
                 warn!(error = %err, feed = %feed.name, "accept failed");
@@ -91,8 +111,13 @@ async fn handle_connection(
     let mut decoder = MllpDecoder::with_max_frame_size(feed.options.max_frame);
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
+        let limit = if decoder.has_partial_frame() {
+            feed.options.frame_timeout
+        } else {
+            feed.options.idle_timeout
+        };
         let read = tokio::select! {
-            read = tokio::time::timeout(feed.options.idle_timeout, stream.read(&mut buffer)) => read,
+            read = tokio::time::timeout(limit, stream.read(&mut buffer)) => read,
             _ = shutdown.wait_for(|stop| *stop) => break,
         };
         let count = match read {
@@ -103,14 +128,14 @@ async fn handle_connection(
                 break;
             }
             Err(_) => {
-                info!("idle connection closed");
+                info!("silent connection or unfinished frame: connection closed");
                 break;
             }
         };
         decoder.push(&buffer[..count]);
         while let Some(frame) = decoder.next_frame() {
             let reply = match frame {
-                Ok(payload) => Some(handle_message(&feed, peer, payload).await),
+                Ok(payload) => handle_message(&feed, peer, payload).await,
                 Err(err) => handle_frame_error(&feed, err).await,
             };
             if let Some(reply) = reply
@@ -132,8 +157,13 @@ async fn handle_connection(
     info!("connection closed");
 }
 
-/// Handles one framed message and gives the ACK to send.
-async fn handle_message(feed: &Arc<FeedContext>, peer: SocketAddr, payload: Vec<u8>) -> Vec<u8> {
+/// Handles one framed message and gives the ACK to send; none for an
+/// incoming ACK, which HL7 forbids acknowledging (two peers would loop).
+async fn handle_message(
+    feed: &Arc<FeedContext>,
+    peer: SocketAddr,
+    payload: Vec<u8>,
+) -> Option<Vec<u8>> {
     let source = Source {
         channel: SourceChannel::Mllp,
         origin: format!("{} ({peer})", feed.name),
@@ -143,19 +173,28 @@ async fn handle_message(feed: &Arc<FeedContext>, peer: SocketAddr, payload: Vec<
     };
     match hl7in::handle(&payload, &feed.map, &feed.factory, &feed.name, source) {
         Handled::Store {
-            submission, ack, ..
+            submission,
+            ack,
+            warnings,
+            is_ack,
+            ..
         } => {
             let control_id = submission
                 .events
                 .first()
                 .and_then(|event| event.source.message_id.clone());
+            if !warnings.is_empty() {
+                // Counts only: warnings quote field values, which may be
+                // patient data.
+                warn!(warnings = warnings.len(), "message accepted with warnings");
+            }
             let store = feed.store.clone();
             let committed =
                 tokio::task::spawn_blocking(move || store.commit(vec![submission])).await;
-            match committed {
+            let reply = match committed {
                 Ok(Ok(outcomes)) => match outcomes.into_iter().next() {
                     Some(Outcome::Refused { reason }) => {
-                        warn!(reason = %reason, "message refused by the store");
+                        warn!("message refused by the store: merged-away patient");
                         quarantine(feed, control_id, reason.clone(), payload).await;
                         ack.refused(&reason)
                     }
@@ -169,12 +208,13 @@ async fn handle_message(feed: &Arc<FeedContext>, peer: SocketAddr, payload: Vec<
                     warn!(error = %err, "store task failed; message refused with AE");
                     ack.internal_error()
                 }
-            }
+            };
+            (!is_ack).then_some(reply)
         }
         Handled::Reject { rejection, ack } => {
-            warn!(reason = %rejection.reason, "message rejected");
+            warn!(control_id = ?rejection.message_id, "message rejected to the quarantine");
             store_rejection(feed, rejection).await;
-            ack
+            Some(ack)
         }
     }
 }

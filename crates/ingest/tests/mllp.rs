@@ -27,6 +27,14 @@ struct Harness {
 }
 
 async fn start() -> Harness {
+    start_with(MllpOptions {
+        idle_timeout: Duration::from_secs(30),
+        ..MllpOptions::default()
+    })
+    .await
+}
+
+async fn start_with(options: MllpOptions) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store =
         Arc::new(SqliteStore::open(dir.path(), SqliteOptions::new("Europe/Paris")).unwrap());
@@ -41,10 +49,7 @@ async fn start() -> Harness {
             Arc::new(SystemClock),
         )),
         map: MapContext::paris(),
-        options: MllpOptions {
-            max_frame: 16 * 1024 * 1024,
-            idle_timeout: Duration::from_secs(30),
-        },
+        options,
     });
     let (stop, shutdown) = watch::channel(false);
     tokio::spawn(mllp::serve(listener, feed, shutdown));
@@ -339,4 +344,59 @@ async fn a_message_for_a_merged_away_id_is_refused_and_the_survivor_keeps_its_id
     assert_eq!(h.store.status().unwrap().quarantined, 1);
     let pneumo = h.store.unit_board("PNEUMO").unwrap();
     assert!(pneumo.is_none_or(|board| board.beds.iter().all(|b| b.occupants.is_empty())));
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_are_closed_and_unfinished_frames_time_out() {
+    let h = start_with(MllpOptions {
+        max_connections: 2,
+        frame_timeout: Duration::from_millis(300),
+        ..MllpOptions::default()
+    })
+    .await;
+    let mut first = TcpStream::connect(h.addr).await.unwrap();
+    let _second = TcpStream::connect(h.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // The third connection is closed at once: a read sees the end.
+    let mut third = TcpStream::connect(h.addr).await.unwrap();
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(5), third.read(&mut byte)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+
+    // A frame left half-sent is dropped to the quarantine after the timeout,
+    // which frees the slot.
+    let mut partial = framed(&adt_a01("P1", "7001", "MOITIE"));
+    partial.truncate(20);
+    first.write_all(&partial).await.unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(5), first.read(&mut byte)).await;
+    assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "{closed:?}");
+    for _ in 0..100 {
+        if h.store.status().unwrap().quarantined == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(h.store.status().unwrap().quarantined, 1);
+    let mut again = TcpStream::connect(h.addr).await.unwrap();
+    again
+        .write_all(&framed(&adt_a01("P2", "7002", "ENSUITE")))
+        .await
+        .unwrap();
+    assert_eq!(msa(&read_ack(&mut again).await)[1], "AA");
+}
+
+#[tokio::test]
+async fn an_incoming_ack_is_never_acknowledged() {
+    let h = start().await;
+    let mut stream = TcpStream::connect(h.addr).await.unwrap();
+    let ack =
+        "MSH|^~\\&|PEER|CHT|CKISA|CHT|20261204100000+0100||ACK^A01^ACK|K1|P|2.5\rMSA|AA|XYZ\r";
+    stream.write_all(&framed(ack)).await.unwrap();
+    // The next real message's ACK is the first frame that comes back.
+    stream
+        .write_all(&framed(&adt_a01("AFTER", "7101", "SUIVANT")))
+        .await
+        .unwrap();
+    assert_eq!(&msa(&read_ack(&mut stream).await)[1..3], ["AA", "AFTER"]);
 }

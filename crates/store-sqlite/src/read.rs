@@ -94,7 +94,8 @@ impl<'c> Reader<'c> {
     pub(crate) fn units(&self) -> Result<Vec<UnitSummary>> {
         let sql = format!("{} ORDER BY u.code", Self::UNIT_SUMMARY);
         let mut units = self.query(&sql, [], Self::unit_summary)?;
-        if let Some(unlocated) = self.unlocated_summary()? {
+        let taken = units.iter().any(|unit| unit.code == UNLOCATED_UNIT);
+        if let Some(unlocated) = self.unlocated_summary()?.filter(|_| !taken) {
             units.push(unlocated);
         }
         Ok(units)

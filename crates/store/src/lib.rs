@@ -137,8 +137,9 @@ pub struct UnitDefinition {
 /// Code of the virtual unit that lists in-house patients whose feed gave no
 /// unit: `units()` adds it when there are any, and `unit_board` answers for
 /// it, so that a patient present in the hospital is never missing from the
-/// census.
-pub const UNLOCATED_UNIT: &str = "sans-unite";
+/// census. The `~` cannot come from an HL7 v2 PV1-3 unescaped, so no real
+/// unit code collides with it.
+pub const UNLOCATED_UNIT: &str = "~sans-unite";
 
 /// One line of the units page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

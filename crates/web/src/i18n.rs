@@ -143,7 +143,7 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("allergy.count", ["Allergies ({n})", "Allergies ({n})"]),
     (
         "allergy.none",
-        ["Aucune allergie connue", "No known allergies"],
+        ["Aucune allergie enregistrée", "No allergy recorded"],
     ),
     ("board.admitted", ["Entrée", "Admitted"]),
     ("board.age", ["Âge", "Age"]),

@@ -274,7 +274,8 @@ fn occupant(fmt: &Fmt<'_>, occ: &Occupant, beds_held: Option<usize>) -> Occupant
     }
 }
 
-/// "Allergies (2)" or "Aucune allergie connue".
+/// "Allergies (2)" or "Aucune allergie enregistrée": the feed sent none, which
+/// is not the same as a patient known to have none.
 pub(crate) fn allergy_text(tr: Tr, count: u32) -> String {
     if count == 0 {
         tr.t("allergy.none").to_owned()

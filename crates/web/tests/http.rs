@@ -100,7 +100,7 @@ async fn bed_board_shows_what_a_nurse_needs() {
     assert!(body.contains("<td>10/03/2024 08:30</td>"));
     assert!(body.contains("<td>Dr MARTIN</td>"));
     assert!(body.contains("<strong class=\"badge allergy\">Allergies (2)</strong>"));
-    assert!(body.contains("Aucune allergie connue"));
+    assert!(body.contains("Aucune allergie enregistrée"));
     assert!(body.contains("En permission"));
     assert!(body.contains("Conflit : 2 patients dans ce lit"));
     assert_eq!(body.matches("<tr class=\"conflict\">").count(), 2);
@@ -387,7 +387,7 @@ async fn english_only_on_explicit_request_by_query_or_cookie() {
     let (router, _) = app();
     let answer = get(&router, "/unites/CARDIO?lang=en").await;
     assert!(answer.body.contains("<html lang=\"en\">"));
-    assert!(answer.body.contains("No known allergies") && answer.body.contains("Free"));
+    assert!(answer.body.contains("No allergy recorded") && answer.body.contains("Free"));
     assert!(answer.body.contains("adt: data up to date 4 s ago"));
     assert!(answer.body.contains("74 y"));
     assert!(answer.header("set-cookie").starts_with("lang=en;"));
