@@ -27,7 +27,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(cli.command.is_server());
     match cmd::run(cli.command) {
         Ok(code) => code,
         Err(err) => {
@@ -37,12 +37,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr; the level comes from `CKISA_LOG` (default `info` for
-/// ckisa crates, `warn` for the rest). Logs never carry message payloads.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CKISA_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("warn,ckisa=info,ckisa_ingest=info,ckisa_web=info")
-    });
+/// Logs go to stderr; the level comes from `CKISA_LOG` (default: `info` for
+/// the ckisa crates of a serving node, `warn` for one-shot commands whose
+/// output is their result). Logs never carry message payloads.
+fn init_logging(server: bool) {
+    let default = if server {
+        "warn,ckisa=info,ckisa_ingest=info,ckisa_web=info"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CKISA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)

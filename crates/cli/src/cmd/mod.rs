@@ -27,6 +27,14 @@ pub(crate) enum Command {
     Status(status::Cmd),
 }
 
+impl Command {
+    /// Whether the command runs a serving node (as opposed to a one-shot
+    /// command whose output is its result).
+    pub(crate) fn is_server(&self) -> bool {
+        matches!(self, Command::Demo(_) | Command::Serve(_))
+    }
+}
+
 /// Runs a subcommand and gives the process exit code.
 pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
