@@ -307,8 +307,11 @@ impl NodeProcess {
             .take()
             .ok_or_else(|| std::io::Error::other("no stdout"))?;
         let mut lines = BufReader::new(stdout).lines();
+        // The node prints its web address, then one line per MLLP feed, then
+        // "Ctrl-C pour arrêter." once everything listens.
         let mut mllp = None;
-        let http = loop {
+        let mut http = None;
+        loop {
             let Some(line) = lines.next().transpose()? else {
                 let _ = child.kill();
                 return Err(std::io::Error::other(
@@ -318,12 +321,18 @@ impl NodeProcess {
             if let Some(addr) = line.split("en écoute sur ").nth(1) {
                 mllp = addr.trim().parse().ok();
             }
-            if let Some(rest) = line.split("http://").nth(1) {
-                match rest.trim().trim_end_matches('/').parse() {
-                    Ok(addr) => break addr,
-                    Err(_) => continue,
-                }
+            if let Some(rest) = line.split("http://").nth(1)
+                && let Ok(addr) = rest.trim().trim_end_matches('/').parse()
+            {
+                http = Some(addr);
             }
+            if line.starts_with("Ctrl-C") || (http.is_some() && mllp.is_some()) {
+                break;
+            }
+        }
+        let Some(http) = http else {
+            let _ = child.kill();
+            return Err(std::io::Error::other("ckisa serve printed no web address"));
         };
         let started_in = started.elapsed();
         // Keep draining stdout so the node never blocks on a full pipe.

@@ -65,6 +65,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     // The web port first: if it is taken, nothing has been announced yet.
     let listener = bind_web(config.http).await?;
     node.start_feeds(&config.feeds, &shutdown).await?;
+    out::line("Ctrl-C pour arrêter.");
     let feeds: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
     node.serve_web(listener, &config.site_name, &feeds, shutdown)
         .await
