@@ -341,6 +341,10 @@ async fn a_message_for_a_merged_away_id_is_refused_and_the_survivor_keeps_its_id
         .unwrap()
         .unwrap();
     assert_eq!(survivor.identity.family.as_deref(), Some("DURAND"));
+    // Both stays now belong to the survivor: the summary shows the second one
+    // as a warning instead of hiding it.
+    assert!(survivor.stay.is_some());
+    assert_eq!(survivor.other_stays.len(), 1);
     assert_eq!(h.store.status().unwrap().quarantined, 1);
     let pneumo = h.store.unit_board("PNEUMO").unwrap();
     assert!(pneumo.is_none_or(|board| board.beds.iter().all(|b| b.occupants.is_empty())));

@@ -333,9 +333,11 @@ impl<'c> Reader<'c> {
         let Some(identity) = self.identity(&root)? else {
             return Ok(None);
         };
+        let mut stays = self.current_stays(&root)?.into_iter();
         Ok(Some(PatientChart {
             identity,
-            stay: self.current_stay(&root)?,
+            stay: stays.next(),
+            other_stays: stays.collect(),
             allergies: self.records(
                 "SELECT r.patient, r.payload, e.payload FROM allergies r LEFT JOIN events e \
                  ON e.seq = r.seq AND r.payload IS NULL WHERE r.patient = ?1 \
@@ -482,7 +484,8 @@ impl<'c> Reader<'c> {
         }
     }
 
-    fn current_stay(&self, root: &str) -> Result<Option<StayView>> {
+    /// The patient's in-house stays, most recently updated first.
+    fn current_stays(&self, root: &str) -> Result<Vec<StayView>> {
         type Raw = (
             String,
             Option<String>,
@@ -494,10 +497,10 @@ impl<'c> Reader<'c> {
             Option<String>,
             bool,
         );
-        let raw: Option<Raw> = self.query_one(
+        let raws: Vec<Raw> = self.query(
             "SELECT s.encounter, s.unit, u.name, s.room, s.bed, s.class, s.admitted_at, \
              s.attending, s.on_leave FROM stays s LEFT JOIN units u ON u.code = s.unit \
-             WHERE s.patient = ?1 AND s.in_house = 1 ORDER BY s.updated_seq DESC LIMIT 1",
+             WHERE s.patient = ?1 AND s.in_house = 1 ORDER BY s.updated_seq DESC LIMIT 10",
             [root],
             |r| {
                 Ok((
@@ -513,22 +516,22 @@ impl<'c> Reader<'c> {
                 ))
             },
         )?;
-        let Some((encounter, unit, unit_name, room, bed, class, admitted_at, attending, on_leave)) =
-            raw
-        else {
-            return Ok(None);
-        };
-        Ok(Some(StayView {
-            encounter,
-            unit_name: unit_name.or_else(|| unit.clone()),
-            unit,
-            room,
-            bed,
-            class,
-            admitted_at: json_column(admitted_at)?,
-            attending: self.attending(attending)?,
-            on_leave,
-        }))
+        let mut stays = Vec::with_capacity(raws.len());
+        for (encounter, unit, unit_name, room, bed, class, admitted_at, attending, on_leave) in raws
+        {
+            stays.push(StayView {
+                encounter,
+                unit_name: unit_name.or_else(|| unit.clone()),
+                unit,
+                room,
+                bed,
+                class,
+                admitted_at: json_column(admitted_at)?,
+                attending: self.attending(attending)?,
+                on_leave,
+            });
+        }
+        Ok(stays)
     }
 
     /// Patients matching every given criterion; none when no criterion is

@@ -261,8 +261,12 @@ pub struct StayView {
 pub struct PatientChart {
     /// Identity.
     pub identity: Identity,
-    /// Current stay, if in house.
+    /// Current stay, if in house (the most recently updated one).
     pub stay: Option<StayView>,
+    /// Other stays still open in house for the same patient (two beds after a
+    /// merge, a transfer the HIS never closed): shown as a warning, never
+    /// hidden.
+    pub other_stays: Vec<StayView>,
     /// Active allergies.
     pub allergies: Vec<Allergy>,
     /// Active problems.

@@ -9,10 +9,13 @@
 //! code is shown as it came: it may already be text (`3 fois par jour`).
 //!
 //! Sources: HL7 v2 tables 0128 (allergy severity), 0004 (patient class),
-//! 0123 (result status, OBR-25), 0162 (route), 0335 (repeat pattern, with
-//! the usual `BID`/`TID`/`QID` forms); FHIR R4
+//! 0123 (report status, OBR-25), 0085 (result status, OBX-11), 0078
+//! (abnormal flags, OBX-8), 0162 (route), 0335 (repeat pattern, with the
+//! usual `BID`/`TID`/`QID` forms); FHIR R4
 //! `AllergyIntolerance.criticality` and `.reaction.severity`, the v3
-//! `ActCode` of `Encounter.class`, `DiagnosticReport.status`; UCUM units.
+//! `ActCode` of `Encounter.class`, `DiagnosticReport.status`,
+//! `Observation.status`, the v3 `ObservationInterpretation` codes; UCUM
+//! units.
 
 use crate::i18n::Tr;
 
@@ -81,7 +84,7 @@ const STAY_CLASSES: &[(&str, &str)] = &[
     ("VR", "class.virtual"),
 ];
 
-/// HL7 table 0123 (OBR-25) and FHIR `DiagnosticReport.status`.
+/// HL7 table 0123 (OBR-25).
 const REPORT_STATUSES: &[(&str, &str)] = &[
     ("F", "report_status.final"),
     ("P", "report_status.preliminary"),
@@ -92,16 +95,83 @@ const REPORT_STATUSES: &[(&str, &str)] = &[
     ("O", "report_status.ordered"),
     ("S", "report_status.scheduled"),
     ("A", "report_status.partial"),
+];
+
+/// HL7 table 0085 (OBX-11).
+const RESULT_STATUSES: &[(&str, &str)] = &[
+    ("F", "report_status.final"),
+    ("U", "report_status.final"),
+    ("P", "report_status.preliminary"),
+    ("C", "report_status.corrected"),
+    ("X", "report_status.not_obtained"),
+    ("R", "report_status.unverified"),
+    ("I", "report_status.pending"),
+    ("O", "report_status.ordered"),
+    ("S", "report_status.partial"),
+    ("D", "report_status.deleted"),
+    ("W", "report_status.entered_in_error"),
+];
+
+/// FHIR `DiagnosticReport.status` and `Observation.status`.
+const FHIR_STATUSES: &[(&str, &str)] = &[
     ("final", "report_status.final"),
     ("preliminary", "report_status.preliminary"),
     ("amended", "report_status.amended"),
     ("corrected", "report_status.corrected"),
     ("appended", "report_status.appended"),
     ("cancelled", "report_status.cancelled"),
-    ("registered", "report_status.pending"),
+    ("registered", "report_status.registered"),
     ("partial", "report_status.partial"),
     ("entered-in-error", "report_status.entered_in_error"),
+    ("unknown", "report_status.unknown"),
 ];
+
+/// How much an interpretation flag must catch the eye.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FlagLevel {
+    /// Within the normal range: shown plainly.
+    Normal,
+    /// Out of range: visible, but less than a critical value.
+    Abnormal,
+    /// Critical (panic) value: a red badge with a warning sign.
+    Critical,
+}
+
+/// An interpretation flag as a page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Flag {
+    /// The label, raw code in its title.
+    pub(crate) shown: Shown,
+    /// How prominent it is.
+    pub(crate) level: FlagLevel,
+}
+
+/// HL7 table 0078 and the FHIR v3 `ObservationInterpretation` codes.
+const FLAGS: &[(&str, &str, FlagLevel)] = &[
+    ("N", "flag.normal", FlagLevel::Normal),
+    ("normal", "flag.normal", FlagLevel::Normal),
+    ("H", "flag.high", FlagLevel::Abnormal),
+    ("high", "flag.high", FlagLevel::Abnormal),
+    ("L", "flag.low", FlagLevel::Abnormal),
+    ("low", "flag.low", FlagLevel::Abnormal),
+    ("A", "flag.abnormal", FlagLevel::Abnormal),
+    ("abnormal", "flag.abnormal", FlagLevel::Abnormal),
+    (">", "flag.above_scale", FlagLevel::Abnormal),
+    ("<", "flag.below_scale", FlagLevel::Abnormal),
+    ("HH", "flag.critical_high", FlagLevel::Critical),
+    ("HU", "flag.critical_high", FlagLevel::Critical),
+    ("critically high", "flag.critical_high", FlagLevel::Critical),
+    ("LL", "flag.critical_low", FlagLevel::Critical),
+    ("LU", "flag.critical_low", FlagLevel::Critical),
+    ("critically low", "flag.critical_low", FlagLevel::Critical),
+    ("AA", "flag.critical", FlagLevel::Critical),
+    ("critical", "flag.critical", FlagLevel::Critical),
+    ("critically abnormal", "flag.critical", FlagLevel::Critical),
+    ("panic", "flag.critical", FlagLevel::Critical),
+];
+
+/// Words that make an unknown flag critical.
+const CRITICAL_WORDS: &[&str] = &["critical", "critique", "panic", "alerte"];
 
 /// HL7 table 0162 and the usual local route codes.
 const ROUTES: &[(&str, &str)] = &[
@@ -175,7 +245,40 @@ pub(crate) fn stay_class(tr: Tr, raw: &str) -> Shown {
 
 /// A report's status (`F`, `final`...).
 pub(crate) fn report_status(tr: Tr, raw: &str) -> Shown {
-    lookup(tr, REPORT_STATUSES, raw)
+    lookup_in(tr, &[REPORT_STATUSES, FHIR_STATUSES], raw)
+}
+
+/// A result's status (OBX-11 `F`, `P`... or FHIR `final`...).
+pub(crate) fn result_status(tr: Tr, raw: &str) -> Shown {
+    lookup_in(tr, &[RESULT_STATUSES, FHIR_STATUSES], raw)
+}
+
+/// An interpretation flag (`H`, `LL`, `HU`, `critical`...). An unknown
+/// flag is shown as received: critical when it says so (`panic`,
+/// `critique`...), else abnormal.
+pub(crate) fn flag(tr: Tr, raw: &str) -> Flag {
+    let raw = raw.trim();
+    if let Some((_, key, level)) = FLAGS
+        .iter()
+        .find(|(code, _, _)| code.eq_ignore_ascii_case(raw))
+    {
+        return Flag {
+            shown: Shown::known(tr.t(key).to_owned(), raw),
+            level: *level,
+        };
+    }
+    let lower = raw.to_lowercase();
+    if CRITICAL_WORDS.iter().any(|word| lower.contains(word)) {
+        let text = tr.fmt("flag.critical_other", &[("flag", raw)]);
+        return Flag {
+            shown: Shown::known(text, raw),
+            level: FlagLevel::Critical,
+        };
+    }
+    Flag {
+        shown: Shown::raw(raw),
+        level: FlagLevel::Abnormal,
+    }
 }
 
 /// A medication route (`PO`, `IV`...).
@@ -294,9 +397,15 @@ fn frequency_part(tr: Tr, part: &str) -> Option<String> {
 
 /// The label of `raw` in `table` (codes compared without case), or `raw`.
 fn lookup(tr: Tr, table: &[(&str, &'static str)], raw: &str) -> Shown {
+    lookup_in(tr, &[table], raw)
+}
+
+/// The label of `raw` in the first of `tables` that knows it, or `raw`.
+fn lookup_in(tr: Tr, tables: &[&[(&str, &'static str)]], raw: &str) -> Shown {
     let raw = raw.trim();
-    match table
+    match tables
         .iter()
+        .flat_map(|table| table.iter())
         .find(|(code, _)| code.eq_ignore_ascii_case(raw))
     {
         Some((_, key)) => Shown::known(tr.t(key).to_owned(), raw),
@@ -323,6 +432,8 @@ mod tests {
             ALLERGY_SEVERITIES,
             STAY_CLASSES,
             REPORT_STATUSES,
+            RESULT_STATUSES,
+            FHIR_STATUSES,
             ROUTES,
             FREQUENCIES,
             FACT_KINDS,
@@ -364,15 +475,98 @@ mod tests {
 
     #[test]
     fn report_statuses_from_hl7_and_fhir() {
-        check(report_status(FR, "F"), "final", Some("F"));
+        check(report_status(FR, "F"), "définitif", Some("F"));
         check(report_status(FR, "P"), "préliminaire", Some("P"));
         check(report_status(FR, "C"), "corrigé", Some("C"));
         check(report_status(FR, "X"), "annulé", Some("X"));
         check(report_status(FR, "R"), "non vérifié", Some("R"));
         check(report_status(FR, "I"), "en attente", Some("I"));
-        check(report_status(FR, "final"), "final", Some("final"));
-        check(report_status(FR, "amended"), "modifié", Some("amended"));
         check(report_status(EN, "P"), "preliminary", Some("P"));
+        check(report_status(EN, "F"), "final", Some("F"));
+        check(report_status(FR, "Z"), "Z", None);
+    }
+
+    #[test]
+    fn fhir_statuses_in_both_languages() {
+        for (code, fr, en) in [
+            ("final", "définitif", "final"),
+            ("preliminary", "préliminaire", "preliminary"),
+            ("amended", "corrigé", "amended"),
+            ("corrected", "corrigé", "corrected"),
+            ("cancelled", "annulé", "cancelled"),
+            ("registered", "enregistré", "registered"),
+            ("partial", "partiel", "partial"),
+            ("entered-in-error", "saisi par erreur", "entered in error"),
+        ] {
+            check(report_status(FR, code), fr, Some(code));
+            check(result_status(FR, code), fr, Some(code));
+            check(report_status(EN, code), en, Some(code));
+            check(result_status(EN, code), en, Some(code));
+        }
+        check(result_status(FR, "Final"), "définitif", Some("Final"));
+    }
+
+    #[test]
+    fn result_statuses_from_obx_11() {
+        check(result_status(FR, "F"), "définitif", Some("F"));
+        check(result_status(FR, "P"), "préliminaire", Some("P"));
+        check(result_status(FR, "C"), "corrigé", Some("C"));
+        check(result_status(FR, "W"), "saisi par erreur", Some("W"));
+        check(result_status(FR, "S"), "partiel", Some("S"));
+        check(result_status(EN, "X"), "could not be obtained", Some("X"));
+        check(result_status(FR, "en cours"), "en cours", None);
+    }
+
+    fn check_flag(flag: Flag, text: &str, code: Option<&str>, level: FlagLevel) {
+        check(flag.shown, text, code);
+        assert_eq!(flag.level, level, "{text}");
+    }
+
+    #[test]
+    fn flags_in_words_with_their_level() {
+        use FlagLevel::{Abnormal, Critical, Normal};
+        for (code, fr, en, level) in [
+            ("H", "élevé", "high", Abnormal),
+            ("L", "bas", "low", Abnormal),
+            ("A", "anormal", "abnormal", Abnormal),
+            ("N", "normal", "normal", Normal),
+            ("HH", "critique haut", "critically high", Critical),
+            ("LL", "critique bas", "critically low", Critical),
+            ("AA", "critique", "critical", Critical),
+            ("HU", "critique haut", "critically high", Critical),
+            ("LU", "critique bas", "critically low", Critical),
+            ("hh", "critique haut", "critically high", Critical),
+            ("critical", "critique", "critical", Critical),
+            ("Panic", "critique", "critical", Critical),
+            ("high", "élevé", "high", Abnormal),
+        ] {
+            check_flag(flag(FR, code), fr, Some(code), level);
+            check_flag(flag(EN, code), en, Some(code), level);
+        }
+        check_flag(
+            flag(FR, "panic high"),
+            "critique (panic high)",
+            Some("panic high"),
+            Critical,
+        );
+        check_flag(
+            flag(EN, "Valeur critique"),
+            "critical (Valeur critique)",
+            Some("Valeur critique"),
+            Critical,
+        );
+        check_flag(flag(FR, " POS "), "POS", None, Abnormal);
+    }
+
+    #[test]
+    fn every_flag_key_is_in_the_catalog() {
+        for (code, key, _) in FLAGS {
+            assert!(
+                CATALOG.iter().any(|(k, _)| k == key),
+                "{code} maps to {key}, missing from the catalog"
+            );
+        }
+        assert!(CATALOG.iter().any(|(k, _)| *k == "flag.critical_other"));
     }
 
     #[test]

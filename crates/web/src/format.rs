@@ -1,5 +1,9 @@
 //! How values read on screen: names, ages, dates, sizes, observation values,
-//! feed freshness.
+//! numbers and doses, feed freshness.
+//!
+//! Numbers that are plain numbers (`77.3`, `<0.5`) take the decimal
+//! separator of the language (`77,3` in French); any other text is shown as
+//! received, so identifiers and free text are never altered.
 //!
 //! Everything here is pure (the current time is passed in), so the exact
 //! text a nurse reads is unit-tested. Dates are French-style (dd/mm/yyyy,
@@ -168,7 +172,7 @@ impl Fmt<'_> {
             return tr.fmt("size.kilo", &[("n", &kilo.to_string())]);
         }
         let tenths = (bytes * 10 + 512 * 1024) / (1024 * 1024);
-        let sep = if tr.code() == "fr" { "," } else { "." };
+        let sep = tr.t("number.decimal_separator");
         let number = format!("{}{sep}{}", tenths / 10, tenths % 10);
         tr.fmt("size.mega", &[("n", &number)])
     }
@@ -193,12 +197,17 @@ impl Fmt<'_> {
     pub(crate) fn observation_value(&self, value: &ObservationValue) -> String {
         match value {
             ObservationValue::Quantity { value, unit } => {
+                let value = number(self.tr, value);
                 match clean(unit.as_deref()).and_then(|unit| codes::unit(self.tr, &unit)) {
-                    Some(unit) => format!("{} {unit}", value.trim()),
-                    None => value.trim().to_owned(),
+                    Some(unit) => format!("{value} {unit}"),
+                    None => value,
                 }
             }
-            ObservationValue::Text(text) => clean_keep_indent(text).unwrap_or_default(),
+            ObservationValue::Text(text) => match clean_keep_indent(text) {
+                Some(text) if is_plain_number(&text) => number(self.tr, &text),
+                Some(text) => text,
+                None => String::new(),
+            },
             ObservationValue::Coded(coded) => coded.text.clone(),
             ObservationValue::Document { size_bytes, .. } => {
                 let size = self.size(*size_bytes);
@@ -212,6 +221,80 @@ impl Fmt<'_> {
             ObservationValue::None => self.tr.t("value.none").to_owned(),
         }
     }
+}
+
+/// Comparators that may open a plain number (`<0.5`, `>= 10`).
+const COMPARATORS: &[&str] = &["<=", ">=", "≤", "≥", "<", ">"];
+
+/// Whether `text` is a plain decimal number, optionally signed and after a
+/// comparator: `77.3`, `-2`, `< 0.5`, `>=10`.
+pub(crate) fn is_plain_number(text: &str) -> bool {
+    let text = text.trim();
+    let text = COMPARATORS
+        .iter()
+        .find_map(|c| text.strip_prefix(c))
+        .map_or(text, str::trim_start);
+    let text = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(fraction)
+}
+
+/// A plain number with the language's decimal separator (`77,3` in
+/// French); any other text trimmed but otherwise as received.
+pub(crate) fn number(tr: Tr, text: &str) -> String {
+    let text = text.trim();
+    if is_plain_number(text) {
+        text.replacen('.', tr.t("number.decimal_separator"), 1)
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A reference range: a plain number or `low-high` of plain numbers gets
+/// the language's decimal separator (`3,5-5,0`); other text is kept.
+pub(crate) fn range(tr: Tr, text: &str) -> String {
+    let text = text.trim();
+    if is_plain_number(text) {
+        return number(tr, text);
+    }
+    // Skip the first character: it may be the sign of the low bound.
+    let split = text
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| *c == '-')
+        .map(|(at, _)| text.split_at(at));
+    match split {
+        Some((low, high)) => {
+            let high = &high[1..];
+            if is_plain_number(low) && is_plain_number(high) {
+                // Only two plain numbers, a dash and spaces: every dot is a
+                // decimal point.
+                text.replace('.', tr.t("number.decimal_separator"))
+            } else {
+                text.to_owned()
+            }
+        }
+        None => text.to_owned(),
+    }
+}
+
+/// A medication dose: `<number> <UCUM unit>` with the number and the unit
+/// written for people (`5000 [iU]` -> `5000 UI`, `0.5 mg` -> `0,5 mg`); a
+/// plain number alone gets the decimal separator; anything else is kept.
+pub(crate) fn dose(tr: Tr, text: &str) -> String {
+    let text = text.trim();
+    if let Some((amount, unit)) = text.split_once(char::is_whitespace) {
+        let unit = unit.trim();
+        let one_unit = !unit.is_empty() && !unit.contains(char::is_whitespace);
+        if one_unit
+            && is_plain_number(amount)
+            && let Some(unit) = codes::unit(tr, unit)
+        {
+            return format!("{} {unit}", number(tr, amount));
+        }
+    }
+    number(tr, text)
 }
 
 /// A text worth showing: `None` for missing, blank, or the HL7 null `""`.
@@ -367,11 +450,88 @@ mod tests {
         );
         assert_eq!(
             fmt.observation_value(&quantity("37.8", Some("Cel"))),
-            "37.8 °C"
+            "37,8 °C"
         );
         assert_eq!(fmt.observation_value(&quantity("3", Some("{score}"))), "3");
         assert_eq!(fmt.observation_value(&quantity(" 7 ", Some("\"\""))), "7");
-        assert_eq!(fmt.observation_value(&quantity("4.2", None)), "4.2");
+        assert_eq!(fmt.observation_value(&quantity("4.2", None)), "4,2");
+        let en = Fmt {
+            tr: Tr(Lang::En),
+            ..fmt
+        };
+        assert_eq!(
+            en.observation_value(&quantity("77.3", Some("kg"))),
+            "77.3 kg"
+        );
+    }
+
+    #[test]
+    fn plain_numbers_take_the_french_decimal_comma() {
+        let (fr, en) = (Tr(Lang::Fr), Tr(Lang::En));
+        for (raw, french) in [
+            ("77.3", "77,3"),
+            ("36.5", "36,5"),
+            (" 120 ", "120"),
+            ("-0.25", "-0,25"),
+            ("<0.5", "<0,5"),
+            ("< 0.5", "< 0,5"),
+            (">=10.0", ">=10,0"),
+            ("≤ 1.5", "≤ 1,5"),
+            // Not plain numbers: kept as received.
+            ("1.2.3", "1.2.3"),
+            ("2.16.840.1", "2.16.840.1"),
+            ("v1.2", "v1.2"),
+            ("voir C.R.", "voir C.R."),
+            (".5", ".5"),
+            ("5.", "5."),
+            ("", ""),
+            ("<", "<"),
+            ("1e3", "1e3"),
+        ] {
+            assert_eq!(number(fr, raw), french, "{raw:?}");
+            assert_eq!(number(en, raw), raw.trim(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn numeric_text_values_and_ranges() {
+        let zone = paris();
+        let fmt = Fmt {
+            tr: Tr(Lang::Fr),
+            zone: &zone,
+            now_ms: NOW,
+        };
+        let text = |t: &str| ObservationValue::Text(t.into());
+        assert_eq!(fmt.observation_value(&text("1.5")), "1,5");
+        assert_eq!(fmt.observation_value(&text("Lot 12.5B")), "Lot 12.5B");
+        assert_eq!(
+            fmt.observation_value(&text("  pré.formaté")),
+            "  pré.formaté"
+        );
+        let fr = Tr(Lang::Fr);
+        assert_eq!(range(fr, "3.5-5.0"), "3,5-5,0");
+        assert_eq!(range(fr, "-1.5-2.5"), "-1,5-2,5");
+        assert_eq!(range(fr, "<5.2"), "<5,2");
+        assert_eq!(range(fr, "3.5 - 5.0"), "3,5 - 5,0");
+        assert_eq!(range(fr, "négatif"), "négatif");
+        assert_eq!(range(fr, "1.2-3.4 mmol/L"), "1.2-3.4 mmol/L");
+        assert_eq!(range(Tr(Lang::En), "3.5-5.0"), "3.5-5.0");
+    }
+
+    #[test]
+    fn doses_read_like_the_prescription() {
+        let (fr, en) = (Tr(Lang::Fr), Tr(Lang::En));
+        assert_eq!(dose(fr, "5000 [iU]"), "5000 UI");
+        assert_eq!(dose(en, "5000 [iU]"), "5000 IU");
+        assert_eq!(dose(fr, "0.5 mg"), "0,5 mg");
+        assert_eq!(dose(en, "0.5 mg"), "0.5 mg");
+        assert_eq!(dose(fr, "250 ug"), "250 µg");
+        assert_eq!(dose(fr, "2.5"), "2,5");
+        // Not `<number> <unit>`: as received.
+        assert_eq!(dose(fr, "1 {tbl}"), "1 {tbl}");
+        assert_eq!(dose(fr, "1 cp matin et soir"), "1 cp matin et soir");
+        assert_eq!(dose(fr, "selon INR"), "selon INR");
+        assert_eq!(dose(fr, "Lot 4.5 [iU]"), "Lot 4.5 [iU]");
     }
 
     #[test]

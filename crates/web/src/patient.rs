@@ -16,9 +16,9 @@ use ckisa_domain::{
 };
 use ckisa_store::{Identity, PatientChart, StayView};
 
-use crate::codes::{self, Shown};
+use crate::codes::{self, Flag, FlagLevel, Shown};
 use crate::error::{AppError, BadInput};
-use crate::format::{Fmt, clean, clean_keep_indent, full_name, place, unit_href};
+use crate::format::{self, Fmt, clean, clean_keep_indent, full_name, place, unit_href};
 use crate::i18n::Tr;
 use crate::layout::{self, Nav, Page};
 use crate::units::allergy_text;
@@ -91,6 +91,8 @@ struct PatientView {
     allergy_badge: String,
     allergies: Vec<AllergyLine>,
     stay: Option<StayLine>,
+    /// Other open stays of the same patient, shown as a warning.
+    other_stays: Vec<StayLine>,
     conditions: Vec<DatedLine>,
     medications: Vec<MedicationLine>,
     care_plans: Vec<PlanLine>,
@@ -144,9 +146,37 @@ struct ObservationLine {
     name: String,
     value: String,
     range: String,
-    flag: Option<String>,
+    flag: Option<FlagView>,
+    status: Option<Shown>,
     date: String,
     notes: Vec<String>,
+}
+
+/// An interpretation flag with the classes that set how it stands out.
+struct FlagView {
+    shown: Shown,
+    /// Critical: red badge with a warning sign.
+    critical: bool,
+    /// Class of the flag element.
+    class: &'static str,
+    /// Class of the table row, empty for a normal value.
+    row_class: &'static str,
+}
+
+impl FlagView {
+    fn new(flag: Flag) -> FlagView {
+        let (class, row_class) = match flag.level {
+            FlagLevel::Normal => ("flag-normal", ""),
+            FlagLevel::Abnormal => ("badge flag", "abnormal"),
+            FlagLevel::Critical => ("badge flag critical", "abnormal critical"),
+        };
+        FlagView {
+            shown: flag.shown,
+            critical: flag.level == FlagLevel::Critical,
+            class,
+            row_class,
+        }
+    }
 }
 
 struct ReportLine {
@@ -206,6 +236,11 @@ impl PatientView {
                 .map(|a| allergy_line(fmt, a))
                 .collect(),
             stay: chart.stay.as_ref().map(|s| stay_line(fmt, s)),
+            other_stays: chart
+                .other_stays
+                .iter()
+                .map(|s| stay_line(fmt, s))
+                .collect(),
             conditions: chart
                 .conditions
                 .iter()
@@ -303,7 +338,8 @@ fn medication_line(fmt: &Fmt<'_>, medication: &Medication) -> MedicationLine {
     MedicationLine {
         drug: or_dash(Some(&medication.drug.text)),
         statement: medication.kind == MedicationKind::Statement,
-        dose: or_dash(medication.dose.as_deref()),
+        dose: clean(medication.dose.as_deref())
+            .map_or_else(|| DASH.to_owned(), |dose| format::dose(fmt.tr, &dose)),
         route: coded_or_dash(fmt, medication.route.as_deref(), codes::route),
         frequency: coded_or_dash(fmt, medication.frequency.as_deref(), codes::frequency),
         start: fmt.moment(medication.start.as_ref()),
@@ -332,8 +368,12 @@ fn observation_line(fmt: &Fmt<'_>, observation: &Observation) -> ObservationLine
     ObservationLine {
         name: or_dash(Some(&observation.code.text)),
         value: fmt.observation_value(&observation.value),
-        range: or_dash(observation.reference_range.as_deref()),
-        flag: clean(observation.interpretation.as_deref()).filter(|flag| is_abnormal(flag)),
+        range: clean(observation.reference_range.as_deref())
+            .map_or_else(|| DASH.to_owned(), |range| format::range(fmt.tr, &range)),
+        flag: clean(observation.interpretation.as_deref())
+            .map(|flag| FlagView::new(codes::flag(fmt.tr, &flag))),
+        status: clean(observation.status.as_deref())
+            .map(|status| codes::result_status(fmt.tr, &status)),
         date: fmt.moment(observation.effective.as_ref()),
         notes: observation
             .notes
@@ -341,12 +381,6 @@ fn observation_line(fmt: &Fmt<'_>, observation: &Observation) -> ObservationLine
             .filter_map(|n| clean_keep_indent(n))
             .collect(),
     }
-}
-
-/// Whether an interpretation flag marks an abnormal value (anything but
-/// normal: `H`, `L`, `A`, `HH`, `high`...).
-fn is_abnormal(flag: &str) -> bool {
-    !matches!(flag.to_ascii_lowercase().as_str(), "n" | "normal")
 }
 
 fn report_line(fmt: &Fmt<'_>, report: &Report) -> ReportLine {
@@ -362,12 +396,23 @@ fn report_line(fmt: &Fmt<'_>, report: &Report) -> ReportLine {
 mod tests {
     use super::*;
 
+    use crate::i18n::Lang;
+
     #[test]
-    fn normal_flags_are_not_highlighted() {
-        assert!(!is_abnormal("N"));
-        assert!(!is_abnormal("normal"));
-        assert!(is_abnormal("H"));
-        assert!(is_abnormal("LL"));
+    fn flags_stand_out_by_level() {
+        let view = |raw: &str| FlagView::new(codes::flag(Tr(Lang::Fr), raw));
+        let normal = view("N");
+        assert_eq!((normal.class, normal.row_class), ("flag-normal", ""));
+        assert!(!normal.critical);
+        let high = view("H");
+        assert_eq!((high.class, high.row_class), ("badge flag", "abnormal"));
+        assert!(!high.critical);
+        for critical in ["HH", "LL", "AA", "HU", "LU", "panic"] {
+            let flag = view(critical);
+            assert!(flag.critical, "{critical}");
+            assert_eq!(flag.class, "badge flag critical", "{critical}");
+            assert_eq!(flag.row_class, "abnormal critical", "{critical}");
+        }
     }
 
     #[test]

@@ -161,13 +161,12 @@ async fn patient_summary_shows_identity_allergies_first_and_dated_items() {
     assert!(body.contains("Insuffisance cardiaque") && body.contains("date inconnue"));
     assert!(body.contains("Surveillance poids") && body.contains("10/03/2024"));
     assert!(body.contains("88 /min") && body.contains("14/03/2024 07:05"));
-    assert!(body.contains("135 mmHg") && body.contains("37.8 °C"));
+    assert!(body.contains("135 mmHg") && body.contains("37,8 °C"));
     assert!(body.contains("Échographie cardiaque") && body.contains("12/03/2024 10:00"));
     assert!(body.contains("Coronarographie") && body.contains("11/03/2024 15:00"));
     // Abnormal result highlighted, note indentation kept.
     assert!(body.contains("<tr class=\"abnormal\">"));
-    assert!(body.contains("6.1 mmol/L") && body.contains("3.5-5.0"));
-    assert!(body.contains("<strong class=\"badge flag\">H</strong>"));
+    assert!(body.contains("6,9 mmol/L") && body.contains("3,5-5,0"));
     assert!(body.contains("<p class=\"note\">   hémolyse possible</p>"));
     assert!(body.contains("<p class=\"note\">  FEVG 35 %</p>"));
     // A document by its size, never its content.
@@ -189,12 +188,12 @@ async fn patient_summary_shows_codes_in_words_with_the_code_as_title() {
         ("SC", "sous-cutanée"),
         ("Q6H PRN", "toutes les 6 heures, si besoin"),
         ("QPM", "le soir"),
-        ("F", "final"),
+        ("F", "définitif"),
     ] {
         let shown = format!("<span class=\"coded\" title=\"{code}\">{label}</span>");
         assert!(body.contains(&shown), "missing {shown}");
     }
-    assert!(body.contains("(<span class=\"coded\" title=\"F\">final</span>)"));
+    assert!(body.contains("(<span class=\"coded\" title=\"F\">définitif</span>)"));
     for raw in [
         ">SV<",
         ">MO<",
@@ -217,6 +216,47 @@ async fn patient_summary_shows_codes_in_words_with_the_code_as_title() {
 }
 
 #[tokio::test]
+async fn patient_summary_flags_critical_results_and_writes_numbers_per_language() {
+    let (router, _) = app();
+    let body = get(&router, "/patients/ipp:HOPITAL%7C123456").await.body;
+    // The critical potassium: a red badge whose words say "critique", the
+    // raw flag in its title, its row marked critical.
+    let potassium = body.find(">Potassium<").expect("potassium row");
+    let row = &body[body[..potassium].rfind("<tr").expect("row start")..];
+    let row = &row[..row.find("</tr>").expect("row end")];
+    assert!(row.starts_with("<tr class=\"abnormal critical\">"), "{row}");
+    assert!(row.contains(
+        "<strong class=\"badge flag critical\" title=\"HH\"><span aria-hidden=\"true\">⚠ </span>critique haut</strong>"
+    ));
+    assert!(row.contains("6,9 mmol/L") && row.contains("3,5-5,0"));
+    assert!(row.contains("<span class=\"coded\" title=\"final\">définitif</span>"));
+    // A low sodium: visible, but not as loud; a preliminary status.
+    assert!(body.contains("<strong class=\"badge flag\" title=\"L\">bas</strong>"));
+    assert!(body.contains("<span class=\"coded\" title=\"P\">préliminaire</span>"));
+    // A normal weight: said plainly, decimal comma.
+    assert!(body.contains("<strong class=\"flag-normal\" title=\"N\">normal</strong>"));
+    assert!(body.contains("77,3 kg") && !body.contains("77.3"));
+    // The dose unit reads like the line below it.
+    assert!(body.contains("<td>4000 UI</td>") && !body.contains("[iU]"));
+    for raw in [">HH<", ">L<", ">N<", ">final<"] {
+        assert!(!body.contains(raw), "raw code {raw} shown");
+    }
+
+    let english = get(&router, "/patients/ipp:HOPITAL%7C123456?lang=en")
+        .await
+        .body;
+    assert!(
+        english
+            .contains("title=\"HH\"><span aria-hidden=\"true\">⚠ </span>critically high</strong>")
+    );
+    assert!(english.contains("title=\"final\">final</span>"));
+    assert!(english.contains("title=\"L\">low</strong>"));
+    assert!(english.contains("77.3 kg") && !english.contains("77,3"));
+    assert!(english.contains("6.9 mmol/L") && english.contains("3.5-5.0"));
+    assert!(english.contains("<td>4000 IU</td>"));
+}
+
+#[tokio::test]
 async fn json_api_keeps_the_raw_codes() {
     let (router, _) = app();
     let json = get(&router, "/api/v1/patients/ipp:HOPITAL%7C123456")
@@ -228,6 +268,10 @@ async fn json_api_keeps_the_raw_codes() {
     assert_eq!(json["medications"][1]["frequency"], "Q6H PRN");
     assert_eq!(json["reports"][0]["status"], "F");
     assert_eq!(json["vitals"][1]["value"]["Quantity"]["unit"], "mm[Hg]");
+    assert_eq!(json["vitals"][3]["value"]["Quantity"]["value"], "77.3");
+    assert_eq!(json["results"][0]["interpretation"], "HH");
+    assert_eq!(json["results"][0]["status"], "final");
+    assert_eq!(json["medications"][2]["dose"], "4000 [iU]");
 }
 
 #[tokio::test]
@@ -656,4 +700,24 @@ impl OneshotRequest for axum::Router {
         use tower::ServiceExt;
         self.oneshot(request).await.expect("router is infallible")
     }
+}
+
+#[tokio::test]
+async fn a_patient_with_two_open_stays_is_flagged_on_the_summary() {
+    let (router, _store) = app();
+    let answer = get(&router, "/patients/ipp:HOPITAL%7C123456").await;
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer
+            .body
+            .contains("Ce patient a aussi un autre séjour en cours"),
+        "{}",
+        answer.body
+    );
+    assert!(answer.body.contains("Réanimation"));
+    assert!(
+        answer.body.contains("7 / B") || answer.body.contains("7/B"),
+        "{}",
+        answer.body
+    );
 }

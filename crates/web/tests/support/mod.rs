@@ -203,12 +203,14 @@ fn gwen_chart() -> PatientChart {
         ObservationCategory::Lab,
         "Potassium",
         ObservationValue::Quantity {
-            value: "6.1".into(),
+            value: "6.9".into(),
             unit: Some("mmol/L".into()),
         },
     );
     potassium.reference_range = Some("3.5-5.0".into());
-    potassium.interpretation = Some("H".into());
+    // A critical value, status as FHIR writes it.
+    potassium.interpretation = Some("HH".into());
+    potassium.status = Some("final".into());
     potassium.notes = vec!["   hémolyse possible".into()];
     let document = observation(
         "o3",
@@ -230,6 +232,20 @@ fn gwen_chart() -> PatientChart {
     let pulse = vital("o1", "Fréquence cardiaque", "88", "/min");
     let pressure = vital("o4", "Pression artérielle systolique", "135", "mm[Hg]");
     let temperature = vital("o5", "Température", "37.8", "Cel");
+    let mut weight = vital("o6", "Poids", "77.3", "kg");
+    weight.interpretation = Some("N".into());
+    let mut sodium = observation(
+        "o7",
+        ObservationCategory::Lab,
+        "Sodium",
+        ObservationValue::Quantity {
+            value: "131".into(),
+            unit: Some("mmol/L".into()),
+        },
+    );
+    sodium.reference_range = Some("135-145".into());
+    sodium.interpretation = Some("L".into());
+    sodium.status = Some("P".into());
     let allergy = |id: &str, text: &str, severity: &str| Allergy {
         id: id.into(),
         patient: gwen(),
@@ -266,6 +282,17 @@ fn gwen_chart() -> PatientChart {
             attending: Some("Dr MARTIN".into()),
             on_leave: false,
         }),
+        other_stays: vec![StayView {
+            encounter: "V0".into(),
+            unit: Some("REA".into()),
+            unit_name: Some("Réanimation".into()),
+            room: Some("7".into()),
+            bed: Some("B".into()),
+            class: Some("I".into()),
+            admitted_at: Some(date("2024-03-10T08:15:00+01:00")),
+            attending: None,
+            on_leave: false,
+        }],
         allergies: vec![
             allergy("a1", "Pénicilline", "SV"),
             allergy("a2", "Arachide", "MO"),
@@ -282,7 +309,10 @@ fn gwen_chart() -> PatientChart {
         medications: vec![
             medication("m1", "Furosémide 40 mg cp", "PO", "1 fois par jour"),
             medication("m2", "Paracétamol 1 g", "IV", "Q6H PRN"),
-            medication("m3", "Enoxaparine 4000 UI", "SC", "QPM"),
+            Medication {
+                dose: Some("4000 [iU]".into()),
+                ..medication("m3", "Enoxaparine 4000 UI", "SC", "QPM")
+            },
         ],
         care_plans: vec![CarePlan {
             id: "p1".into(),
@@ -293,8 +323,8 @@ fn gwen_chart() -> PatientChart {
             start: Some(date("2024-03-10")),
             end: None,
         }],
-        vitals: vec![pulse, pressure, temperature],
-        results: vec![potassium, document],
+        vitals: vec![pulse, pressure, temperature, weight],
+        results: vec![potassium, document, sodium],
         reports: vec![Report {
             id: "r1".into(),
             patient: gwen(),
@@ -351,6 +381,7 @@ fn bare_chart(key: PatientKey, family: &str, given: &str, birth: &str) -> Patien
             deceased: None,
         },
         stay: None,
+        other_stays: Vec::new(),
         allergies: Vec::new(),
         conditions: Vec::new(),
         medications: Vec::new(),
