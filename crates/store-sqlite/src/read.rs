@@ -107,7 +107,8 @@ impl<'c> Reader<'c> {
     fn unlocated_summary(&self) -> Result<Option<UnitSummary>> {
         let count: u32 = self
             .query_one(
-                "SELECT count(*) FROM stays s WHERE s.in_house = 1 AND coalesce(s.unit, '') = ''",
+                "SELECT count(*) FROM stays s WHERE s.in_house = 1 \
+                 AND (s.unit IS NULL OR s.unit = '')",
                 [],
                 |r| r.get(0),
             )?
@@ -209,36 +210,48 @@ impl<'c> Reader<'c> {
             birth_date: Option<String>,
             allergies: u32,
         }
-        let raws = self.query(
+        let sql = format!(
             "SELECT s.encounter, s.patient, s.room, s.bed, s.admitted_at, s.attending, \
              s.on_leave, p.family, p.given, p.sex, p.birth_date, \
              (SELECT count(*) FROM allergies a WHERE a.patient = s.patient AND a.status = 'active') \
              FROM stays s LEFT JOIN patients p ON p.key = s.patient \
-             WHERE s.in_house = 1 AND (s.unit = ?1 OR (?1 = ?2 AND coalesce(s.unit, '') = '')) \
-             ORDER BY s.encounter",
-            params![unit, UNLOCATED_UNIT],
-            |r| {
-                Ok(Raw {
-                    encounter: r.get(0)?,
-                    patient: r.get(1)?,
-                    room: r.get(2)?,
-                    bed: r.get(3)?,
-                    admitted_at: r.get(4)?,
-                    attending: r.get(5)?,
-                    on_leave: r.get(6)?,
-                    family: r.get(7)?,
-                    given: r.get(8)?,
-                    sex: r.get(9)?,
-                    birth_date: r.get(10)?,
-                    allergies: r.get(11)?,
-                })
-            },
-        )?;
+             WHERE s.in_house = 1 AND {} ORDER BY s.encounter",
+            stays_of(unit)
+        );
+        let raws = self.query(&sql, [unit], |r| {
+            Ok(Raw {
+                encounter: r.get(0)?,
+                patient: r.get(1)?,
+                room: r.get(2)?,
+                bed: r.get(3)?,
+                admitted_at: r.get(4)?,
+                attending: r.get(5)?,
+                on_leave: r.get(6)?,
+                family: r.get(7)?,
+                given: r.get(8)?,
+                sex: r.get(9)?,
+                birth_date: r.get(10)?,
+                allergies: r.get(11)?,
+            })
+        })?;
+        // One query for every occupant's identifiers, and one directory lookup
+        // per distinct attending physician, instead of two queries per bed.
+        let mut identifiers = self.unit_identifiers(unit)?;
+        let mut attendings: std::collections::HashMap<Option<String>, Option<String>> =
+            std::collections::HashMap::new();
         let mut occupants = Vec::with_capacity(raws.len());
         for raw in raws {
-            let identifiers = self.identifiers(&raw.patient)?;
+            let known = identifiers.remove(&raw.patient).unwrap_or_default();
+            let attending = match attendings.get(&raw.attending) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = self.attending(raw.attending.clone())?;
+                    attendings.insert(raw.attending.clone(), name.clone());
+                    name
+                }
+            };
             let occupant = Occupant {
-                ipp: ipp(&raw.patient, &identifiers),
+                ipp: ipp(&raw.patient, &known),
                 patient: PatientKey(raw.patient),
                 encounter: raw.encounter,
                 family: raw.family,
@@ -246,13 +259,45 @@ impl<'c> Reader<'c> {
                 sex: parse_sex(raw.sex)?,
                 birth_date: json_column(raw.birth_date)?,
                 admitted_at: json_column(raw.admitted_at)?,
-                attending: self.attending(raw.attending)?,
+                attending,
                 allergies: raw.allergies,
                 on_leave: raw.on_leave,
             };
             occupants.push((raw.room, raw.bed, occupant));
         }
         Ok(occupants)
+    }
+
+    /// The identifiers of every in-house patient of a unit, by patient, in
+    /// the order `identifiers` gives them.
+    fn unit_identifiers(
+        &self,
+        unit: &str,
+    ) -> Result<std::collections::HashMap<String, Vec<Identifier>>> {
+        let sql = format!(
+            "SELECT i.patient, i.system, i.kind, i.value FROM patient_identifiers i \
+             WHERE i.patient IN (SELECT s.patient FROM stays s WHERE s.in_house = 1 AND {}) \
+             ORDER BY i.patient, i.seq, i.pos",
+            stays_of(unit)
+        );
+        let rows = self.query(&sql, [unit], |r| {
+            let system: String = r.get(1)?;
+            let kind: String = r.get(2)?;
+            Ok((
+                r.get::<_, String>(0)?,
+                Identifier {
+                    value: r.get(3)?,
+                    system: non_empty(&system),
+                    kind: non_empty(&kind),
+                },
+            ))
+        })?;
+        let mut by_patient: std::collections::HashMap<String, Vec<Identifier>> =
+            std::collections::HashMap::new();
+        for (patient, identifier) in rows {
+            by_patient.entry(patient).or_default().push(identifier);
+        }
+        Ok(by_patient)
     }
 
     /// Resolves a stored reference to a display name: by reference, else by
@@ -720,6 +765,17 @@ fn first_family(row: &BedRow) -> Option<&str> {
 
 /// The IPP: the first identifier of type PI; for a patient keyed by an HL7
 /// IPP, the first identifier the HL7 source gave.
+/// The condition selecting a unit's stays, as a literal SQL fragment taking
+/// the unit as `?1`: the plain form uses the census index; the virtual unit
+/// of unlocated patients has its own.
+fn stays_of(unit: &str) -> &'static str {
+    if unit == UNLOCATED_UNIT {
+        "(s.unit IS NULL OR s.unit = '' OR ?1 IS NULL)"
+    } else {
+        "s.unit = ?1"
+    }
+}
+
 fn ipp(key: &str, identifiers: &[Identifier]) -> Option<String> {
     identifiers
         .iter()
