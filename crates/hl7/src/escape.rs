@@ -88,6 +88,16 @@ fn push_escape(buffer: &mut String, escape: u8, replacement: Replacement) {
     buffer.push(escape);
 }
 
+/// The unescaped bytes of a raw value (delimiter escapes, `\Xhh\`, `\.br\`),
+/// before any character-set decoding: for callers that must decode the bytes
+/// themselves (a value whose bytes do not fit the declared MSH-18). Problems
+/// are not reported here; [`crate::Field::text`] reports them.
+pub fn unescape_bytes(raw: &[u8], delims: &Delimiters) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    unescape_into(raw, delims, &mut out, &mut |_| {});
+    out
+}
+
 /// Appends the unescaped form of `raw` to `out`, reporting problems through `report`.
 pub(crate) fn unescape_into(
     raw: &[u8],

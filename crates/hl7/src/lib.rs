@@ -85,7 +85,7 @@ mod writer;
 pub use charset::Charset;
 pub use delimiters::Delimiters;
 pub use error::{DecodeError, Location, ParseError, Warning, WarningKind};
-pub use escape::escape;
+pub use escape::{escape, unescape_bytes};
 pub use message::{Message, MessageType};
 pub use split::{Split, SplitProblem, split_messages};
 pub use value::{Component, Field, Repetition, Segment, Subcomponent};

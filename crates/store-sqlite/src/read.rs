@@ -383,30 +383,10 @@ impl<'c> Reader<'c> {
             identity,
             stay: stays.next(),
             other_stays: stays.collect(),
-            allergies: self.records(
-                "SELECT r.patient, r.payload, e.payload FROM allergies r LEFT JOIN events e \
-                 ON e.seq = r.seq AND r.payload IS NULL WHERE r.patient = ?1 \
-                 AND r.status = 'active' ORDER BY r.sort_key DESC, r.seq DESC",
-                &root,
-            )?,
-            conditions: self.records(
-                "SELECT r.patient, r.payload, e.payload FROM conditions r LEFT JOIN events e \
-                 ON e.seq = r.seq AND r.payload IS NULL WHERE r.patient = ?1 \
-                 AND r.status = 'active' ORDER BY r.sort_key DESC, r.seq DESC",
-                &root,
-            )?,
-            medications: self.records(
-                "SELECT r.patient, r.payload, e.payload FROM medications r LEFT JOIN events e \
-                 ON e.seq = r.seq AND r.payload IS NULL WHERE r.patient = ?1 \
-                 AND r.status = 'active' ORDER BY r.sort_key DESC, r.seq DESC",
-                &root,
-            )?,
-            care_plans: self.records(
-                "SELECT r.patient, r.payload, e.payload FROM care_plans r LEFT JOIN events e \
-                 ON e.seq = r.seq AND r.payload IS NULL WHERE r.patient = ?1 \
-                 AND r.status = 'active' ORDER BY r.sort_key DESC, r.seq DESC",
-                &root,
-            )?,
+            allergies: self.active_records("allergies", &root)?,
+            conditions: self.active_records("conditions", &root)?,
+            medications: self.active_records("medications", &root)?,
+            care_plans: self.active_records("care_plans", &root)?,
             vitals: self.records(
                 "SELECT r.patient, r.payload, e.payload FROM observations r JOIN ( \
                    SELECT rowid AS id, row_number() OVER ( \
@@ -527,6 +507,17 @@ impl<'c> Reader<'c> {
             Deceased::Yes => Some(String::from("oui")),
             Deceased::No => None,
         }
+    }
+
+    /// A patient's active records of one kind, newest first; `table` is one
+    /// of the record tables, never user input.
+    fn active_records<T: RecordFact>(&self, table: &'static str, root: &str) -> Result<Vec<T>> {
+        let sql = format!(
+            "SELECT r.patient, r.payload, e.payload FROM {table} r LEFT JOIN events e \
+             ON e.seq = r.seq AND r.payload IS NULL WHERE r.patient = ?1 \
+             AND r.status = 'active' ORDER BY r.sort_key DESC, r.seq DESC"
+        );
+        self.records(&sql, root)
     }
 
     /// The patient's in-house stays, most recently updated first.

@@ -176,72 +176,10 @@ fn latin9_char(byte: u8) -> char {
     }
 }
 
-/// Decodes HL7 escapes (v2.5 ch. 2.7) on bytes, as the parser does before character-set
-/// decoding: delimiters (`\F\ \S\ \T\ \R\ \E\ \P\`), `\Xhh\` bytes, `\.br\`/`\.sp\` line
-/// breaks; `\H\ \N\` and other formatting commands are dropped; `\C..\ \M..\ \Z..\`, unknown
-/// sequences and an unmatched escape character are kept literally. The parser has already
-/// reported any problem, so none is reported again.
+/// Decodes HL7 escapes on bytes, as the parser does before character-set
+/// decoding; the parser has already reported any problem.
 fn unescape(raw: &[u8], delims: &Delimiters) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(start) = rest.iter().position(|&byte| byte == delims.escape) {
-        out.extend_from_slice(&rest[..start]);
-        let after = &rest[start + 1..];
-        let Some(end) = after.iter().position(|&byte| byte == delims.escape) else {
-            out.extend_from_slice(&rest[start..]);
-            return out;
-        };
-        let sequence = &rest[start..start + end + 2];
-        decode_sequence(&after[..end], sequence, delims, &mut out);
-        rest = &after[end + 1..];
-    }
-    out.extend_from_slice(rest);
-    out
-}
-
-/// One escape sequence; `content` is between the escape characters, `sequence` includes them.
-fn decode_sequence(content: &[u8], sequence: &[u8], delims: &Delimiters, out: &mut Vec<u8>) {
-    match content {
-        b"F" => out.push(delims.field),
-        b"S" => out.push(delims.component),
-        b"T" => out.push(delims.subcomponent),
-        b"R" => out.push(delims.repetition),
-        b"E" => out.push(delims.escape),
-        b"P" if delims.truncation.is_some() => out.extend(delims.truncation),
-        b"H" | b"N" => {}
-        [b'X' | b'x', hex @ ..] if !hex.is_empty() && hex.iter().all(u8::is_ascii_hexdigit) => {
-            push_hex(hex, out);
-        }
-        [b'.', command @ ..] => {
-            if command == b"br" || command.starts_with(b"sp") {
-                out.push(b'\n');
-            }
-        }
-        _ => out.extend_from_slice(sequence),
-    }
-}
-
-/// Hex digits as bytes, after the leading-zero padding (`000D` is CR); NUL bytes are dropped.
-fn push_hex(hex: &[u8], out: &mut Vec<u8>) {
-    let significant = &hex[hex.iter().take_while(|&&digit| digit == b'0').count()..];
-    let mut high: Option<u8> = (significant.len() % 2 == 1).then_some(0);
-    for &digit in significant {
-        let nibble = hex_value(digit);
-        match high.take() {
-            None => high = Some(nibble),
-            Some(0) if nibble == 0 => {}
-            Some(upper) => out.push(upper << 4 | nibble),
-        }
-    }
-}
-
-fn hex_value(digit: u8) -> u8 {
-    match digit {
-        b'0'..=b'9' => digit - b'0',
-        b'a'..=b'f' => digit - b'a' + 10,
-        b'A'..=b'F' => digit - b'A' + 10,
-        _ => 0,
-    }
+    ckisa_hl7::unescape_bytes(raw, delims)
 }
 
 #[cfg(test)]
