@@ -31,8 +31,8 @@ use std::time::Duration;
 
 use ckisa_domain::{Event, EventId, PatientKey};
 use ckisa_store::{
-    Outcome, PatientChart, PatientQuery, PatientRow, QuarantineEntry, Rejection, Store, StoreError,
-    StoreStatus, Submission, UnitBoard, UnitDefinition, UnitSummary,
+    FeedStatus, Outcome, PatientChart, PatientQuery, PatientRow, QuarantineEntry, Rejection, Store,
+    StoreError, StoreStatus, Submission, UnitBoard, UnitDefinition, UnitSummary,
 };
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OpenFlags};
@@ -305,6 +305,10 @@ impl Store for SqliteStore {
 
     fn status(&self) -> Result<StoreStatus, StoreError> {
         self.read(|reader| reader.status())
+    }
+
+    fn feeds(&self) -> Result<Vec<FeedStatus>, StoreError> {
+        self.read(|reader| reader.feeds())
     }
 
     fn events_after(&self, after: Option<EventId>, limit: usize) -> Result<Vec<Event>, StoreError> {

@@ -684,13 +684,9 @@ impl<'c> Reader<'c> {
         )
     }
 
-    /// Counts and feed freshness.
-    pub(crate) fn status(&self) -> Result<StoreStatus> {
-        let count = |sql: &str| -> Result<u64> {
-            let value: Option<i64> = self.query_one(sql, [], |r| r.get(0))?;
-            Ok(value.unwrap_or(0).unsigned_abs())
-        };
-        let feeds = self.query(
+    /// Freshness and volume of each feed.
+    pub(crate) fn feeds(&self) -> Result<Vec<FeedStatus>> {
+        self.query(
             "SELECT name, last_received_ms, accepted, duplicates, rejected FROM feeds \
              ORDER BY name",
             [],
@@ -703,7 +699,16 @@ impl<'c> Reader<'c> {
                     rejected: r.get::<_, i64>(4)?.unsigned_abs(),
                 })
             },
-        )?;
+        )
+    }
+
+    /// Counts and feed freshness.
+    pub(crate) fn status(&self) -> Result<StoreStatus> {
+        let count = |sql: &str| -> Result<u64> {
+            let value: Option<i64> = self.query_one(sql, [], |r| r.get(0))?;
+            Ok(value.unwrap_or(0).unsigned_abs())
+        };
+        let feeds = self.feeds()?;
         let facts = self.query(
             "SELECT kind, count FROM fact_counts ORDER BY kind",
             [],

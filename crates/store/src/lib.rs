@@ -410,6 +410,9 @@ pub trait Store: Send + Sync + 'static {
     /// Counts and feed freshness.
     fn status(&self) -> Result<StoreStatus, StoreError>;
 
+    /// Feed freshness alone, cheap enough for every page's freshness bar.
+    fn feeds(&self) -> Result<Vec<FeedStatus>, StoreError>;
+
     /// Events recorded after `after` (all when `None`), oldest first, at
     /// most `limit`: what export and sync read.
     fn events_after(&self, after: Option<EventId>, limit: usize) -> Result<Vec<Event>, StoreError>;

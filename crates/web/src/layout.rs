@@ -103,11 +103,8 @@ pub(crate) struct Page<'a> {
     pub(crate) main: String,
 }
 
-/// Frames `page`, or answers only the live parts for `X-Partial: 1`.
-///
-/// FIXME(issue 2): handlers fetch the whole `Store::status` for the
-/// freshness bar of every page; if a backend's `status` counts rows, a cheap
-/// feed-freshness read on the trait would make pages faster.
+/// Frames `page`, or answers only the live parts for `X-Partial: 1`. The
+/// freshness bar reads `Store::feeds`, which counts nothing.
 pub(crate) fn respond(
     state: &AppState,
     ctx: &PageCtx,

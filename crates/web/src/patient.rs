@@ -49,8 +49,8 @@ pub(crate) async fn page(
 ) -> Result<Response, AppError> {
     let key = key_from_path(path)?;
     let asked = key.clone();
-    let (chart, status) = state
-        .read(move |store| Ok((store.patient_chart(&key)?, store.status()?)))
+    let (chart, feeds) = state
+        .read(move |store| Ok((store.patient_chart(&key)?, store.feeds()?)))
         .await?;
     let chart = chart.ok_or(AppError::PatientNotFound)?;
     let fmt = ctx.fmt(&state);
@@ -67,7 +67,7 @@ pub(crate) async fn page(
         query: "",
         main,
     };
-    layout::respond(&state, &ctx, &status.feeds, page)
+    layout::respond(&state, &ctx, &feeds, page)
 }
 
 #[derive(Template)]

@@ -146,7 +146,7 @@ pub(crate) async fn page(
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let found = run(&state, params).await?;
-    let status = state.read(|store| store.status()).await?;
+    let feeds = state.read(|store| store.feeds()).await?;
     let fmt = ctx.fmt(&state);
     let searched = found.rows.is_some();
     let rows = found
@@ -173,7 +173,7 @@ pub(crate) async fn page(
         query: &found.text,
         main,
     };
-    layout::respond(&state, &ctx, &status.feeds, page)
+    layout::respond(&state, &ctx, &feeds, page)
 }
 
 fn result_row(fmt: &Fmt<'_>, row: &PatientRow) -> ResultRow {

@@ -86,8 +86,8 @@ pub(crate) async fn list_page(
     State(state): State<AppState>,
     ctx: PageCtx,
 ) -> Result<Response, AppError> {
-    let (units, status) = state
-        .read(|store| Ok((store.units()?, store.status()?)))
+    let (units, feeds) = state
+        .read(|store| Ok((store.units()?, store.feeds()?)))
         .await?;
     let tr = Tr(ctx.lang);
     let rows = units.iter().map(|unit| unit_row(tr, unit)).collect();
@@ -106,7 +106,7 @@ pub(crate) async fn list_page(
         query: "",
         main,
     };
-    layout::respond(&state, &ctx, &status.feeds, page)
+    layout::respond(&state, &ctx, &feeds, page)
 }
 
 fn unit_row(tr: Tr, unit: &UnitSummary) -> UnitRow {
@@ -171,8 +171,8 @@ pub(crate) async fn board_page(
     ctx: PageCtx,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    let (board, status) = state
-        .read(move |store| Ok((store.unit_board(&code)?, store.status()?)))
+    let (board, feeds) = state
+        .read(move |store| Ok((store.unit_board(&code)?, store.feeds()?)))
         .await?;
     let board = board.ok_or(AppError::UnitNotFound)?;
     let fmt = ctx.fmt(&state);
@@ -184,7 +184,7 @@ pub(crate) async fn board_page(
         query: "",
         main,
     };
-    layout::respond(&state, &ctx, &status.feeds, page)
+    layout::respond(&state, &ctx, &feeds, page)
 }
 
 fn board_title(unit: &UnitSummary) -> String {

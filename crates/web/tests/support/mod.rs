@@ -126,6 +126,10 @@ impl Store for FakeStore {
         Ok(self.status.clone().expect("status is set"))
     }
 
+    fn feeds(&self) -> Result<Vec<FeedStatus>, StoreError> {
+        Ok(self.status()?.feeds)
+    }
+
     fn events_after(
         &self,
         _after: Option<EventId>,
