@@ -167,6 +167,17 @@ pub fn map_message(msg: &Message<'_>, ctx: &MapContext) -> Result<Mapped, MapRej
             reason,
         ));
     }
+    if !KNOWN_MESSAGE_TYPES.contains(&code) {
+        return Err(MapRejection::reject(
+            "MSH",
+            9,
+            error_code::UNSUPPORTED_MESSAGE_TYPE,
+            format!(
+                "type de message inconnu « {} » (absent de la table HL7 0076) : message refusé",
+                type_label(code, trigger)
+            ),
+        ));
+    }
     let mut cx = Cx::new(msg, ctx);
     let facts = match code {
         "ADT" => adt::map(&mut cx, trigger)?,
@@ -190,6 +201,26 @@ pub fn map_message(msg: &Message<'_>, ctx: &MapContext) -> Result<Mapped, MapRej
     })
 }
 
+/// Message types of HL7 table 0076 (v2.3 to v2.8). A well-formed message of
+/// one of these types that the node does not project is acknowledged and
+/// counted as ignored (the HIS sends appointments and charges on the same
+/// feeds); any other type, site-specific `Z..` ones included, is refused and
+/// quarantined, never silently acknowledged.
+const KNOWN_MESSAGE_TYPES: &[&str] = &[
+    "ACK", "ADR", "ADT", "BAR", "BPS", "BRP", "BRT", "BTS", "CCF", "CCI", "CCM", "CCQ", "CCR",
+    "CCU", "CQU", "CRM", "CSU", "DBC", "DEL", "DEO", "DER", "DFT", "DOC", "DPR", "DRC", "DRG",
+    "DSR", "EAC", "EAN", "EAR", "EHC", "EDR", "EQQ", "ERP", "ESR", "ESU", "INR", "INU", "LSR",
+    "LSU", "MDM", "MFD", "MFK", "MFN", "MFQ", "MFR", "NMD", "NMQ", "NMR", "OMB", "OMD", "OMG",
+    "OMI", "OML", "OMN", "OMP", "OMQ", "OMS", "OPL", "OPR", "OPU", "ORA", "ORB", "ORD", "ORF",
+    "ORG", "ORI", "ORL", "ORM", "ORN", "ORP", "ORR", "ORS", "ORU", "ORX", "OSM", "OSQ", "OSR",
+    "OSU", "OUL", "PEX", "PGL", "PIN", "PMU", "PPG", "PPP", "PPR", "PPT", "PPV", "PRR", "PTR",
+    "QBP", "QCK", "QCN", "QRY", "QSB", "QSX", "QVR", "RAR", "RAS", "RCI", "RCL", "RDE", "RDR",
+    "RDS", "RDY", "REF", "RER", "RGR", "RGV", "ROC", "ROR", "RPA", "RPI", "RPL", "RPR", "RQA",
+    "RQC", "RQI", "RQP", "RRA", "RRD", "RRE", "RRG", "RRI", "RSP", "RTB", "SCN", "SDN", "SDR",
+    "SIU", "SLN", "SLR", "SMD", "SQM", "SQR", "SRM", "SRR", "SSR", "SSU", "STC", "STI", "SUR",
+    "TBR", "TCR", "TCU", "UDM", "VQQ", "VXQ", "VXR", "VXU", "VXX",
+];
+
 /// `SIU^S12`, or `SIU` without trigger.
 pub(crate) fn type_label(code: &str, trigger: &str) -> String {
     if trigger.is_empty() {
@@ -211,6 +242,19 @@ fn is_message_code(code: &str) -> bool {
 mod tests {
     use super::test_support::{map, map_ok, msg};
     use super::*;
+
+    #[test]
+    fn unknown_message_types_are_refused_known_unprojected_ones_ignored() {
+        let unknown = "MSH|^~\\&|A|B|C|D|20240101||XYZ^Q99|U1|P|2.5\rPID|1||1^^^H^PI\r";
+        let refusal = map(unknown).unwrap_err();
+        assert_eq!(refusal.ack_code, AckKind::Reject);
+        assert_eq!((refusal.segment.as_str(), refusal.field), ("MSH", 9));
+        assert!(refusal.reason.contains("XYZ^Q99"), "{}", refusal.reason);
+        let site_specific = "MSH|^~\\&|A|B|C|D|20240101||ZPM^Z01|U2|P|2.5\r";
+        assert!(map(site_specific).is_err());
+        let appointment = "MSH|^~\\&|A|B|C|D|20240101||SIU^S12|U3|P|2.5\r";
+        assert!(map_ok(appointment).ignored);
+    }
 
     #[test]
     fn missing_message_type_is_rejected_ar_200() {
