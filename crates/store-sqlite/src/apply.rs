@@ -582,19 +582,42 @@ impl<'c> Projector<'c> {
     fn allergy(&self, at: Recorded, allergy: &Allergy, payload: Option<&str>) -> Result<()> {
         let patient = self.resolve(&allergy.patient)?;
         let sort_key = self.sort_key(allergy.onset.as_ref(), at.hlc);
+        let status = status_code(&allergy.status);
+        self.upsert_patient_record(
+            "allergies",
+            &allergy.id,
+            &patient,
+            status,
+            sort_key,
+            at,
+            payload,
+        )
+    }
+
+    /// Upserts a record kept by patient only (allergies, care plans); `table`
+    /// is one of those tables, never input.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one column each, named at every call"
+    )]
+    fn upsert_patient_record(
+        &self,
+        table: &str,
+        id: &str,
+        patient: &str,
+        status: &str,
+        sort_key: i64,
+        at: Recorded,
+        payload: Option<&str>,
+    ) -> Result<()> {
         self.execute(
-            "INSERT INTO allergies (id, patient, status, sort_key, seq, payload) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET \
-             patient = excluded.patient, status = excluded.status, \
-             sort_key = excluded.sort_key, seq = excluded.seq, payload = excluded.payload",
-            params![
-                allergy.id,
-                patient,
-                status_code(&allergy.status),
-                sort_key,
-                at.seq,
-                payload
-            ],
+            &format!(
+                "INSERT INTO {table} (id, patient, status, sort_key, seq, payload) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET \
+                 patient = excluded.patient, status = excluded.status, \
+                 sort_key = excluded.sort_key, seq = excluded.seq, payload = excluded.payload"
+            ),
+            params![id, patient, status, sort_key, at.seq, payload],
         )?;
         Ok(())
     }
@@ -685,21 +708,16 @@ impl<'c> Projector<'c> {
     fn care_plan(&self, at: Recorded, plan: &CarePlan, payload: Option<&str>) -> Result<()> {
         let patient = self.resolve(&plan.patient)?;
         let sort_key = self.sort_key(plan.start.as_ref(), at.hlc);
-        self.execute(
-            "INSERT INTO care_plans (id, patient, status, sort_key, seq, payload) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET \
-             patient = excluded.patient, status = excluded.status, \
-             sort_key = excluded.sort_key, seq = excluded.seq, payload = excluded.payload",
-            params![
-                plan.id,
-                patient,
-                status_code(&plan.status),
-                sort_key,
-                at.seq,
-                payload
-            ],
-        )?;
-        Ok(())
+        let status = status_code(&plan.status);
+        self.upsert_patient_record(
+            "care_plans",
+            &plan.id,
+            &patient,
+            status,
+            sort_key,
+            at,
+            payload,
+        )
     }
 
     fn observation(
