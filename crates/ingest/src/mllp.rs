@@ -31,8 +31,9 @@ pub struct MllpOptions {
     pub max_frame: usize,
     /// A connection silent for this long is closed.
     pub idle_timeout: Duration,
-    /// A frame started but not finished for this long is dropped to the
-    /// quarantine and the connection closed.
+    /// A frame not finished this long after its first byte is dropped to the
+    /// quarantine and the connection closed; a new connection that sends no
+    /// message within this time is closed too.
     pub frame_timeout: Duration,
     /// Connections served at once; more are closed on arrival.
     pub max_connections: usize,
@@ -44,7 +45,7 @@ impl Default for MllpOptions {
             max_frame: 16 * 1024 * 1024,
             idle_timeout: Duration::from_secs(600),
             frame_timeout: Duration::from_secs(30),
-            max_connections: 64,
+            max_connections: 256,
         }
     }
 }
@@ -110,12 +111,24 @@ async fn handle_connection(
     info!("connection opened");
     let mut decoder = MllpDecoder::with_max_frame_size(feed.options.max_frame);
     let mut buffer = vec![0u8; 64 * 1024];
+    // A frame must arrive whole within `frame_timeout` of its first byte, and
+    // a connection that has not yet delivered a message gets no longer than
+    // that either: silent or trickling peers cannot hold the feed's slots.
+    let mut frame_started: Option<tokio::time::Instant> = None;
+    let mut delivered = false;
     loop {
-        let limit = if decoder.has_partial_frame() {
-            feed.options.frame_timeout
-        } else {
-            feed.options.idle_timeout
+        let now = tokio::time::Instant::now();
+        let limit = match (decoder.has_partial_frame(), delivered) {
+            (true, _) => {
+                let started = *frame_started.get_or_insert(now);
+                feed.options.frame_timeout.saturating_sub(now - started)
+            }
+            (false, false) => feed.options.frame_timeout,
+            (false, true) => feed.options.idle_timeout,
         };
+        if !decoder.has_partial_frame() {
+            frame_started = None;
+        }
         let read = tokio::select! {
             read = tokio::time::timeout(limit, stream.read(&mut buffer)) => read,
             _ = shutdown.wait_for(|stop| *stop) => break,
@@ -134,6 +147,7 @@ async fn handle_connection(
         };
         decoder.push(&buffer[..count]);
         while let Some(frame) = decoder.next_frame() {
+            delivered = true;
             let reply = match frame {
                 Ok(payload) => handle_message(&feed, peer, payload).await,
                 Err(err) => handle_frame_error(&feed, err).await,

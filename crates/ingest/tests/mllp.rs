@@ -404,3 +404,46 @@ async fn an_incoming_ack_is_never_acknowledged() {
         .unwrap();
     assert_eq!(&msa(&read_ack(&mut stream).await)[1..3], ["AA", "AFTER"]);
 }
+
+#[tokio::test]
+async fn silent_and_trickling_peers_cannot_hold_a_slot() {
+    let h = start_with(MllpOptions {
+        max_connections: 1,
+        frame_timeout: Duration::from_millis(400),
+        ..MllpOptions::default()
+    })
+    .await;
+    let mut byte = [0u8; 1];
+
+    // A connection that never sends is closed after the frame timeout.
+    let mut silent = TcpStream::connect(h.addr).await.unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(5), silent.read(&mut byte)).await;
+    assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "{closed:?}");
+
+    // A frame trickled one byte at a time is cut at the frame timeout, even
+    // though each read arrives well within it.
+    let mut trickle = TcpStream::connect(h.addr).await.unwrap();
+    let frame = framed(&adt_a01("SLOW", "7201", "LENT"));
+    let started = std::time::Instant::now();
+    for chunk in frame.chunks(1) {
+        if trickle.write_all(chunk).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if started.elapsed() > Duration::from_secs(5) {
+            break;
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the trickle was never cut"
+    );
+
+    // The slot is free again for a real sender.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut real = TcpStream::connect(h.addr).await.unwrap();
+    real.write_all(&framed(&adt_a01("REAL", "7202", "VRAI")))
+        .await
+        .unwrap();
+    assert_eq!(msa(&read_ack(&mut real).await)[1], "AA");
+}
