@@ -45,7 +45,7 @@ impl Cmd {
             let addr = parse_addr("--mllp", mllp)?;
             match config.feeds.first_mut() {
                 Some(feed) => feed.listen = addr,
-                None => out::warn("--mllp ignored: the configuration declares no feed"),
+                None => out::warn("--mllp ignoré : la configuration ne déclare aucun flux"),
             }
         }
         let runtime = tokio::runtime::Runtime::new()?;
