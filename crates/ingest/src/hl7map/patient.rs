@@ -184,11 +184,26 @@ impl OrNull for Tri<String> {
 
 fn birth_date(cx: &mut Cx<'_, '_>, field: Field<'_>) -> Tri<ckisa_domain::Moment> {
     match presence(&field, || ()) {
-        Tri::Value(()) => Tri::from_option(cx.moment(field, at("PID", 7)).map(date_part)),
+        Tri::Value(()) => {
+            let date = cx.moment(field, at("PID", 7)).map(date_part);
+            let implausible = date.filter(|d| !PLAUSIBLE_BIRTH_YEARS.contains(&d.year));
+            if let Some(date) = implausible {
+                cx.warn(format!(
+                    "PID-7 : année de naissance {} invraisemblable, date ignorée",
+                    date.year
+                ));
+                return Tri::Absent;
+            }
+            Tri::from_option(date)
+        }
         Tri::Null => Tri::Null,
         Tri::Absent => Tri::Absent,
     }
 }
+
+/// Birth years a living or recently deceased patient can have; a date outside
+/// (`00000229`, `99991231`) is a sender's placeholder or typo, never shown.
+const PLAUSIBLE_BIRTH_YEARS: std::ops::RangeInclusive<i16> = 1870..=2200;
 
 fn sex(cx: &mut Cx<'_, '_>, field: Field<'_>) -> Tri<Sex> {
     if field.is_empty() || field.is_null() {
@@ -346,6 +361,27 @@ mod tests {
         assert_eq!(p.identifiers[1].value, "299");
         assert_eq!(p.identifiers[2].value, "OLD1");
         assert_eq!(p.identifiers[2].system.as_deref(), Some("OLDSYS"));
+    }
+
+    #[test]
+    fn placeholder_birth_years_are_ignored_with_a_warning() {
+        for raw in ["00000229", "99991231"] {
+            let text = format!(
+                "MSH|^~\\&|A|B|C|D|20240101||ADT^A08|X|P|2.5\rEVN|A08\rPID|1||1^^^H^PI||N^P||{raw}\r"
+            );
+            let mapped = map_ok(&text);
+            let Some(ckisa_domain::Fact::PatientUpdated(update)) = mapped.facts.first() else {
+                panic!("{:?}", mapped.facts);
+            };
+            assert_eq!(update.birth_date, ckisa_domain::Field::Absent, "{raw}");
+            assert!(
+                mapped
+                    .warnings
+                    .iter()
+                    .any(|w| w.contains("invraisemblable")),
+                "{raw}"
+            );
+        }
     }
 
     #[test]
