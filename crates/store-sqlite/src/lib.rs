@@ -17,6 +17,7 @@
 mod apply;
 mod codec;
 mod error;
+pub mod key;
 mod migrate;
 mod read;
 mod text;

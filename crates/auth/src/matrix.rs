@@ -1,0 +1,194 @@
+//! The access matrix: which role may do what, and how far. This is the one
+//! place in the code that says it; SECURITY.md prints it (see
+//! [`markdown_table`]) and the web layer asks [`reach`] before every route.
+//!
+//! Unit-scoped answers ([`Reach::InScope`]) are narrowed further by the
+//! account's [`Scope`](crate::Scope): a nurse of REA reads the board of REA
+//! and the charts of patients staying in REA, and nothing else without
+//! break-the-glass.
+
+use crate::Role;
+
+/// Something a person or a machine client asks the node to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// The list of units with their occupancy (aggregates, no names).
+    UnitList,
+    /// A unit's bed board (names, ages, admission dates).
+    UnitBoard,
+    /// A patient's summary (allergies, prescriptions, results...).
+    PatientChart,
+    /// Searching patients by name, birth date or identifier.
+    PatientSearch,
+    /// Opening a chart outside one's units, with a reason.
+    BreakGlass,
+    /// Feed freshness and node status (counts, no patient data).
+    NodeStatus,
+    /// Quarantined messages (raw messages: patient data).
+    Quarantine,
+    /// Prometheus metrics (counts, no patient data).
+    Metrics,
+    /// Reading and searching the audit trail, break-the-glass alerts.
+    AuditRead,
+    /// Exporting the audit trail (CSV, FHIR AuditEvent).
+    AuditExport,
+    /// Listing, disabling and resetting accounts.
+    UserAdmin,
+}
+
+impl Action {
+    /// Every action, in matrix order.
+    pub const ALL: [Action; 11] = [
+        Action::UnitList,
+        Action::UnitBoard,
+        Action::PatientChart,
+        Action::PatientSearch,
+        Action::BreakGlass,
+        Action::NodeStatus,
+        Action::Quarantine,
+        Action::Metrics,
+        Action::AuditRead,
+        Action::AuditExport,
+        Action::UserAdmin,
+    ];
+
+    /// Stable code, used in the audit trail and in token scopes.
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::UnitList => "unit.list",
+            Action::UnitBoard => "unit.board",
+            Action::PatientChart => "patient.chart",
+            Action::PatientSearch => "patient.search",
+            Action::BreakGlass => "patient.break-glass",
+            Action::NodeStatus => "node.status",
+            Action::Quarantine => "node.quarantine",
+            Action::Metrics => "node.metrics",
+            Action::AuditRead => "audit.read",
+            Action::AuditExport => "audit.export",
+            Action::UserAdmin => "user.admin",
+        }
+    }
+
+    /// What the action is, in French, for the documentation and refusals.
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Action::UnitList => "liste des unités (effectifs)",
+            Action::UnitBoard => "tableau des lits d'une unité",
+            Action::PatientChart => "dossier de synthèse d'un patient",
+            Action::PatientSearch => "recherche de patients",
+            Action::BreakGlass => "accès exceptionnel (bris de glace)",
+            Action::NodeStatus => "état du nœud et des flux",
+            Action::Quarantine => "messages en quarantaine",
+            Action::Metrics => "métriques",
+            Action::AuditRead => "journal d'audit",
+            Action::AuditExport => "export du journal d'audit",
+            Action::UserAdmin => "gestion des comptes",
+        }
+    }
+}
+
+/// How far a role may take an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reach {
+    /// Not at all.
+    Never,
+    /// Only within the account's units (see [`Scope`](crate::Scope)).
+    InScope,
+    /// Everywhere in the establishment.
+    Everywhere,
+}
+
+/// The matrix itself.
+pub fn reach(role: Role, action: Action) -> Reach {
+    use Action as A;
+    use Reach::{Everywhere as E, InScope as S, Never as N};
+    use Role as R;
+    match (role, action) {
+        // Aggregates and feed freshness: everyone.
+        (_, A::UnitList | A::NodeStatus) => E,
+
+        // Names and charts: caregivers in their units; crisis roles only in
+        // units they were granted (none by default).
+        (
+            R::UnitManager
+            | R::Nurse
+            | R::Physician
+            | R::Pharmacist
+            | R::Lab
+            | R::CrisisDirector
+            | R::CrisisCellMember,
+            A::UnitBoard | A::PatientChart | A::PatientSearch,
+        ) => S,
+        (_, A::UnitBoard | A::PatientChart | A::PatientSearch) => N,
+
+        // Break-the-glass: those who care for patients.
+        (R::UnitManager | R::Nurse | R::Physician | R::Pharmacist, A::BreakGlass) => E,
+        (_, A::BreakGlass) => N,
+
+        // The IT and security side.
+        (R::ItSecurity, A::Quarantine | A::Metrics | A::AuditRead | A::AuditExport) => E,
+        (R::Administrator, A::Metrics | A::UserAdmin) => E,
+        (_, A::Quarantine | A::Metrics | A::AuditRead | A::AuditExport | A::UserAdmin) => N,
+    }
+}
+
+/// The matrix as a Markdown table (roles as columns), as SECURITY.md shows
+/// it: `✓` everywhere, `unités` within the account's units, `—` never.
+pub fn markdown_table() -> String {
+    let mut table = String::from("| Action |");
+    for role in Role::ALL {
+        table.push_str(&format!(" {} |", role.code()));
+    }
+    table.push_str("\n|---|");
+    for _ in Role::ALL {
+        table.push_str("---|");
+    }
+    for action in Action::ALL {
+        table.push_str(&format!("\n| {} |", action.label_fr()));
+        for role in Role::ALL {
+            let cell = match reach(role, action) {
+                Reach::Everywhere => "✓",
+                Reach::InScope => "unités",
+                Reach::Never => "—",
+            };
+            table.push_str(&format!(" {cell} |"));
+        }
+    }
+    table.push('\n');
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patient_data_is_never_shown_to_the_it_side_or_observers() {
+        for role in [
+            Role::ItSecurity,
+            Role::Administrator,
+            Role::ExerciseObserver,
+        ] {
+            for action in [Action::UnitBoard, Action::PatientChart, Action::BreakGlass] {
+                assert_eq!(reach(role, action), Reach::Never, "{role} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_security_reads_the_audit_and_only_administrators_manage_accounts() {
+        for role in Role::ALL {
+            let audit = reach(role, Action::AuditRead);
+            assert_eq!(audit == Reach::Everywhere, role == Role::ItSecurity);
+            let users = reach(role, Action::UserAdmin);
+            assert_eq!(users == Reach::Everywhere, role == Role::Administrator);
+        }
+    }
+
+    #[test]
+    fn the_table_has_one_row_per_action() {
+        let table = markdown_table();
+        assert_eq!(table.lines().count(), 2 + Action::ALL.len());
+        assert!(table.contains("| dossier de synthèse d'un patient | unités | unités | unités |"));
+    }
+}

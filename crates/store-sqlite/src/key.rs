@@ -1,0 +1,312 @@
+//! Keys of the node's encrypted databases (SQLCipher, page-level AES-256).
+//!
+//! Every database a node writes (the event store, the accounts, the audit
+//! trail) is opened through [`open_keyed`] with one 256-bit [`DbKey`], given
+//! raw to SQLCipher (no key derivation inside SQLCipher: the key is already
+//! random, or derived once by the caller). A stolen data folder without the
+//! key reveals nothing but file sizes.
+//!
+//! **Invariant:** key bytes never reach a log or an error message; only the
+//! [`DbKey::fingerprint`] (a truncated SHA-256 of the key) is ever shown.
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+/// Length of a key, in bytes.
+pub const KEY_BYTES: usize = 32;
+
+/// A 256-bit database key. Zeroed when dropped; `Debug` shows only the
+/// fingerprint.
+#[derive(Clone)]
+pub struct DbKey(Zeroizing<[u8; KEY_BYTES]>);
+
+/// Why a key could not be made, read, written or used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The operating system gave no random bytes.
+    #[error("le système n'a pas fourni d'aléa pour créer une clé : {0}")]
+    Random(String),
+    /// A key file could not be read.
+    #[error("lecture du fichier de clé {path} impossible : {source}")]
+    Read {
+        /// The key file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A key file does not hold 64 hexadecimal digits.
+    #[error(
+        "le fichier de clé {path} ne contient pas une clé valide \
+         (64 chiffres hexadécimaux attendus)"
+    )]
+    Malformed {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// A key file could not be written (it may already exist: keys are never
+    /// overwritten).
+    #[error("écriture du fichier de clé {path} impossible : {source}")]
+    Write {
+        /// The key file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The database did not open with this key: wrong key, or not a ckisa
+    /// database.
+    #[error(
+        "la base {path} ne s'ouvre pas avec cette clé (empreinte {fingerprint}) : \
+         mauvaise clé, ou fichier qui n'est pas une base ckisa"
+    )]
+    WrongKey {
+        /// The database file.
+        path: PathBuf,
+        /// Fingerprint of the key tried.
+        fingerprint: String,
+    },
+    /// SQLite failed for another reason.
+    #[error("ouverture de la base {path} impossible : {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+}
+
+impl DbKey {
+    /// A fresh random key from the operating system's generator.
+    pub fn generate() -> Result<DbKey, KeyError> {
+        let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
+        getrandom::fill(bytes.as_mut()).map_err(|e| KeyError::Random(e.to_string()))?;
+        Ok(DbKey(bytes))
+    }
+
+    /// The key made of exactly these bytes.
+    pub fn from_bytes(bytes: [u8; KEY_BYTES]) -> DbKey {
+        DbKey(Zeroizing::new(bytes))
+    }
+
+    /// The raw key bytes, for a caller that derives sub-keys from it.
+    pub fn bytes(&self) -> &[u8; KEY_BYTES] {
+        &self.0
+    }
+
+    /// Reads a key file: 64 hexadecimal digits, surrounding white space
+    /// ignored.
+    pub fn read_file(path: &Path) -> Result<DbKey, KeyError> {
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|source| KeyError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?,
+            );
+        parse_hex(text.trim()).ok_or_else(|| KeyError::Malformed {
+            path: path.to_owned(),
+        })
+    }
+
+    /// Writes the key to a new file readable by its owner only (mode 0600 on
+    /// Unix). Refuses to overwrite an existing file: a lost key is lost data.
+    pub fn write_file(&self, path: &Path) -> Result<(), KeyError> {
+        let write_error = |source| KeyError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let mut file = options.open(path).map_err(write_error)?;
+        let text = Zeroizing::new(format!("{}\n", self.hex().as_str()));
+        file.write_all(text.as_bytes()).map_err(write_error)?;
+        file.sync_all().map_err(write_error)
+    }
+
+    /// A short public name of the key (first 8 hex digits of its SHA-256),
+    /// to tell keys apart in messages without revealing them.
+    pub fn fingerprint(&self) -> String {
+        let digest = Sha256::digest(self.0.as_ref());
+        digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn hex(&self) -> Zeroizing<String> {
+        let mut text = Zeroizing::new(String::with_capacity(KEY_BYTES * 2));
+        for byte in self.0.iter() {
+            text.push(char::from(HEX[usize::from(byte >> 4)]));
+            text.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+        text
+    }
+
+    /// The SQLCipher raw-key literal, `x'…'`.
+    fn pragma_literal(&self) -> Zeroizing<String> {
+        Zeroizing::new(format!("x'{}'", self.hex().as_str()))
+    }
+
+    /// Keys a freshly opened connection, then proves the key right by reading
+    /// the schema (SQLCipher only checks the key on first read).
+    pub fn apply(&self, conn: &Connection, path: &Path) -> Result<(), KeyError> {
+        let sqlite_error = |source| KeyError::Sqlite {
+            path: path.to_owned(),
+            source,
+        };
+        conn.pragma_update(None, "key", self.pragma_literal().as_str())
+            .map_err(sqlite_error)?;
+        match conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
+            row.get::<_, i64>(0)
+        }) {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if error.code == rusqlite::ErrorCode::NotADatabase =>
+            {
+                Err(KeyError::WrongKey {
+                    path: path.to_owned(),
+                    fingerprint: self.fingerprint(),
+                })
+            }
+            Err(source) => Err(sqlite_error(source)),
+        }
+    }
+
+    /// Re-encrypts the open database of `conn` (already keyed with the old
+    /// key) under `self`. SQLCipher rewrites every page in one transaction.
+    pub fn rekey(&self, conn: &Connection, path: &Path) -> Result<(), KeyError> {
+        conn.pragma_update(None, "rekey", self.pragma_literal().as_str())
+            .map_err(|source| KeyError::Sqlite {
+                path: path.to_owned(),
+                source,
+            })
+    }
+}
+
+impl fmt::Debug for DbKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DbKey({})", self.fingerprint())
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn parse_hex(text: &str) -> Option<DbKey> {
+    let digits = text.as_bytes();
+    if digits.len() != KEY_BYTES * 2 {
+        return None;
+    }
+    let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
+    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        let high = char::from(pair[0]).to_digit(16)?;
+        let low = char::from(pair[1]).to_digit(16)?;
+        *byte = u8::try_from(high * 16 + low).ok()?;
+    }
+    Some(DbKey(bytes))
+}
+
+/// Opens the SQLCipher database at `path` with `flags` and `key`, checking
+/// that the key is right before returning.
+pub fn open_keyed(path: &Path, key: &DbKey, flags: OpenFlags) -> Result<Connection, KeyError> {
+    let conn = Connection::open_with_flags(path, flags).map_err(|source| KeyError::Sqlite {
+        path: path.to_owned(),
+        source,
+    })?;
+    key.apply(&conn, path)?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_file_round_trips_and_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.key");
+        let key = DbKey::generate().unwrap();
+        key.write_file(&path).unwrap();
+        let read = DbKey::read_file(&path).unwrap();
+        assert_eq!(read.bytes(), key.bytes());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(matches!(key.write_file(&path), Err(KeyError::Write { .. })));
+    }
+
+    #[test]
+    fn a_malformed_key_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for text in ["", "abc", &"g".repeat(64), &"a".repeat(66)] {
+            let path = dir.path().join("bad.key");
+            std::fs::write(&path, text).unwrap();
+            assert!(matches!(
+                DbKey::read_file(&path),
+                Err(KeyError::Malformed { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn the_wrong_key_does_not_open_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+        let right = DbKey::generate().unwrap();
+        let conn = open_keyed(&path, &right, flags).unwrap();
+        conn.execute_batch("CREATE TABLE t(x TEXT); INSERT INTO t VALUES ('Dupont Marie');")
+            .unwrap();
+        drop(conn);
+
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.windows(6).any(|w| w == b"Dupont"));
+        assert!(!bytes.starts_with(b"SQLite format 3"));
+
+        let wrong = DbKey::generate().unwrap();
+        let error = open_keyed(&path, &wrong, flags).unwrap_err();
+        assert!(matches!(error, KeyError::WrongKey { .. }), "{error}");
+        assert!(!error.to_string().contains(&right.fingerprint()));
+
+        let conn = open_keyed(&path, &right, flags).unwrap();
+        let name: String = conn.query_row("SELECT x FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(name, "Dupont Marie");
+    }
+
+    #[test]
+    fn rekey_moves_the_database_to_the_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+        let old = DbKey::generate().unwrap();
+        let new = DbKey::generate().unwrap();
+        let conn = open_keyed(&path, &old, flags).unwrap();
+        conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        new.rekey(&conn, &path).unwrap();
+        drop(conn);
+        assert!(matches!(
+            open_keyed(&path, &old, flags),
+            Err(KeyError::WrongKey { .. })
+        ));
+        let conn = open_keyed(&path, &new, flags).unwrap();
+        let x: i64 = conn.query_row("SELECT x FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(x, 1);
+    }
+
+    #[test]
+    fn debug_shows_only_the_fingerprint() {
+        let key = DbKey::from_bytes([7; KEY_BYTES]);
+        let shown = format!("{key:?}");
+        assert!(!shown.contains("0707070707"));
+        assert!(shown.contains(&key.fingerprint()));
+    }
+}
