@@ -81,6 +81,11 @@ pub mod actions {
     pub const BREAK_GLASS: &str = "patient.break-glass";
     /// The data folder was re-encrypted under a new key.
     pub const REKEY: &str = "node.rekey";
+    /// The trail itself found, when it was opened, that its anchor and its
+    /// database disagree (end of the trail cut, anchor forged or missing).
+    /// Written by the trail only; `ckisa audit verify` reports every such
+    /// entry as a problem.
+    pub const AUDIT_ANOMALY: &str = "audit.anomaly";
 }
 
 /// One audited act.
@@ -120,6 +125,65 @@ pub enum AuditError {
     /// The trail's database could not be opened with the key.
     #[error(transparent)]
     Key(#[from] ckisa_store_sqlite::key::KeyError),
+    /// An entry could not be committed to disk (the writer keeps retrying
+    /// queued entries; this one was not recorded).
+    #[error("le journal d'audit n'a pas pu enregistrer l'entrée sur le disque : {0}")]
+    WriteFailed(String),
+    /// The database refused WAL mode.
+    #[error("journal d'audit : mode de journalisation {0} au lieu de WAL")]
+    JournalMode(String),
+    /// The database was written by another version of ckisa.
+    #[error(
+        "journal d'audit : version de schéma {found} inconnue (version {supported} attendue) : \
+         mettez ckisa à jour"
+    )]
+    SchemaVersion {
+        /// The version in the file.
+        found: i64,
+        /// The version this build reads.
+        supported: i64,
+    },
+    /// There is no trail in the data folder.
+    #[error("aucun journal d'audit : {path} n'existe pas")]
+    NotFound {
+        /// The database file looked for.
+        path: String,
+    },
+    /// A stored entry does not hold a valid record (tampered row).
+    #[error("journal d'audit : l'entrée {seq} est illisible (modifiée hors de ckisa ?)")]
+    Malformed {
+        /// Its sequence number (0 when not even that is readable).
+        seq: u64,
+    },
+    /// An export could not be written to its destination.
+    #[error("journal d'audit : écriture de l'export impossible : {0}")]
+    Export(#[source] std::io::Error),
+    /// Key rotation: the anchor is missing while the trail holds entries,
+    /// so there is nothing trustworthy to re-sign.
+    #[error(
+        "ancre du journal d'audit absente ({path}) alors que le journal compte {entries} \
+         entrée(s) : elle n'est pas re-signée sous la nouvelle clé, et `ckisa audit verify` \
+         continuera de le signaler"
+    )]
+    AnchorMissing {
+        /// The anchor file looked for.
+        path: String,
+        /// Entries in the trail.
+        entries: u64,
+    },
+    /// Key rotation: the anchor is valid under neither the old key nor the
+    /// new one (forged, garbled, or signed with a third key), so it is not
+    /// re-signed.
+    #[error(
+        "ancre du journal d'audit {path} non re-signée sous la nouvelle clé : {reason} ; \
+         elle est laissée telle quelle et `ckisa audit verify` continuera de le signaler"
+    )]
+    AnchorInvalid {
+        /// The anchor file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A file of the trail could not be read or written.
     #[error("journal d'audit : {path} : {source}")]
     Io {

@@ -185,6 +185,16 @@ mod tests {
         }
     }
 
+    /// SECURITY.md prints this matrix; the two must not drift apart.
+    #[test]
+    fn security_md_shows_this_matrix() {
+        let doc = include_str!("../../../SECURITY.md");
+        assert!(
+            doc.contains(&markdown_table()),
+            "SECURITY.md's matrix differs from the code: paste markdown_table() again"
+        );
+    }
+
     #[test]
     fn the_table_has_one_row_per_action() {
         let table = markdown_table();

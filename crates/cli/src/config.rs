@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use ckisa_ingest::SourceRule;
 use ckisa_store::UnitDefinition;
+use ckisa_tls::TlsFiles;
 use serde::Deserialize;
 
 /// A validated node configuration.
@@ -22,6 +24,10 @@ pub(crate) struct Config {
     pub(crate) data: PathBuf,
     /// Web UI and API address.
     pub(crate) http: SocketAddr,
+    /// Key file of the node (`node.key_file`), when the file names one.
+    pub(crate) key_file: Option<PathBuf>,
+    /// Certificate and key of the HTTPS interface (`[tls]`).
+    pub(crate) tls: Option<TlsFiles>,
     /// MLLP listeners.
     pub(crate) feeds: Vec<FeedConfig>,
     /// Units and beds.
@@ -35,6 +41,8 @@ pub(crate) struct FeedConfig {
     pub(crate) name: String,
     /// Listening address.
     pub(crate) listen: SocketAddr,
+    /// Peers allowed to connect; empty for loopback only.
+    pub(crate) allowed_sources: Vec<SourceRule>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,6 +55,15 @@ struct RawConfig {
     feeds: Vec<RawFeed>,
     #[serde(default)]
     units: Vec<RawUnit>,
+    tls: Option<RawTls>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,6 +79,7 @@ struct RawSite {
 struct RawNode {
     data: Option<PathBuf>,
     http: Option<String>,
+    key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +88,8 @@ struct RawFeed {
     name: String,
     kind: String,
     listen: String,
+    #[serde(default)]
+    allowed_sources: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,9 +153,16 @@ impl Config {
                 bail!("feeds[{i}].name : {:?} est utilisé deux fois", feed.name);
             }
             let listen = parse_addr(&format!("feeds[{i}].listen"), &feed.listen)?;
+            let mut allowed_sources = Vec::new();
+            for (j, text) in feed.allowed_sources.iter().enumerate() {
+                let rule = SourceRule::parse(text)
+                    .with_context(|| format!("feeds[{i}].allowed_sources[{j}] : {text:?}"))?;
+                allowed_sources.push(rule);
+            }
             feeds.push(FeedConfig {
                 name: feed.name.clone(),
                 listen,
+                allowed_sources,
             });
         }
         let units = validate_units(&raw.units)?;
@@ -144,9 +171,32 @@ impl Config {
             zone,
             data: raw.node.data.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)),
             http,
+            key_file: raw.node.key_file,
+            tls: raw.tls.map(validate_tls).transpose()?,
             feeds,
             units,
         })
+    }
+}
+
+/// `[tls]`: either `dir` (a folder made by `ckisa tls init`), or `cert` and
+/// `key`.
+fn validate_tls(raw: RawTls) -> anyhow::Result<TlsFiles> {
+    match (raw.dir, raw.cert, raw.key) {
+        (Some(dir), None, None) => Ok(TlsFiles {
+            cert: dir.join(ckisa_tls::NODE_CERT_FILE),
+            key: dir.join(ckisa_tls::NODE_KEY_FILE),
+        }),
+        (None, Some(cert), Some(key)) => Ok(TlsFiles { cert, key }),
+        (Some(_), _, _) => {
+            bail!("tls.dir : donnez soit tls.dir, soit tls.cert et tls.key, pas les deux")
+        }
+        (None, Some(_), None) => bail!("tls.key : manquant (tls.cert est donné)"),
+        (None, None, Some(_)) => bail!("tls.cert : manquant (tls.key est donné)"),
+        (None, None, None) => bail!(
+            "tls : section vide ; donnez tls.dir (dossier de `ckisa tls init`), ou tls.cert et \
+             tls.key"
+        ),
     }
 }
 
@@ -230,6 +280,39 @@ rooms = [{ room = "101", beds = ["1", "2"] }, { room = "102", beds = ["1"] }]
         let unknown = format!("{SAMPLE}\n[extra]\nx = 1\n");
         let err = format!("{:#}", Config::parse(&unknown).unwrap_err());
         assert!(err.contains("extra"), "{err}");
+        let bad_source = SAMPLE.replace(
+            "listen = \"127.0.0.1:2575\"",
+            "listen = \"127.0.0.1:2575\"\nallowed_sources = [\"10.1.2.3\", \"10.20.0.0/99\"]",
+        );
+        let err = format!("{:#}", Config::parse(&bad_source).unwrap_err());
+        assert!(err.contains("feeds[0].allowed_sources[1]"), "{err}");
+        let half_tls = format!("{SAMPLE}\n[tls]\ncert = \"node.pem\"\n");
+        let err = format!("{:#}", Config::parse(&half_tls).unwrap_err());
+        assert!(err.contains("tls.key"), "{err}");
+    }
+
+    #[test]
+    fn tls_sources_and_key_file_are_read() {
+        let text = SAMPLE
+            .replace(
+                "listen = \"127.0.0.1:2575\"",
+                "listen = \"0.0.0.0:2575\"\nallowed_sources = [\"10.1.2.3\", \"10.20.0.0/16\"]",
+            )
+            .replace(
+                "[[feeds]]",
+                "[node]\nkey_file = \"/media/cle/ckisa.key\"\n\n[tls]\ndir = \"/etc/ckisa/tls\"\n\n[[feeds]]",
+            );
+        let config = Config::parse(&text).unwrap();
+        assert_eq!(config.feeds[0].allowed_sources.len(), 2);
+        assert_eq!(config.key_file, Some(PathBuf::from("/media/cle/ckisa.key")));
+        let tls = config.tls.unwrap();
+        assert_eq!(tls.cert, PathBuf::from("/etc/ckisa/tls/node.pem"));
+        assert_eq!(tls.key, PathBuf::from("/etc/ckisa/tls/node-key.pem"));
+        assert!(
+            Config::parse(SAMPLE).unwrap().feeds[0]
+                .allowed_sources
+                .is_empty()
+        );
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod cmd;
 mod config;
+mod keys;
 mod node;
 mod out;
 

@@ -1,22 +1,30 @@
-//! A running node: its data folder, store, event factory, and the servers
-//! (web, MLLP feeds) that `demo` and `serve` start the same way.
+//! A running node: its data folder, store, event factory, accounts and
+//! audit trail, and the servers (web over HTTP or HTTPS, MLLP feeds) that
+//! `demo` and `serve` start the same way. One-shot commands open only what
+//! they need: [`Replica`] (the store) or [`Guard`] (accounts and trail).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use axum::serve::ListenerExt as _;
+use ckisa_audit::{AuditError, AuditSink, AuditTrail};
+use ckisa_auth::{AuthOptions, Directory};
 use ckisa_domain::NodeId;
 use ckisa_ingest::clock::{Clock, SystemClock};
 use ckisa_ingest::hl7map::MapContext;
 use ckisa_ingest::mllp::{FeedContext, MllpOptions};
 use ckisa_ingest::pipeline::EventFactory;
 use ckisa_store::Store;
+use ckisa_store_sqlite::key::KeyError;
 use ckisa_store_sqlite::{SqliteOptions, SqliteStore};
+use ckisa_tls::{TlsFiles, TlsListener};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::FeedConfig;
+use crate::keys::{self, NodeKey};
 use crate::out;
 
 /// File in the data folder holding the node's id, chosen at first start.
@@ -24,7 +32,7 @@ const NODE_ID_FILE: &str = "node-id";
 /// The store's database file, whose presence marks a data folder.
 const DATABASE_FILE: &str = "ckisa.db";
 /// Lock file held by the node serving a data folder.
-const LOCK_FILE: &str = "node.lock";
+pub(crate) const LOCK_FILE: &str = "node.lock";
 
 /// Takes the data folder for one serving node: a second `demo` or `serve` on
 /// the same folder would run two feeds into one store. The lock is released
@@ -55,8 +63,9 @@ pub(crate) fn lock_data_folder(data: &Path) -> anyhow::Result<std::fs::File> {
     }
 }
 
-/// An opened data folder.
-pub(crate) struct Node {
+/// An opened data folder with its store only: what `status` and `ingest`
+/// need.
+pub(crate) struct Replica {
     /// The data folder.
     pub(crate) data: PathBuf,
     /// The store.
@@ -67,21 +76,38 @@ pub(crate) struct Node {
     pub(crate) zone: jiff::tz::TimeZone,
 }
 
-impl Node {
-    /// Opens (creating if needed) a data folder.
-    pub(crate) fn open(data: &Path, zone: jiff::tz::TimeZone) -> anyhow::Result<Node> {
+impl Replica {
+    /// Opens (creating if needed) a data folder's store with the node key,
+    /// after checking the key against every database already there.
+    pub(crate) fn open(
+        data: &Path,
+        zone: jiff::tz::TimeZone,
+        key: &NodeKey,
+    ) -> anyhow::Result<Replica> {
         std::fs::create_dir_all(data).with_context(|| {
             format!(
                 "impossible de créer le dossier de données {}",
                 data.display()
             )
         })?;
+        keys::check_key(data, key)?;
         let node_id = read_or_create_node_id(data)?;
-        let options = SqliteOptions::new(&zone_name(&zone));
-        let store = SqliteStore::open(data, options)
-            .with_context(|| format!("impossible d'ouvrir la base dans {}", data.display()))?;
+        let options = SqliteOptions::new(&zone_name(&zone)).with_key(key.key.clone());
+        let store = SqliteStore::open(data, options).map_err(|error| {
+            match KeyError::from_store_error(&error) {
+                Some(KeyError::WrongKey { .. }) => anyhow::anyhow!(
+                    "la clé donnée ({}) n'ouvre pas la base de {} : {error}",
+                    key.describe(),
+                    data.display()
+                ),
+                _ => anyhow::Error::new(error).context(format!(
+                    "impossible d'ouvrir la base dans {}",
+                    data.display()
+                )),
+            }
+        })?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        Ok(Node {
+        Ok(Replica {
             data: data.to_path_buf(),
             store: Arc::new(store),
             factory: Arc::new(EventFactory::new(node_id, clock)),
@@ -89,15 +115,89 @@ impl Node {
         })
     }
 
-    /// Opens a data folder that must already hold a store.
-    pub(crate) fn open_existing(data: &Path) -> anyhow::Result<Node> {
-        if !data.join(DATABASE_FILE).is_file() {
-            bail!(
-                "{} n'est pas un dossier de données ckisa (pas de {DATABASE_FILE}) : donnez le bon avec --data",
-                data.display()
-            );
-        }
-        Node::open(data, paris())
+    /// The mapping context for HL7 v2 input.
+    pub(crate) fn map_context(&self) -> MapContext {
+        MapContext::new(self.zone.clone())
+    }
+}
+
+/// Refuses a folder that holds no node (a mistyped `--data`), before any
+/// key is looked for or file created.
+pub(crate) fn require_node_folder(data: &Path) -> anyhow::Result<()> {
+    if !data.join(DATABASE_FILE).is_file() {
+        bail!(
+            "{} n'est pas un dossier de données ckisa (pas de {DATABASE_FILE}) : donnez le bon avec --data",
+            data.display()
+        );
+    }
+    Ok(())
+}
+
+/// The accounts directory and the audit trail of a data folder: what the
+/// web pages and the `users`, `tokens` and `audit` commands need.
+pub(crate) struct Guard {
+    /// The audit trail (one per process; clones share its writer).
+    pub(crate) trail: AuditTrail,
+    /// Accounts, sessions, grants, tokens; audits into `trail`.
+    pub(crate) directory: Directory,
+}
+
+impl Guard {
+    /// Opens the trail, then the directory writing into it. The key must
+    /// have been checked against the folder ([`keys::check_key`]).
+    pub(crate) fn open(data: &Path, key: &NodeKey) -> anyhow::Result<Guard> {
+        let trail = AuditTrail::open(data, &key.key)
+            .map_err(|error| audit_error(error, data, key))
+            .context("impossible d'ouvrir le journal d'audit")?;
+        let sink: Arc<dyn AuditSink> = Arc::new(trail.clone());
+        let directory = Directory::open(data, &key.key, AuthOptions::default(), sink)
+            .map_err(|error| match error {
+                ckisa_auth::AuthError::Key(error) => keys::explain(error, data, key),
+                other => anyhow::Error::new(other),
+            })
+            .context("impossible d'ouvrir la base des comptes")?;
+        Ok(Guard { trail, directory })
+    }
+}
+
+fn audit_error(error: AuditError, data: &Path, key: &NodeKey) -> anyhow::Error {
+    match error {
+        AuditError::Key(error) => keys::explain(error, data, key),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// A serving node: its store, its accounts and its audit trail.
+pub(crate) struct Node {
+    /// The data folder.
+    pub(crate) data: PathBuf,
+    /// The store.
+    pub(crate) store: Arc<SqliteStore>,
+    /// Mints events for this node.
+    pub(crate) factory: Arc<EventFactory>,
+    /// Site zone.
+    pub(crate) zone: jiff::tz::TimeZone,
+    /// Accounts and audit trail.
+    pub(crate) guard: Guard,
+}
+
+impl Node {
+    /// Opens (creating if needed) a data folder with the node key: the
+    /// store, the audit trail and the accounts directory.
+    pub(crate) fn open(
+        data: &Path,
+        zone: jiff::tz::TimeZone,
+        key: &NodeKey,
+    ) -> anyhow::Result<Node> {
+        let replica = Replica::open(data, zone, key)?;
+        let guard = Guard::open(data, key)?;
+        Ok(Node {
+            data: replica.data,
+            store: replica.store,
+            factory: replica.factory,
+            zone: replica.zone,
+            guard,
+        })
     }
 
     /// The mapping context for HL7 v2 input.
@@ -126,26 +226,41 @@ impl Node {
                 store,
                 factory: self.factory.clone(),
                 map: self.map_context(),
-                options: MllpOptions::default(),
+                options: MllpOptions {
+                    allowed_sources: feed.allowed_sources.clone(),
+                    ..MllpOptions::default()
+                },
             });
             tokio::spawn(ckisa_ingest::mllp::serve(
                 listener,
                 context,
                 shutdown.clone(),
             ));
-            out::line(&format!("Flux MLLP {} : en écoute sur {addr}", feed.name));
+            let sources = if feed.allowed_sources.is_empty() {
+                String::from("boucle locale seulement")
+            } else {
+                let rules: Vec<String> =
+                    feed.allowed_sources.iter().map(|r| r.to_string()).collect();
+                rules.join(", ")
+            };
+            out::line(&format!(
+                "Flux MLLP {} : en écoute sur {addr} (sources admises : {sources})",
+                feed.name
+            ));
             bound.push(addr);
         }
         Ok(bound)
     }
 
-    /// Serves the web UI and API until `shutdown` turns true.
+    /// Serves the web UI and API until `shutdown` turns true, with the
+    /// client address of every connection (rate limits, audit). Over TLS,
+    /// cookies are `Secure`.
     pub(crate) async fn serve_web(
         &self,
-        listener: TcpListener,
+        listener: WebListener,
         site_name: &str,
         feeds: &[String],
-        mut shutdown: watch::Receiver<bool>,
+        shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
         let store: Arc<dyn Store> = self.store.clone();
         let mut config = ckisa_web::WebConfig::new(
@@ -155,17 +270,64 @@ impl Node {
         config.zone = self.zone.clone();
         config.feeds = feeds.to_vec();
         config.site_name = site_name.to_owned();
-        let state = ckisa_web::AppState::new(store, config);
-        let app = ckisa_web::router(state.clone());
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = shutdown.wait_for(|stop| *stop).await;
-                // Open live streams would otherwise keep the server running.
-                state.close_event_streams();
-            })
-            .await
-            .context("le serveur web s'est arrêté")
+        let security = ckisa_web::Security {
+            directory: self.guard.directory.clone(),
+            trail: self.guard.trail.clone(),
+            secure_cookies: listener.is_tls(),
+        };
+        let state = ckisa_web::AppState::new(store, config, security);
+        spawn_session_sweeper(self.guard.directory.clone(), shutdown.clone());
+        let app =
+            ckisa_web::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let stop = move |mut shutdown: watch::Receiver<bool>| async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+            // Open live streams would otherwise keep the server running.
+            state.close_event_streams();
+        };
+        let served = match listener {
+            WebListener::Plain(tcp) => {
+                axum::serve(tcp, app)
+                    .with_graceful_shutdown(stop(shutdown))
+                    .await
+            }
+            WebListener::Tls(tls) => {
+                axum::serve(tls.tap_io(|_| {}), app)
+                    .with_graceful_shutdown(stop(shutdown))
+                    .await
+            }
+        };
+        served.context("le serveur web s'est arrêté")
     }
+}
+
+/// How often the directory re-reads what other processes changed (accounts
+/// and tokens from `ckisa users`/`ckisa tokens`: a no-change check costs a
+/// few microseconds), ends idle sessions and tidies session rows.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs the directory's housekeeping every [`SWEEP_EVERY`], until
+/// shutdown.
+fn spawn_session_sweeper(directory: Directory, mut shutdown: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(SWEEP_EVERY);
+        ticks.tick().await;
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+            let directory = directory.clone();
+            let swept = tokio::task::spawn_blocking(move || directory.sweep(now_ms())).await;
+            if let Err(error) = swept {
+                tracing::warn!(%error, "session sweep failed");
+            }
+        }
+    });
+}
+
+/// The wall clock, in ms since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
 }
 
 /// Europe/Paris, the default site zone.
@@ -196,14 +358,65 @@ fn read_or_create_node_id(data: &Path) -> anyhow::Result<NodeId> {
     Ok(NodeId(id))
 }
 
-/// Binds the web listener and prints its URL.
-pub(crate) async fn bind_web(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+/// The web port: plain HTTP (loopback only) or HTTPS.
+pub(crate) enum WebListener {
+    /// Plain HTTP.
+    Plain(TcpListener),
+    /// HTTPS.
+    Tls(TlsListener),
+}
+
+impl WebListener {
+    /// Whether the port serves HTTPS.
+    pub(crate) fn is_tls(&self) -> bool {
+        matches!(self, WebListener::Tls(_))
+    }
+}
+
+/// Refuses plain HTTP on an address other machines can reach: passwords,
+/// session cookies and health data would cross the network in clear.
+/// `remedy` says how to turn HTTPS on for this command.
+pub(crate) fn check_web_exposure(
+    key: &str,
+    addr: SocketAddr,
+    tls: bool,
+    remedy: &str,
+) -> anyhow::Result<()> {
+    if tls || addr.ip().is_loopback() {
+        return Ok(());
+    }
+    bail!(
+        "{key} : {addr} est joignable depuis le réseau, et l'interface web n'a pas de HTTPS : \
+         mots de passe et données de santé y circuleraient en clair. {remedy}, ou écoutez sur \
+         127.0.0.1 (derrière un proxy HTTPS)"
+    )
+}
+
+/// Binds the web listener (HTTPS with `tls`) and prints its URL.
+pub(crate) async fn bind_web(
+    addr: SocketAddr,
+    tls: Option<&TlsFiles>,
+) -> anyhow::Result<WebListener> {
+    let config = match tls {
+        Some(files) => Some(
+            ckisa_tls::server_config(files).context("impossible de charger le certificat HTTPS")?,
+        ),
+        None => None,
+    };
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("impossible d'écouter pour l'interface web sur {addr}"))?;
     let bound = listener.local_addr()?;
-    out::line(&format!("Interface web : http://{bound}/"));
-    Ok(listener)
+    Ok(match config {
+        Some(config) => {
+            out::line(&format!("Interface web : https://{bound}/"));
+            WebListener::Tls(TlsListener::new(listener, config))
+        }
+        None => {
+            out::line(&format!("Interface web : http://{bound}/"));
+            WebListener::Plain(listener)
+        }
+    })
 }
 
 /// A watch channel that turns true on Ctrl-C or SIGTERM.

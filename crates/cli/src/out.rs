@@ -26,3 +26,40 @@ pub(crate) fn error(err: &anyhow::Error) {
 pub(crate) fn warn(text: &str) {
     eprintln!("attention : {text}");
 }
+
+/// Lays out rows under a header as aligned columns (widths in characters).
+pub(crate) fn table<const N: usize>(header: &[String; N], rows: &[[String; N]]) -> Vec<String> {
+    let mut widths = [0usize; N];
+    for row in std::iter::once(header).chain(rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    std::iter::once(header)
+        .chain(rows)
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .map(|(cell, width)| {
+                    let pad = width.saturating_sub(cell.chars().count());
+                    format!("{cell}{}", " ".repeat(pad))
+                })
+                .collect();
+            cells.join("  ").trim_end().to_owned()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_columns_line_up_with_accents() {
+        let header = [String::from("rôle"), String::from("x")];
+        let rows = [[String::from("médecin"), String::from("1")]];
+        let lines = table(&header, &rows);
+        assert_eq!(lines, vec!["rôle     x", "médecin  1"]);
+    }
+}

@@ -18,3 +18,5 @@ mod hl7in;
 pub mod hl7map;
 pub mod mllp;
 pub mod pipeline;
+
+pub use mllp::{SourceRule, SourceRuleError};

@@ -1,7 +1,7 @@
 //! The MLLP listener end to end on loopback: ACK only after commit, duplicates,
 //! refusals with ERR, garbage and truncated frames, frames split across reads,
-//! a 10 MB segment, and concurrent connections. Each test starts its own
-//! listener on 127.0.0.1:0 over a fresh SQLite store.
+//! a 10 MB segment, concurrent connections, and the source address allowlist.
+//! Each test starts its own listener on 127.0.0.1:0 over a fresh SQLite store.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +11,7 @@ use ckisa_ingest::clock::SystemClock;
 use ckisa_ingest::hl7map::MapContext;
 use ckisa_ingest::mllp::{self, FeedContext, MllpOptions};
 use ckisa_ingest::pipeline::EventFactory;
+use ckisa_ingest::{SourceRule, SourceRuleError};
 use ckisa_store::Store;
 use ckisa_store_sqlite::{SqliteOptions, SqliteStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -446,4 +447,123 @@ async fn silent_and_trickling_peers_cannot_hold_a_slot() {
         .await
         .unwrap();
     assert_eq!(msa(&read_ack(&mut real).await)[1], "AA");
+}
+
+#[tokio::test]
+async fn a_source_outside_the_allowlist_is_closed_unread_and_never_acknowledged() {
+    let options = MllpOptions {
+        allowed_sources: vec![SourceRule::parse("192.0.2.0/24").unwrap()],
+        ..MllpOptions::default()
+    };
+    let stats = options.stats.clone();
+    let h = start_with(options).await;
+    let mut stream = TcpStream::connect(h.addr).await.unwrap();
+    // The sender may manage to write before the close reaches it.
+    let _ = stream
+        .write_all(&framed(&adt_a01("DENIED1", "8001", "REFUSE")))
+        .await;
+    let mut reply = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut reply)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "closed without a byte of answer: {read:?} {reply:?}"
+    );
+    assert!(reply.is_empty(), "no ACK for a refused source");
+    let status = h.store.status().unwrap();
+    assert_eq!((status.events, status.quarantined), (0, 0));
+    assert_eq!(chart_family(&h.store, "8001"), None);
+    assert_eq!((stats.refused_source(), stats.served()), (1, 0));
+}
+
+#[tokio::test]
+async fn a_source_inside_the_allowlist_is_served() {
+    let options = MllpOptions {
+        allowed_sources: vec![
+            SourceRule::parse("192.0.2.0/24").unwrap(),
+            SourceRule::parse("127.0.0.1").unwrap(),
+        ],
+        ..MllpOptions::default()
+    };
+    let stats = options.stats.clone();
+    let h = start_with(options).await;
+    let mut stream = TcpStream::connect(h.addr).await.unwrap();
+    stream
+        .write_all(&framed(&adt_a01("ALLOWED1", "8002", "ACCEPTE")))
+        .await
+        .unwrap();
+    assert_eq!(&msa(&read_ack(&mut stream).await)[1..3], ["AA", "ALLOWED1"]);
+    assert_eq!(chart_family(&h.store, "8002").as_deref(), Some("ACCEPTE"));
+    assert_eq!((stats.refused_source(), stats.served()), (0, 1));
+}
+
+#[test]
+fn source_rules_parse_addresses_and_blocks_and_refuse_the_rest_in_french() {
+    for (text, shown) in [
+        ("10.20.0.5", "10.20.0.5"),
+        (" 10.20.0.0/16 ", "10.20.0.0/16"),
+        ("10.20.0.5/32", "10.20.0.5"),
+        ("::1/128", "::1"),
+        ("::1", "::1"),
+        ("fd00:1::/64", "fd00:1::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+    ] {
+        assert_eq!(
+            SourceRule::parse(text).unwrap().to_string(),
+            shown,
+            "{text}"
+        );
+    }
+    let parsed: SourceRule = "192.0.2.0/24".parse().unwrap();
+    assert_eq!(parsed, SourceRule::parse("192.0.2.0/24").unwrap());
+
+    assert_eq!(SourceRule::parse("  "), Err(SourceRuleError::Empty));
+    for every in ["*", "0.0.0.0/0", "::/0", "::ffff:0.0.0.0/96"] {
+        let err = SourceRule::parse(every).unwrap_err();
+        assert!(
+            matches!(err, SourceRuleError::EverySource { .. }),
+            "{every}: {err:?}"
+        );
+        assert!(
+            err.to_string().contains("autoriserait toutes les sources"),
+            "{err}"
+        );
+    }
+    for bad in ["hopital.local", "10.20.0", "10.20.0.256", "*/8"] {
+        let err = SourceRule::parse(bad).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "adresse source invalide : « {bad} » (attendu : une adresse IP comme 10.20.0.5 ou un bloc comme 10.20.0.0/16)"
+            )
+        );
+    }
+    for (bad, max) in [
+        ("10.0.0.0/33", 32),
+        ("10.0.0.0/", 32),
+        ("10.0.0.0/+8", 32),
+        ("10.0.0.0/8/8", 32),
+        ("fd00::/129", 128),
+    ] {
+        assert_eq!(
+            SourceRule::parse(bad),
+            Err(SourceRuleError::InvalidPrefix {
+                text: bad.into(),
+                max
+            })
+        );
+    }
+    let err = SourceRule::parse("10.20.1.5/16").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bloc « 10.20.1.5/16 » ambigu : l'adresse a des bits après le préfixe ; écrivez 10.20.0.0/16 pour le bloc entier, ou l'adresse seule"
+    );
+}
+
+#[test]
+fn an_ipv4_mapped_peer_matches_an_ipv4_rule() {
+    let rule = SourceRule::parse("192.0.2.0/24").unwrap();
+    assert!(rule.matches("::ffff:192.0.2.44".parse().unwrap()));
+    assert!(rule.matches("192.0.2.44".parse().unwrap()));
+    assert!(!rule.matches("::ffff:192.0.3.44".parse().unwrap()));
+    assert!(!rule.matches("2001:db8::1".parse().unwrap()));
 }

@@ -1,9 +1,11 @@
 //! Commit throughput, commit latency and page read latency of the SQLite
 //! store, on a synthetic hospital of 1,500 beds.
 //!
-//! Run: `cargo bench -p ckisa-store-sqlite --bench commit -- [SUBMISSIONS]`
+//! Run: `cargo bench -p ckisa-store-sqlite --bench commit -- [SUBMISSIONS] [--key]`
 //! (default 100,000 submissions of 10 facts, i.e. one million events). The
 //! data folder is a temporary directory (set `TMPDIR` to bench another disk).
+//! With `--key` the store is encrypted with a random SQLCipher key, as a node
+//! runs it; without, it is plain SQLite, to measure what encryption costs.
 //!
 //! Phases:
 //! 1. throughput: one loader thread commits batches of 500 submissions,
@@ -24,6 +26,7 @@ use ckisa_domain::{
     Source, SourceChannel, StayUpdate,
 };
 use ckisa_store::{DedupKey, Store, Submission};
+use ckisa_store_sqlite::key::DbKey;
 use ckisa_store_sqlite::{SqliteOptions, SqliteStore};
 
 const BATCH: usize = 500;
@@ -38,8 +41,13 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(100_000);
+    let mut options = SqliteOptions::new("Europe/Paris");
+    if std::env::args().any(|a| a == "--key") {
+        options = options.with_key(DbKey::generate().expect("random key"));
+    }
+    println!("encrypted: {}", options.key.is_some());
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = SqliteStore::open(dir.path(), SqliteOptions::new("Europe/Paris")).expect("open");
+    let store = SqliteStore::open(dir.path(), options).expect("open");
 
     throughput(&store, submissions);
     latency(&store);

@@ -1,5 +1,5 @@
 //! The embedded store of a ckisa node: SQLite in WAL mode in the node's data
-//! folder (`ckisa.db`).
+//! folder (`ckisa.db`), encrypted at rest with SQLCipher.
 //!
 //! Writes go through one writer thread that group-commits concurrent callers
 //! (see `writer`); an `Ok` from [`Store::commit`] means the events are
@@ -7,6 +7,29 @@
 //! a small pool of read-only connections, each view inside one read
 //! transaction. The schema is versioned by embedded, append-only migrations
 //! (see `migrate`).
+//!
+//! # Encryption at rest
+//!
+//! With [`SqliteOptions::with_key`], every connection the store opens (the
+//! writer and each reader) is keyed through [`key::open_keyed`] before any
+//! other statement. SQLCipher encrypts each page of `ckisa.db` and each frame
+//! of `ckisa.db-wal` (AES-256 with a per-page HMAC); `ckisa.db-shm` holds only
+//! the WAL index. A stolen data folder without the key shows file sizes and
+//! nothing else. The `ckisa` binary always passes a key, from a key file or
+//! from a passphrase ([`key::DbKey::from_passphrase`] with the folder's
+//! [`key::passphrase_salt`]). Without a key (the default of
+//! [`SqliteOptions::new`]) the database is plain SQLite: for unit tests and
+//! benchmarks only.
+//!
+//! Opening fails with [`StoreError::Open`] whose source is a
+//! [`key::KeyError`] (find it with [`key::KeyError::from_store_error`]):
+//! `WrongKey` (the key does not match; only its fingerprint is shown),
+//! `Plaintext` (a folder written by a ckisa older than encryption: run
+//! `ckisa rekey --chiffrer`, i.e. [`key::encrypt_plaintext_folder`]) or
+//! `KeyMissing` (an encrypted file opened without a key).
+//!
+//! Key rotation is [`key::rekey_folder`] on the stopped node's folder. Cost:
+//! see the crate's `commit` bench (`-- --key` to run it encrypted).
 //!
 //! **Invariant:** only the writer thread writes; projection tables change only
 //! in the transaction that inserts the events they reflect, or in a full
@@ -39,6 +62,7 @@ use jiff::tz::TimeZone;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::codec::EncodedEvent;
+use crate::key::{DbKey, KeyError};
 use crate::read::Reader;
 use crate::writer::{Job, PreparedSubmission, Reply, Writer};
 
@@ -53,6 +77,7 @@ pub const SCHEMA_VERSION: u32 = migrate::SCHEMA_VERSION;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How to open the store. Built with [`SqliteOptions::new`], then adjusted.
+/// `Debug` shows the key's fingerprint only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqliteOptions {
     /// IANA zone of the site (`Europe/Paris`): floating times are ordered as
@@ -64,17 +89,31 @@ pub struct SqliteOptions {
     pub max_group_submissions: usize,
     /// SQLite page cache of each connection, in MiB.
     pub cache_mib: u32,
+    /// Key of the SQLCipher database. `None` stores plain SQLite, which only
+    /// unit tests and benchmarks may do: the `ckisa` binary always passes a
+    /// key (see [`SqliteOptions::with_key`]).
+    pub key: Option<DbKey>,
 }
 
 impl SqliteOptions {
     /// Options for a site in `site_zone`, with 4 read connections, groups of
-    /// at most 4,096 submissions and a 32 MiB cache.
+    /// at most 4,096 submissions, a 32 MiB cache and no key (unencrypted:
+    /// add one with [`SqliteOptions::with_key`]).
     pub fn new(site_zone: &str) -> SqliteOptions {
         SqliteOptions {
             site_zone: site_zone.to_owned(),
             read_connections: 4,
             max_group_submissions: 4096,
             cache_mib: 32,
+            key: None,
+        }
+    }
+
+    /// The same options, with the database encrypted under `key`.
+    pub fn with_key(self, key: DbKey) -> SqliteOptions {
+        SqliteOptions {
+            key: Some(key),
+            ..self
         }
     }
 }
@@ -89,6 +128,7 @@ pub struct SqliteStore {
     path: PathBuf,
     zone: TimeZone,
     cache_mib: u32,
+    key: Option<DbKey>,
     generation: Arc<AtomicU64>,
 }
 
@@ -102,7 +142,9 @@ impl std::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the store in `data_dir`, migrating its
-    /// schema. Refuses a database written by a newer ckisa.
+    /// schema. Refuses a database written by a newer ckisa, and (with a key)
+    /// a wrong key or an unencrypted database, with a [`key::KeyError`] as
+    /// the source of [`StoreError::Open`].
     pub fn open(data_dir: &Path, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
         let path = data_dir.join(DATABASE_FILE);
         let shown = path.display().to_string();
@@ -113,14 +155,16 @@ impl SqliteStore {
         std::fs::create_dir_all(data_dir).map_err(|e| open_error(Box::new(e)))?;
         let zone = TimeZone::get(&options.site_zone).map_err(|e| open_error(Box::new(e)))?;
 
-        let conn = Connection::open(&path).map_err(|e| open_error(Box::new(e)))?;
+        let conn =
+            connect_writer(&path, options.key.as_ref()).map_err(|e| open_error(Box::new(e)))?;
         configure_writer(&conn, options.cache_mib).map_err(|e| open_error(Box::new(e)))?;
         migrate::migrate(&conn, &shown)?;
 
         let mut readers = Vec::with_capacity(options.read_connections);
         for _ in 0..options.read_connections {
-            readers
-                .push(open_reader(&path, options.cache_mib).map_err(|e| open_error(Box::new(e)))?);
+            let reader =
+                open_reader(&path, options.key.as_ref(), options.cache_mib).map_err(&open_error)?;
+            readers.push(reader);
         }
 
         let generation = Arc::new(AtomicU64::new(0));
@@ -135,7 +179,11 @@ impl SqliteStore {
             .name(String::from("ckisa-store-writer"))
             .spawn(move || writer.run(receiver))
             .map_err(|e| open_error(Box::new(e)))?;
-        tracing::info!(path = %shown, "store opened");
+        tracing::info!(
+            path = %shown,
+            encrypted = options.key.is_some(),
+            "store opened"
+        );
         Ok(SqliteStore {
             jobs: Some(jobs),
             writer: Some(handle),
@@ -144,6 +192,7 @@ impl SqliteStore {
             path,
             zone,
             cache_mib: options.cache_mib,
+            key: options.key,
             generation,
         })
     }
@@ -188,7 +237,8 @@ impl SqliteStore {
         match pooled {
             Some(conn) => Ok(conn),
             // Every pooled connection is busy: open one more for this read.
-            None => open_reader(&self.path, self.cache_mib).map_err(error::database),
+            None => open_reader(&self.path, self.key.as_ref(), self.cache_mib)
+                .map_err(StoreError::Database),
         }
     }
 
@@ -218,7 +268,6 @@ fn configure_writer(conn: &Connection, cache_mib: u32) -> rusqlite::Result<()> {
             "journal_mode is {mode}, WAL required"
         )));
     }
-    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(64);
     // FULL in WAL mode fsyncs the log at every commit: an ACK means durable.
     conn.execute_batch(&format!(
@@ -228,18 +277,53 @@ fn configure_writer(conn: &Connection, cache_mib: u32) -> rusqlite::Result<()> {
     ))
 }
 
-fn open_reader(path: &Path, cache_mib: u32) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+/// Opens a connection to the database with the busy timeout set and, when
+/// there is a key, keyed before any statement runs on it.
+fn connect(path: &Path, key: Option<&DbKey>, flags: OpenFlags) -> Result<Connection, KeyError> {
+    let sqlite_error = |source| KeyError::Sqlite {
+        path: path.to_owned(),
+        source,
+    };
+    let conn = match key {
+        Some(_) => Connection::open_with_flags(path, flags).map_err(sqlite_error)?,
+        None => key::open_unkeyed(path, flags)?,
+    };
+    // Not a statement: it may precede the key, and covers the key check's
+    // first read of the database.
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite_error)?;
+    if let Some(key) = key {
+        key.apply(&conn, path)?;
+    }
+    Ok(conn)
+}
+
+/// Opens the writer's connection. An existing database is first tried with
+/// a read-only connection: a read-write connection that fails on a wrong key
+/// would still checkpoint the WAL when closed, changing the files.
+fn connect_writer(path: &Path, key: Option<&DbKey>) -> Result<Connection, KeyError> {
+    if key.is_some() && path.exists() {
+        drop(connect(path, key, OpenFlags::SQLITE_OPEN_READ_ONLY)?);
+    }
+    connect(path, key, OpenFlags::default())
+}
+
+fn open_reader(
+    path: &Path,
+    key: Option<&DbKey>,
+    cache_mib: u32,
+) -> Result<Connection, Box<dyn std::error::Error + Send + Sync>> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = connect(path, key, flags)?;
+    configure_reader(&conn, cache_mib)?;
+    Ok(conn)
+}
+
+fn configure_reader(conn: &Connection, cache_mib: u32) -> rusqlite::Result<()> {
     conn.set_prepared_statement_cache_capacity(64);
     conn.execute_batch(&format!(
         "PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY;",
         u64::from(cache_mib) * 1024
-    ))?;
-    Ok(conn)
+    ))
 }
 
 impl Store for SqliteStore {

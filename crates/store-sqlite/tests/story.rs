@@ -1,7 +1,12 @@
 //! The storage story run against the embedded SQLite store, plus what only
 //! this backend has: restart, replay, crash safety, schema versions, group
-//! commit.
+//! commit, encryption at rest.
+//!
+//! Every store here is opened with a generated key, as a node does, so the
+//! whole suite runs on SQLCipher-encrypted files.
 
+#[path = "story/encryption.rs"]
+mod encryption;
 mod stories;
 
 use std::io::{BufRead, BufReader, Write};
@@ -11,11 +16,43 @@ use std::sync::Arc;
 
 use ckisa_domain::{PatientKey, RecordStatus};
 use ckisa_store::{Outcome, Store, StoreError, Submission};
+use ckisa_store_sqlite::key::{DbKey, open_keyed};
 use ckisa_store_sqlite::{DATABASE_FILE, SqliteOptions, SqliteStore};
+use rusqlite::OpenFlags;
 use stories::{allergy, commit_one, facts, message, patient, person};
 
+/// File, inside a test's data folder, holding the folder's generated key (so
+/// that a restart or a child process opens the folder with the same key).
+const TEST_KEY_FILE: &str = "test.key";
+
+/// The key of the test data folder `dir`, generated on first use.
+fn key_for(dir: &Path) -> DbKey {
+    let path = dir.join(TEST_KEY_FILE);
+    if let Ok(key) = DbKey::read_file(&path) {
+        return key;
+    }
+    let key = DbKey::generate().expect("random key");
+    key.write_file(&path).expect("key file written");
+    key
+}
+
+/// Options of the test stores: Paris, keyed with the folder's key.
+fn options(dir: &Path) -> SqliteOptions {
+    SqliteOptions::new("Europe/Paris").with_key(key_for(dir))
+}
+
 fn open(dir: &Path) -> SqliteStore {
-    SqliteStore::open(dir, SqliteOptions::new("Europe/Paris")).expect("store opens")
+    SqliteStore::open(dir, options(dir)).expect("store opens")
+}
+
+/// A raw read-write connection to the test store's database, keyed.
+fn raw_connection(dir: &Path) -> rusqlite::Connection {
+    open_keyed(
+        &dir.join(DATABASE_FILE),
+        &key_for(dir),
+        OpenFlags::SQLITE_OPEN_READ_WRITE,
+    )
+    .expect("database opens with its key")
 }
 
 fn with_store(story: fn(&dyn Store)) {
@@ -27,6 +64,11 @@ fn with_store(story: fn(&dyn Store)) {
 #[test]
 fn census_and_chart() {
     with_store(stories::census_and_chart);
+}
+
+#[test]
+fn injection() {
+    with_store(stories::injection);
 }
 
 #[test]
@@ -166,10 +208,10 @@ fn acknowledged_submissions_survive_a_killed_process() {
 fn a_newer_schema_is_refused_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     drop(open(dir.path()));
-    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    let conn = raw_connection(dir.path());
     conn.execute_batch("PRAGMA user_version = 999").unwrap();
     drop(conn);
-    let error = SqliteStore::open(dir.path(), SqliteOptions::new("Europe/Paris")).unwrap_err();
+    let error = SqliteStore::open(dir.path(), options(dir.path())).unwrap_err();
     let source = std::error::Error::source(&error)
         .map(ToString::to_string)
         .unwrap_or_default();
@@ -182,7 +224,9 @@ fn a_newer_schema_is_refused_with_a_clear_error() {
 #[test]
 fn an_unknown_site_zone_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let error = SqliteStore::open(dir.path(), SqliteOptions::new("Mars/Olympus")).unwrap_err();
+    let mut options = options(dir.path());
+    options.site_zone = String::from("Mars/Olympus");
+    let error = SqliteStore::open(dir.path(), options).unwrap_err();
     assert!(matches!(error, StoreError::Open { .. }));
 }
 
@@ -200,7 +244,7 @@ fn corrupt_stored_json_is_an_encoding_error_not_a_panic() {
             ]),
         );
     }
-    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    let conn = raw_connection(dir.path());
     conn.execute_batch(
         "UPDATE allergies SET payload = '{not json'; UPDATE events SET payload = '[]'",
     )
@@ -328,11 +372,7 @@ fn an_in_house_patient_without_a_unit_still_shows_on_the_census() {
     use ckisa_store::UNLOCATED_UNIT;
 
     let dir = tempfile::tempdir().unwrap();
-    let store = ckisa_store_sqlite::SqliteStore::open(
-        dir.path(),
-        ckisa_store_sqlite::SqliteOptions::new("Europe/Paris"),
-    )
-    .unwrap();
+    let store = open(dir.path());
     let patient = PatientKey::ipp("H", "NOLOC");
     let facts = vec![
         Fact::PatientUpdated(PatientUpdate {

@@ -1,12 +1,12 @@
 //! Serves the pages over the test suite's fake hospital on 127.0.0.1, to
-//! look at them in a browser without a real store:
+//! look at them in a browser without a real store (every request is a
+//! physician of every unit, as in the tests):
 //! `cargo run -p ckisa-web --example preview -- 8080`.
 //!
 //! The store's generation number goes up every 3 seconds, so the live
 //! refresh can be watched at work (each refresh is logged).
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code, reason = "the example uses only part of the test support")]
 mod support;
 
 use std::sync::atomic::Ordering;

@@ -7,8 +7,10 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use ckisa_auth::Action;
 use ckisa_store::{FeedStatus, QuarantineEntry};
 
+use crate::access::{Audited, Caller};
 use crate::codes::{self, Shown};
 use crate::error::AppError;
 use crate::format::{Fmt, Freshness, clean};
@@ -38,7 +40,9 @@ struct QuarantineTemplate {
 pub(crate) async fn quarantine_page(
     State(state): State<AppState>,
     ctx: PageCtx,
+    caller: Caller,
 ) -> Result<Response, AppError> {
+    caller.audit(&state, Audited::allowed(Action::Quarantine));
     let (entries, status) = state
         .read(|store| Ok((store.quarantine_entries(QUARANTINE_LIMIT)?, store.status()?)))
         .await?;

@@ -11,17 +11,20 @@
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use ckisa_auth::Action;
 use ckisa_domain::Moment;
 use ckisa_store::StoreStatus;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
+use crate::access::{Audited, Caller};
 use crate::admin::QUARANTINE_LIMIT;
 use crate::error::AppError;
 use crate::format::Freshness;
-use crate::patient::key_from_path;
+use crate::patient::{check_chart, key_from_path};
 use crate::search::{self, SearchParams};
+use crate::units::check_unit;
 
 type ApiResult = Result<Json<Value>, AppError>;
 
@@ -45,8 +48,10 @@ pub(crate) async fn units(State(state): State<AppState>) -> ApiResult {
 /// `GET /api/v1/units/{code}`.
 pub(crate) async fn unit_board(
     State(state): State<AppState>,
+    caller: Caller,
     Path(code): Path<String>,
 ) -> ApiResult {
+    check_unit(&state, &caller, &code)?;
     let board = state.read(move |store| store.unit_board(&code)).await?;
     let board = board.ok_or(AppError::UnitNotFound)?;
     Ok(Json(to_value(&board)?))
@@ -55,11 +60,14 @@ pub(crate) async fn unit_board(
 /// `GET /api/v1/patients/{key}`.
 pub(crate) async fn patient(
     State(state): State<AppState>,
+    caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> ApiResult {
     let key = key_from_path(path)?;
+    let asked = key.clone();
     let chart = state.read(move |store| store.patient_chart(&key)).await?;
     let chart = chart.ok_or(AppError::PatientNotFound)?;
+    check_chart(&state, &caller, &asked, &chart)?;
     Ok(Json(to_value(&chart)?))
 }
 
@@ -67,9 +75,16 @@ pub(crate) async fn patient(
 /// `truncated: true` when more matched.
 pub(crate) async fn search(
     State(state): State<AppState>,
+    caller: Caller,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> ApiResult {
-    let found = search::run(&state, params).await?;
+    let found = search::run(&state, &caller, params).await?;
+    let mut patients = to_value(&found.rows.unwrap_or_default())?;
+    if let Some(items) = patients.as_array_mut() {
+        for (item, outside) in items.iter_mut().zip(&found.outside) {
+            item["outside_units"] = Value::Bool(*outside);
+        }
+    }
     let parsed = search::parse_query(&found.text).ok().flatten().map(|q| {
         json!({
             "name": q.name,
@@ -81,7 +96,7 @@ pub(crate) async fn search(
         "query": parsed,
         "limit": search::SEARCH_LIMIT,
         "truncated": found.truncated,
-        "patients": to_value(&found.rows.unwrap_or_default())?,
+        "patients": patients,
     })))
 }
 
@@ -110,7 +125,8 @@ pub(crate) async fn status(State(state): State<AppState>) -> ApiResult {
 }
 
 /// `GET /api/v1/quarantine`.
-pub(crate) async fn quarantine(State(state): State<AppState>) -> ApiResult {
+pub(crate) async fn quarantine(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    caller.audit(&state, Audited::allowed(Action::Quarantine));
     let entries = state
         .read(|store| store.quarantine_entries(QUARANTINE_LIMIT))
         .await?;

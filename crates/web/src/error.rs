@@ -31,6 +31,29 @@ pub enum AppError {
     /// No route matches.
     #[error("page not found")]
     PageNotFound,
+    /// No session (or an expired one) on a route that needs one.
+    #[error("not logged in")]
+    NotLoggedIn,
+    /// A bearer token that is unknown, revoked, or used outside the API.
+    #[error("bad API token")]
+    BadToken,
+    /// The caller's role does not reach this action.
+    #[error("forbidden")]
+    Forbidden,
+    /// A unit or a patient outside the caller's units, without
+    /// break-the-glass.
+    #[error("outside the caller's units")]
+    OutsideUnits,
+    /// A state-changing request without a valid CSRF token or from another
+    /// site.
+    #[error("CSRF check failed")]
+    CsrfRefused,
+    /// The accounts directory failed.
+    #[error("accounts directory failed")]
+    SecurityStore,
+    /// The audit trail failed.
+    #[error("audit trail failed")]
+    Audit(#[from] ckisa_audit::AuditError),
     /// The request itself is wrong.
     #[error("bad input: {0:?}")]
     BadInput(BadInput),
@@ -59,6 +82,10 @@ pub enum BadInput {
     QueryInvalid,
     /// A patient key that cannot be read.
     KeyInvalid,
+    /// A form that cannot be read.
+    FormInvalid,
+    /// An administrator tried to disable their own account.
+    SelfDisable,
 }
 
 impl BadInput {
@@ -68,6 +95,8 @@ impl BadInput {
             BadInput::QueryTooLong => tr.t("input.query_too_long").to_owned(),
             BadInput::QueryInvalid => tr.t("input.query_invalid").to_owned(),
             BadInput::KeyInvalid => tr.t("input.key_invalid").to_owned(),
+            BadInput::FormInvalid => tr.t("input.form_invalid").to_owned(),
+            BadInput::SelfDisable => tr.t("input.self_disable").to_owned(),
         }
     }
 }
@@ -87,6 +116,11 @@ enum ErrorKind {
     PatientNotFound,
     UnitNotFound,
     PageNotFound,
+    NotLoggedIn,
+    BadToken,
+    Forbidden,
+    OutsideUnits,
+    CsrfRefused,
     BadInput(BadInput),
     Unavailable,
     Internal,
@@ -97,6 +131,10 @@ impl ErrorKind {
         match self {
             ErrorKind::PatientNotFound | ErrorKind::UnitNotFound | ErrorKind::PageNotFound => {
                 StatusCode::NOT_FOUND
+            }
+            ErrorKind::NotLoggedIn | ErrorKind::BadToken => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden | ErrorKind::OutsideUnits | ErrorKind::CsrfRefused => {
+                StatusCode::FORBIDDEN
             }
             ErrorKind::BadInput(_) => StatusCode::BAD_REQUEST,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -109,6 +147,11 @@ impl ErrorKind {
             ErrorKind::PatientNotFound => "patient_not_found",
             ErrorKind::UnitNotFound => "unit_not_found",
             ErrorKind::PageNotFound => "not_found",
+            ErrorKind::NotLoggedIn => "not_logged_in",
+            ErrorKind::BadToken => "bad_token",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::OutsideUnits => "outside_units",
+            ErrorKind::CsrfRefused => "csrf_refused",
             ErrorKind::BadInput(_) => "bad_request",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal_error",
@@ -120,6 +163,11 @@ impl ErrorKind {
             ErrorKind::PatientNotFound => "error.patient_not_found",
             ErrorKind::UnitNotFound => "error.unit_not_found",
             ErrorKind::PageNotFound => "error.not_found",
+            ErrorKind::NotLoggedIn => "error.not_logged_in",
+            ErrorKind::BadToken => "error.bad_token",
+            ErrorKind::Forbidden => "error.forbidden",
+            ErrorKind::OutsideUnits => "error.outside_units",
+            ErrorKind::CsrfRefused => "error.csrf",
             ErrorKind::BadInput(_) => "error.bad_request",
             ErrorKind::Unavailable => "error.unavailable",
             ErrorKind::Internal => "error.internal",
@@ -133,6 +181,9 @@ impl ErrorKind {
                 "error.internal_detail",
                 &[("id", request_id.unwrap_or("-"))],
             ),
+            ErrorKind::OutsideUnits => tr.t("error.outside_units_detail").to_owned(),
+            ErrorKind::Forbidden => tr.t("error.forbidden_detail").to_owned(),
+            ErrorKind::CsrfRefused => tr.t("error.csrf_detail").to_owned(),
             _ => self.title(tr).to_owned(),
         }
     }
@@ -144,12 +195,19 @@ impl AppError {
             AppError::PatientNotFound => ErrorKind::PatientNotFound,
             AppError::UnitNotFound => ErrorKind::UnitNotFound,
             AppError::PageNotFound => ErrorKind::PageNotFound,
+            AppError::NotLoggedIn => ErrorKind::NotLoggedIn,
+            AppError::BadToken => ErrorKind::BadToken,
+            AppError::Forbidden => ErrorKind::Forbidden,
+            AppError::OutsideUnits => ErrorKind::OutsideUnits,
+            AppError::CsrfRefused => ErrorKind::CsrfRefused,
             AppError::BadInput(bad) => ErrorKind::BadInput(bad.clone()),
             AppError::Store(StoreError::Closed) => ErrorKind::Unavailable,
             AppError::Store(_)
             | AppError::StoreTask(_)
             | AppError::Render(_)
-            | AppError::Json(_) => ErrorKind::Internal,
+            | AppError::Json(_)
+            | AppError::SecurityStore
+            | AppError::Audit(_) => ErrorKind::Internal,
         }
     }
 }

@@ -137,6 +137,70 @@ impl Tr {
 /// Key -> text per language, in [`Lang::ALL`] order, sorted by key (a test
 /// checks the order, lookups use a binary search).
 pub const CATALOG: &[(&str, [&str; LANGS])] = &[
+    ("account.all_units", ["Toutes les unités", "All units"]),
+    (
+        "account.expires",
+        ["Fin de session au plus tard", "Session ends at the latest"],
+    ),
+    (
+        "account.logout_everywhere",
+        [
+            "Fermer toutes mes sessions (tous les postes)",
+            "End all my sessions (every terminal)",
+        ],
+    ),
+    ("account.name", ["Nom", "Name"]),
+    (
+        "account.no_units",
+        ["Aucune (vue d'ensemble seulement)", "None (overview only)"],
+    ),
+    (
+        "account.pin_label",
+        ["Nouveau code (4 à 8 chiffres)", "New code (4 to 8 digits)"],
+    ),
+    (
+        "account.pin_none",
+        [
+            "Aucun code défini : définissez-en un pour pouvoir verrouiller votre session sans la fermer.",
+            "No code set: set one to lock your session without ending it.",
+        ],
+    ),
+    (
+        "account.pin_set",
+        [
+            "Un code est défini : il déverrouille votre session sur un poste partagé.",
+            "A code is set: it unlocks your session on a shared terminal.",
+        ],
+    ),
+    ("account.pin_submit", ["Définir le code", "Set the code"]),
+    ("account.pin_title", ["Code de verrouillage", "Lock code"]),
+    ("account.role", ["Rôle", "Role"]),
+    ("account.sessions_title", ["Sécurité", "Security"]),
+    ("account.title", ["Mon compte", "My account"]),
+    ("account.units", ["Unités", "Units"]),
+    ("accounts.actions", ["Actions", "Actions"]),
+    ("accounts.active", ["actif", "active"]),
+    ("accounts.disable", ["Désactiver", "Disable"]),
+    ("accounts.disabled", ["désactivé", "disabled"]),
+    ("accounts.enable", ["Réactiver", "Enable"]),
+    (
+        "accounts.hint",
+        [
+            "Création, import et réinitialisation : commande « ckisa users » sur le nœud. Chaque changement est tracé.",
+            "Creation, import and reset: the \"ckisa users\" command on the node. Every change is recorded.",
+        ],
+    ),
+    ("accounts.last_login", ["Dernière connexion", "Last login"]),
+    (
+        "accounts.locked",
+        ["verrouillé jusqu'à {until}", "locked until {until}"],
+    ),
+    (
+        "accounts.must_change",
+        ["mot de passe à changer", "must change password"],
+    ),
+    ("accounts.state", ["État", "State"]),
+    ("accounts.title", ["Comptes", "Accounts"]),
     ("age.days", ["{n} j", "{n} d"]),
     ("age.months", ["{n} mois", "{n} mo"]),
     ("age.years", ["{n} ans", "{n} y"]),
@@ -145,6 +209,48 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         "allergy.none",
         ["Aucune allergie enregistrée", "No allergy recorded"],
     ),
+    ("audit.action", ["Action", "Action"]),
+    ("audit.actor", ["Utilisateur", "User"]),
+    ("audit.allowed", ["autorisé", "allowed"]),
+    ("audit.denied", ["refusé", "denied"]),
+    ("audit.detail", ["Détail", "Detail"]),
+    (
+        "audit.empty",
+        ["Aucune entrée ne correspond.", "No entry matches."],
+    ),
+    ("audit.export_csv", ["Exporter (CSV)", "Export (CSV)"]),
+    (
+        "audit.export_fhir",
+        ["Exporter (FHIR AuditEvent)", "Export (FHIR AuditEvent)"],
+    ),
+    ("audit.failed", ["échec", "failed"]),
+    ("audit.from", ["Du", "From"]),
+    (
+        "audit.glass_none",
+        ["Aucun accès exceptionnel.", "No emergency access."],
+    ),
+    (
+        "audit.glass_title",
+        [
+            "Accès exceptionnels des 7 derniers jours",
+            "Emergency accesses of the last 7 days",
+        ],
+    ),
+    ("audit.outcome", ["Résultat", "Outcome"]),
+    ("audit.source", ["Origine", "From"]),
+    ("audit.target", ["Cible", "Target"]),
+    ("audit.time", ["Horodatage", "Time"]),
+    ("audit.title", ["Journal d'audit", "Audit trail"]),
+    ("audit.to", ["Au", "To"]),
+    (
+        "audit.total",
+        ["Entrées dans le journal :", "Entries in the trail:"],
+    ),
+    (
+        "audit.trail_title",
+        ["Recherche dans le journal", "Search the trail"],
+    ),
+    ("audit.until", ["Jusqu'à", "Until"]),
     ("board.admitted", ["Entrée", "Admitted"]),
     ("board.age", ["Âge", "Age"]),
     ("board.allergies", ["Allergies", "Allergies"]),
@@ -215,6 +321,26 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         ["Retour à la liste des unités", "Back to the list of units"],
     ),
     ("error.bad_request", ["Requête invalide", "Bad request"]),
+    (
+        "error.bad_token",
+        ["Jeton d'API invalide", "Invalid API token"],
+    ),
+    ("error.csrf", ["Requête refusée", "Request refused"]),
+    (
+        "error.csrf_detail",
+        [
+            "Le formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez.",
+            "The form expired or does not come from this site. Reload the page and try again.",
+        ],
+    ),
+    ("error.forbidden", ["Accès refusé", "Access denied"]),
+    (
+        "error.forbidden_detail",
+        [
+            "Votre rôle ne permet pas cette action. La tentative a été tracée.",
+            "Your role does not allow this. The attempt was recorded.",
+        ],
+    ),
     ("error.internal", ["Erreur interne", "Internal error"]),
     (
         "error.internal_detail",
@@ -224,6 +350,21 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         ],
     ),
     ("error.not_found", ["Page introuvable", "Page not found"]),
+    (
+        "error.not_logged_in",
+        ["Connexion requise", "Login required"],
+    ),
+    (
+        "error.outside_units",
+        ["Hors de vos unités", "Outside your units"],
+    ),
+    (
+        "error.outside_units_detail",
+        [
+            "Ce patient ou cette unité n'est pas dans vos unités. La tentative a été tracée.",
+            "This patient or unit is not in your units. The attempt was recorded.",
+        ],
+    ),
     (
         "error.patient_not_found",
         ["Patient introuvable", "Patient not found"],
@@ -354,8 +495,40 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ),
     ("fresh.no_feed", ["Aucune donnée reçue", "No data received"]),
     (
+        "glass.banner",
+        [
+            "Accès exceptionnel (tracé) — motif :",
+            "Emergency access (recorded) — reason:",
+        ],
+    ),
+    ("glass.cancel", ["Annuler", "Cancel"]),
+    (
+        "glass.explain",
+        [
+            "Ce patient n'est pas dans vos unités. Vous pouvez ouvrir son dossier en indiquant le motif : l'accès est limité dans le temps, tracé et signalé à la sécurité du SI.",
+            "This patient is not in your units. You may open the chart by giving the reason: the access is time-limited, recorded and reported to IT security.",
+        ],
+    ),
+    ("glass.reason", ["Motif", "Reason"]),
+    (
+        "glass.reason_too_short",
+        [
+            "Motif trop court : au moins {min} caractères.",
+            "Reason too short: at least {min} characters.",
+        ],
+    ),
+    ("glass.submit", ["Ouvrir le dossier", "Open the chart"]),
+    ("glass.title", ["Accès exceptionnel", "Emergency access"]),
+    (
         "input.date_invalid",
         ["Date invalide : {date}", "Invalid date: {date}"],
+    ),
+    (
+        "input.form_invalid",
+        [
+            "Formulaire illisible ou incomplet.",
+            "Unreadable or incomplete form.",
+        ],
     ),
     (
         "input.key_invalid",
@@ -376,12 +549,77 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         ["Recherche trop longue", "Search too long"],
     ),
     (
+        "input.self_disable",
+        [
+            "Vous ne pouvez pas désactiver votre propre compte.",
+            "You cannot disable your own account.",
+        ],
+    ),
+    (
         "live.offline",
         [
             "Connexion au nœud perdue : les données affichées peuvent être anciennes.",
             "Connection to the node lost: the data shown may be old.",
         ],
     ),
+    (
+        "lock.other_user",
+        [
+            "Autre utilisateur (fermer cette session)",
+            "Another user (end this session)",
+        ],
+    ),
+    ("lock.pin", ["Code personnel", "Personal code"]),
+    ("lock.submit", ["Déverrouiller", "Unlock"]),
+    ("lock.title", ["Session verrouillée", "Session locked"]),
+    (
+        "lock.who",
+        [
+            "Session de {name}, verrouillée sur ce poste partagé.",
+            "Session of {name}, locked on this shared terminal.",
+        ],
+    ),
+    (
+        "login.bad_credentials",
+        [
+            "Identifiant ou mot de passe incorrect.",
+            "Wrong login or password.",
+        ],
+    ),
+    (
+        "login.disabled",
+        [
+            "Ce compte est désactivé. Adressez-vous à l'administrateur.",
+            "This account is disabled. Ask the administrator.",
+        ],
+    ),
+    (
+        "login.hint",
+        [
+            "Compte local du nœud de continuité : il fonctionne sans l'annuaire de l'hôpital. En cas d'oubli, demandez une réinitialisation à l'administrateur.",
+            "Local account of the continuity node: it works without the hospital directory. If you forgot it, ask the administrator for a reset.",
+        ],
+    ),
+    (
+        "login.locked",
+        [
+            "Compte verrouillé après trop d'échecs, jusqu'à {until}. Un administrateur peut le débloquer en réinitialisant le mot de passe.",
+            "Account locked after too many failures, until {until}. An administrator can unlock it by resetting the password.",
+        ],
+    ),
+    ("login.login", ["Identifiant", "Login"]),
+    ("login.password", ["Mot de passe", "Password"]),
+    ("login.submit", ["Se connecter", "Log in"]),
+    (
+        "login.throttled",
+        [
+            "Trop de tentatives depuis ce poste. Réessayez dans {seconds} s.",
+            "Too many attempts from this terminal. Try again in {seconds} s.",
+        ],
+    ),
+    ("login.title", ["Connexion", "Log in"]),
+    ("nav.accounts", ["Comptes", "Accounts"]),
+    ("nav.audit", ["Audit", "Audit"]),
     ("nav.label", ["Navigation principale", "Main navigation"]),
     ("nav.quarantine", ["Quarantaine", "Quarantine"]),
     ("nav.search", ["Recherche", "Search"]),
@@ -389,6 +627,79 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("nav.status", ["Statut", "Status"]),
     ("nav.units", ["Unités", "Units"]),
     ("number.decimal_separator", [",", "."]),
+    (
+        "password.confirm",
+        [
+            "Confirmer le nouveau mot de passe",
+            "Confirm the new password",
+        ],
+    ),
+    (
+        "password.current",
+        ["Mot de passe actuel", "Current password"],
+    ),
+    (
+        "password.failed",
+        [
+            "Le changement n'a pas pu être enregistré ; réessayez ou contactez l'équipe informatique.",
+            "The change could not be saved; try again or contact IT.",
+        ],
+    ),
+    (
+        "password.forced",
+        [
+            "Première connexion ou mot de passe réinitialisé : choisissez votre propre mot de passe pour continuer.",
+            "First login or reset password: choose your own password to go on.",
+        ],
+    ),
+    (
+        "password.mismatch",
+        [
+            "Les deux saisies du nouveau mot de passe diffèrent.",
+            "The two entries of the new password differ.",
+        ],
+    ),
+    ("password.new", ["Nouveau mot de passe", "New password"]),
+    (
+        "password.rules",
+        [
+            "Au moins 12 caractères, différent de l'identifiant et de l'ancien mot de passe. Une phrase de passe est plus facile à retenir.",
+            "At least 12 characters, different from the login and from the old password. A passphrase is easier to remember.",
+        ],
+    ),
+    (
+        "password.same_as_login",
+        [
+            "Le mot de passe ne peut pas être l'identifiant.",
+            "The password cannot be the login.",
+        ],
+    ),
+    (
+        "password.same_as_old",
+        [
+            "Le nouveau mot de passe doit différer de l'ancien.",
+            "The new password must differ from the old one.",
+        ],
+    ),
+    ("password.submit", ["Enregistrer", "Save"]),
+    (
+        "password.title",
+        ["Changer de mot de passe", "Change password"],
+    ),
+    (
+        "password.too_short",
+        [
+            "Mot de passe trop court : au moins {min} caractères.",
+            "Password too short: at least {min} characters.",
+        ],
+    ),
+    (
+        "password.wrong_current",
+        [
+            "Mot de passe actuel incorrect.",
+            "Current password is wrong.",
+        ],
+    ),
     ("patient.address", ["Adresse", "Address"]),
     ("patient.admitted", ["Entrée le", "Admitted on"]),
     ("patient.attending", ["Médecin", "Attending"]),
@@ -459,6 +770,14 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         "patient.vitals",
         ["Dernières constantes", "Latest vital signs"],
     ),
+    (
+        "pin.invalid",
+        [
+            "Le code doit compter 4 à 8 chiffres.",
+            "The code must have 4 to 8 digits.",
+        ],
+    ),
+    ("pin.wrong", ["Code incorrect.", "Wrong code."]),
     (
         "quarantine.caption",
         [
@@ -541,6 +860,10 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ),
     ("search.location", ["Localisation", "Location"]),
     (
+        "search.outside",
+        ["Hors de vos unités", "Outside your units"],
+    ),
+    (
         "search.placeholder",
         ["NOM, jj/mm/aaaa ou IPP", "NAME, dd/mm/yyyy or IPP"],
     ),
@@ -618,6 +941,8 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("units.patients", ["Patients", "Patients"]),
     ("units.title", ["Unités", "Units"]),
     ("units.total", ["Établissement", "Establishment"]),
+    ("user.lock", ["Verrouiller", "Lock"]),
+    ("user.logout", ["Se déconnecter", "Log out"]),
     ("value.none", ["pas de valeur", "no value"]),
 ];
 

@@ -12,8 +12,10 @@ use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, VARY};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use ckisa_auth::{Action, Reach, Role};
 use ckisa_store::FeedStatus;
 
+use crate::access::Caller;
 use crate::error::AppError;
 use crate::format::{Fmt, Freshness};
 use crate::i18n::{Lang, Tr};
@@ -30,6 +32,9 @@ pub(crate) enum Nav {
     Search,
     Quarantine,
     Status,
+    Audit,
+    Accounts,
+    Account,
     /// A page no entry stands for (a patient summary).
     None,
 }
@@ -41,6 +46,9 @@ impl Nav {
             Nav::Search => "search",
             Nav::Quarantine => "quarantine",
             Nav::Status => "status",
+            Nav::Audit => "audit",
+            Nav::Accounts => "accounts",
+            Nav::Account => "account",
             Nav::None => "",
         }
     }
@@ -50,6 +58,56 @@ impl Nav {
 pub(crate) struct FreshItem {
     class: &'static str,
     text: String,
+}
+
+/// The logged-in person in the header: name, role, and the token their
+/// logout and lock buttons post.
+struct UserBar {
+    name: String,
+    role: &'static str,
+    csrf: String,
+}
+
+/// Which navigation entries the caller may follow.
+struct NavAllowed {
+    units: bool,
+    search: bool,
+    quarantine: bool,
+    status: bool,
+    audit: bool,
+    accounts: bool,
+}
+
+impl NavAllowed {
+    fn of(caller: Option<&Caller>) -> NavAllowed {
+        let may = |action| caller.is_some_and(|c| c.reach(action) != Reach::Never);
+        NavAllowed {
+            units: may(Action::UnitList),
+            search: may(Action::PatientSearch),
+            quarantine: may(Action::Quarantine),
+            status: may(Action::NodeStatus),
+            audit: may(Action::AuditRead),
+            accounts: may(Action::UserAdmin),
+        }
+    }
+}
+
+/// A role's name in the page's language.
+pub(crate) fn role_label(tr: Tr, role: Role) -> &'static str {
+    if tr.code() == "fr" {
+        role.label_fr()
+    } else {
+        role.label_en()
+    }
+}
+
+fn user_bar(tr: Tr, caller: Option<&Caller>) -> Option<UserBar> {
+    let session = caller?.session()?;
+    Some(UserBar {
+        name: session.account.display_name.clone(),
+        role: role_label(tr, session.account.role),
+        csrf: session.csrf.clone(),
+    })
 }
 
 struct LangLink {
@@ -66,6 +124,8 @@ struct LayoutTemplate<'a> {
     site_name: &'a str,
     title: &'a str,
     nav: &'static str,
+    allowed: NavAllowed,
+    user: Option<UserBar>,
     query: &'a str,
     langs: Vec<LangLink>,
     fresh: &'a [FreshItem],
@@ -121,18 +181,14 @@ pub(crate) fn respond(
         }
         .render()?
     } else {
-        let footer = fmt.tr.fmt(
-            "footer.node",
-            &[
-                ("node", &state.config().node_id),
-                ("now", &fmt.wall(ctx.now_ms)),
-            ],
-        );
+        let footer = footer(state, &fmt, ctx);
         LayoutTemplate {
             tr: fmt.tr,
             site_name: &state.config().site_name,
             title: page.title,
             nav: page.nav.name(),
+            allowed: NavAllowed::of(ctx.caller.as_ref()),
+            user: user_bar(fmt.tr, ctx.caller.as_ref()),
             query: page.query,
             langs: lang_links(ctx),
             fresh: &fresh,
@@ -149,6 +205,71 @@ pub(crate) fn respond(
     Ok(response)
 }
 
+/// "Nœud X, page produite le ...".
+fn footer(state: &AppState, fmt: &Fmt<'_>, ctx: &PageCtx) -> String {
+    fmt.tr.fmt(
+        "footer.node",
+        &[
+            ("node", &state.config().node_id),
+            ("now", &fmt.wall(ctx.now_ms)),
+        ],
+    )
+}
+
+/// Frames `page` without the freshness bar and without live refresh: the
+/// login, account and security pages, which must not re-fetch themselves
+/// (a form being typed would be lost).
+pub(crate) fn respond_bare(
+    state: &AppState,
+    ctx: &PageCtx,
+    page: Page<'_>,
+) -> Result<Response, AppError> {
+    let fmt = ctx.fmt(state);
+    let footer = footer(state, &fmt, ctx);
+    let html = LayoutTemplate {
+        tr: fmt.tr,
+        site_name: &state.config().site_name,
+        title: page.title,
+        nav: page.nav.name(),
+        allowed: NavAllowed::of(ctx.caller.as_ref()),
+        user: user_bar(fmt.tr, ctx.caller.as_ref()),
+        query: page.query,
+        langs: lang_links(ctx),
+        fresh: &[],
+        live: false,
+        main: &page.main,
+        footer,
+        version: ASSET_VERSION,
+    }
+    .render()?;
+    let mut response = Html(html).into_response();
+    response
+        .headers_mut()
+        .insert(VARY, HeaderValue::from_static("Cookie"));
+    Ok(response)
+}
+
+/// [`respond_bare`] for a page titled `title`, answered with `status` (a
+/// form shown again with its error is a 400, a refused login a 401...).
+pub(crate) fn respond_form(
+    state: &AppState,
+    ctx: &PageCtx,
+    title: &str,
+    nav: Nav,
+    main: String,
+    status: axum::http::StatusCode,
+) -> Result<Response, AppError> {
+    let page = Page {
+        title,
+        nav,
+        query: "",
+        main,
+    };
+    let mut response = respond_bare(state, ctx, page)?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
 /// A full error page, without freshness bar or live refresh (the store may
 /// be what failed). Never fails: falls back to plain escaped text.
 pub(crate) fn error_page(tr: Tr, site_name: &str, title: &str, message: &str) -> String {
@@ -159,6 +280,8 @@ pub(crate) fn error_page(tr: Tr, site_name: &str, title: &str, message: &str) ->
             site_name,
             title,
             nav: "",
+            allowed: NavAllowed::of(None),
+            user: None,
             query: "",
             langs: Vec::new(),
             fresh: &[],
@@ -247,14 +370,46 @@ fn lang_links(ctx: &PageCtx) -> Vec<LangLink> {
         .collect()
 }
 
-/// Marks every answer without its own cache policy as not storable: pages
-/// and API answers carry patient data.
-pub(crate) async fn no_store(request: Request, next: Next) -> Response {
+/// Marks every answer without its own cache policy as not storable (pages
+/// and API answers carry patient data), and sets the security headers of
+/// every answer: a content security policy without inline script or style,
+/// no framing, no MIME sniffing, no referrer, and HSTS over HTTPS.
+pub(crate) async fn headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
-    if !response.headers().contains_key(CACHE_CONTROL) {
-        response
-            .headers_mut()
-            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = response.headers_mut();
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(*name, HeaderValue::from_static(value));
+    }
+    if state.security().secure_cookies {
+        headers.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     response
 }
+
+/// Headers every answer carries.
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    ),
+];

@@ -19,9 +19,12 @@
 
 #![deny(missing_docs)]
 
+mod access;
+mod account;
 mod admin;
 mod api;
 mod assets;
+mod breakglass;
 mod codes;
 mod error;
 mod format;
@@ -31,6 +34,7 @@ mod live;
 mod metrics;
 mod patient;
 mod search;
+mod security;
 mod units;
 
 use std::sync::Arc;
@@ -39,11 +43,13 @@ use std::time::Instant;
 use axum::Router;
 use axum::extract::{FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
-use axum::response::Redirect;
-use axum::routing::get;
+use axum::routing::{get, post};
+use ckisa_audit::AuditTrail;
+use ckisa_auth::Directory;
 use ckisa_store::{Store, StoreError};
 use jiff::tz::TimeZone;
 
+pub use access::{ROUTES, Rule};
 pub use error::{AppError, BadInput};
 pub use i18n::Lang;
 
@@ -82,6 +88,18 @@ impl WebConfig {
     }
 }
 
+/// Who may see what: the accounts directory and the audit trail.
+#[derive(Clone)]
+pub struct Security {
+    /// Accounts, sessions, grants, tokens.
+    pub directory: Directory,
+    /// The audit trail every read and refusal goes to.
+    pub trail: AuditTrail,
+    /// The node serves HTTPS: cookies get `Secure` and the `__Host-`
+    /// prefix, answers get HSTS. False only for plain HTTP on loopback.
+    pub secure_cookies: bool,
+}
+
 /// Shared state of the web server; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -91,6 +109,7 @@ pub struct AppState {
 struct Inner {
     store: Arc<dyn Store>,
     config: WebConfig,
+    security: Security,
     clock: fn() -> i64,
     started: Instant,
     live: live::Generation,
@@ -98,16 +117,22 @@ struct Inner {
 
 impl AppState {
     /// State over `store`, reading the system wall clock.
-    pub fn new(store: Arc<dyn Store>, config: WebConfig) -> AppState {
-        AppState::with_clock(store, config, system_clock_ms)
+    pub fn new(store: Arc<dyn Store>, config: WebConfig, security: Security) -> AppState {
+        AppState::with_clock(store, config, security, system_clock_ms)
     }
 
     /// State with an explicit wall clock (ms since the Unix epoch), for tests
     /// and exercises.
-    pub fn with_clock(store: Arc<dyn Store>, config: WebConfig, clock: fn() -> i64) -> AppState {
+    pub fn with_clock(
+        store: Arc<dyn Store>,
+        config: WebConfig,
+        security: Security,
+        clock: fn() -> i64,
+    ) -> AppState {
         let inner = Inner {
             store,
             config,
+            security,
             clock,
             started: Instant::now(),
             live: live::Generation::default(),
@@ -135,8 +160,24 @@ impl AppState {
         Ok(tokio::task::spawn_blocking(move || read(store.as_ref())).await??)
     }
 
+    /// Runs an accounts-directory call on the blocking pool (password and
+    /// PIN checks are slow on purpose), with the wall clock of now.
+    pub(crate) async fn directory<T, F>(&self, call: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Directory, i64) -> T + Send + 'static,
+    {
+        let directory = self.inner.security.directory.clone();
+        let now = self.now_ms();
+        Ok(tokio::task::spawn_blocking(move || call(&directory, now)).await?)
+    }
+
     pub(crate) fn config(&self) -> &WebConfig {
         &self.inner.config
+    }
+
+    pub(crate) fn security(&self) -> &Security {
+        &self.inner.security
     }
 
     pub(crate) fn now_ms(&self) -> i64 {
@@ -163,6 +204,8 @@ pub(crate) struct PageCtx {
     pub(crate) query: Option<String>,
     /// Wall clock when the request arrived.
     pub(crate) now_ms: i64,
+    /// Who is asking, once past the gate (none on public pages).
+    pub(crate) caller: Option<access::Caller>,
 }
 
 impl PageCtx {
@@ -196,6 +239,7 @@ impl FromRequestParts<AppState> for PageCtx {
             path: parts.uri.path().to_owned(),
             query: parts.uri.query().map(str::to_owned),
             now_ms: state.now_ms(),
+            caller: parts.extensions.get::<access::Caller>().cloned(),
         })
     }
 }
@@ -210,16 +254,37 @@ fn request_span(request: &Request) -> tracing::Span {
     tracing::debug_span!("http", method = %request.method(), route)
 }
 
-/// Every route of the web server.
+/// Every route of the web server. Each pattern must also be in
+/// `access::ROUTES`, or the gate refuses it.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/unites") }))
+        .route("/", get(home))
+        .route("/connexion", get(account::login_page).post(account::login))
+        .route("/deconnexion", post(account::logout))
+        .route("/deconnexion-partout", post(account::logout_everywhere))
+        .route(
+            "/mot-de-passe",
+            get(account::password_page).post(account::change_password),
+        )
+        .route("/verrou", get(account::lock_page).post(account::lock))
+        .route("/compte", get(account::account_page))
+        .route("/compte/code", post(account::set_pin))
         .route("/unites", get(units::list_page))
         .route("/unites/{code}", get(units::board_page))
         .route("/patients/{*key}", get(patient::page))
+        .route(
+            "/acces-exceptionnel",
+            get(breakglass::page).post(breakglass::open),
+        )
         .route("/recherche", get(search::page))
         .route("/quarantaine", get(admin::quarantine_page))
         .route("/statut", get(admin::status_page))
+        .route("/audit", get(security::audit_page))
+        .route("/audit/export.csv", get(security::export_csv))
+        .route("/audit/export.json", get(security::export_fhir))
+        .route("/comptes", get(security::accounts_page))
+        .route("/comptes/{login}/desactiver", post(security::disable))
+        .route("/comptes/{login}/activer", post(security::enable))
         .route("/evenements", get(live::events))
         .route("/api/v1/units", get(api::units))
         .route("/api/v1/units/{code}", get(api::unit_board))
@@ -231,11 +296,32 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/static/{file}", get(assets::file))
         .fallback(error::not_found)
-        .layer(axum::middleware::from_fn(layout::no_store))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error::finish,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            layout::headers,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// `GET /`: the first page the caller may read (the units for most roles).
+async fn home(caller: access::Caller) -> axum::response::Response {
+    use ckisa_auth::{Action, Reach};
+    let first = [
+        (Action::UnitList, "/unites"),
+        (Action::AuditRead, "/audit"),
+        (Action::UserAdmin, "/comptes"),
+    ]
+    .into_iter()
+    .find(|(action, _)| caller.reach(*action) != Reach::Never)
+    .map_or("/compte", |(_, path)| path);
+    access::redirect(first)
 }

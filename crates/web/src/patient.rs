@@ -10,12 +10,14 @@ use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use ckisa_auth::{Action, Reach};
 use ckisa_domain::{
     Allergy, CarePlan, Condition, Medication, MedicationKind, Observation, PatientKey, Procedure,
     Report,
 };
 use ckisa_store::{Identity, PatientChart, StayView};
 
+use crate::access::{Audited, Caller, ChartAccess, redirect};
 use crate::codes::{self, Flag, FlagLevel, Shown};
 use crate::error::{AppError, BadInput};
 use crate::format::{self, Fmt, clean, clean_keep_indent, full_name, place, unit_href};
@@ -34,6 +36,12 @@ pub(crate) fn key_from_path(
     let Ok(Path(key)) = path else {
         return Err(AppError::BadInput(BadInput::KeyInvalid));
     };
+    valid_key(&key)
+}
+
+/// A patient key typed or linked: trimmed, not empty, bounded, no control
+/// character.
+pub(crate) fn valid_key(key: &str) -> Result<PatientKey, AppError> {
     let key = key.trim();
     if key.is_empty() || key.len() > MAX_KEY_LEN || key.chars().any(char::is_control) {
         return Err(AppError::BadInput(BadInput::KeyInvalid));
@@ -45,6 +53,7 @@ pub(crate) fn key_from_path(
 pub(crate) async fn page(
     State(state): State<AppState>,
     ctx: PageCtx,
+    caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
     let key = key_from_path(path)?;
@@ -53,8 +62,16 @@ pub(crate) async fn page(
         .read(move |store| Ok((store.patient_chart(&key)?, store.feeds()?)))
         .await?;
     let chart = chart.ok_or(AppError::PatientNotFound)?;
+    let broken_glass = match check_chart(&state, &caller, &asked, &chart) {
+        Ok(broken_glass) => broken_glass,
+        Err(AppError::OutsideUnits) if caller.reach(Action::BreakGlass) != Reach::Never => {
+            return Ok(redirect(&crate::breakglass::href(&asked)));
+        }
+        Err(error) => return Err(error),
+    };
     let fmt = ctx.fmt(&state);
-    let view = PatientView::build(&fmt, &asked, &chart);
+    let mut view = PatientView::build(&fmt, &asked, &chart);
+    view.broken_glass = broken_glass;
     let title = view.name.clone();
     let main = PatientTemplate {
         tr: fmt.tr,
@@ -70,6 +87,36 @@ pub(crate) async fn page(
     layout::respond(&state, &ctx, &feeds, page)
 }
 
+/// Decides whether `caller` may read `chart`, and audits the read or the
+/// refusal. `Ok(Some(reason))` when allowed through break-the-glass.
+pub(crate) fn check_chart(
+    state: &AppState,
+    caller: &Caller,
+    key: &PatientKey,
+    chart: &PatientChart,
+) -> Result<Option<String>, AppError> {
+    let action = Action::PatientChart;
+    let stays = chart.stay.iter().chain(&chart.other_stays);
+    match caller.chart_access(state, &key.0, stays) {
+        ChartAccess::InScope => {
+            caller.audit(state, Audited::allowed(action).patient(&key.0));
+            Ok(None)
+        }
+        ChartAccess::BrokenGlass(reason) => {
+            let detail = format!("bris de glace : {reason}");
+            caller.audit(
+                state,
+                Audited::allowed(action).patient(&key.0).detail(&detail),
+            );
+            Ok(Some(reason))
+        }
+        ChartAccess::Refused { .. } => {
+            caller.audit(state, Audited::denied(action).patient(&key.0));
+            Err(AppError::OutsideUnits)
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "patient.html")]
 struct PatientTemplate {
@@ -78,6 +125,8 @@ struct PatientTemplate {
 }
 
 struct PatientView {
+    /// Opened through break-the-glass: the reason given, shown in a banner.
+    broken_glass: Option<String>,
     name: String,
     merged: Option<String>,
     birth_name: Option<String>,
@@ -211,6 +260,7 @@ impl PatientView {
             )
         });
         PatientView {
+            broken_glass: None,
             name,
             merged,
             birth_name: clean(identity.birth_name.as_deref()),

@@ -8,9 +8,11 @@ use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use ckisa_auth::{Action, Reach};
 use ckisa_store::{PatientQuery, PatientRow};
 use serde::Deserialize;
 
+use crate::access::{Audited, Caller};
 use crate::error::{AppError, BadInput};
 use crate::format::{Fmt, clean, full_name, patient_href, place, unit_href};
 use crate::i18n::Tr;
@@ -82,8 +84,11 @@ pub(crate) struct Found {
     /// The text typed.
     pub(crate) text: String,
     /// Matching patients, at most [`SEARCH_LIMIT`]; `None` when nothing was
-    /// typed.
+    /// typed. Patients outside the caller's units have no location and are
+    /// flagged, or are left out for a caller who cannot break the glass.
     pub(crate) rows: Option<Vec<PatientRow>>,
+    /// For each row of `rows`: whether it is outside the caller's units.
+    pub(crate) outside: Vec<bool>,
     /// More than [`SEARCH_LIMIT`] patients matched: `rows` holds only the
     /// first ones, and the caregiver must narrow the search.
     pub(crate) truncated: bool,
@@ -93,6 +98,7 @@ pub(crate) struct Found {
 /// know whether the answer is cut.
 pub(crate) async fn run(
     state: &AppState,
+    caller: &Caller,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Found, AppError> {
     let Ok(Query(params)) = params else {
@@ -103,17 +109,39 @@ pub(crate) async fn run(
         return Ok(Found {
             text,
             rows: None,
+            outside: Vec::new(),
             truncated: false,
         });
     };
-    let mut rows = state
+    let found = state
         .read(move |store| store.search_patients(&query, SEARCH_LIMIT + 1))
         .await?;
-    let truncated = rows.len() > SEARCH_LIMIT;
-    rows.truncate(SEARCH_LIMIT);
+    let truncated = found.len() > SEARCH_LIMIT;
+    let can_break = caller.reach(Action::BreakGlass) != Reach::Never;
+    let mut rows = Vec::new();
+    let mut outside = Vec::new();
+    for mut row in found.into_iter().take(SEARCH_LIMIT) {
+        let in_scope = row
+            .unit
+            .as_deref()
+            .is_some_and(|unit| caller.may_see_unit(Action::PatientSearch, unit))
+            || caller.reaches_all_units(Action::PatientSearch);
+        if !in_scope {
+            if !can_break {
+                continue;
+            }
+            row.unit = None;
+            row.room = None;
+            row.bed = None;
+        }
+        rows.push(row);
+        outside.push(!in_scope);
+    }
+    caller.audit(state, Audited::allowed(Action::PatientSearch).detail(&text));
     Ok(Found {
         text,
         rows: Some(rows),
+        outside,
         truncated,
     })
 }
@@ -126,6 +154,8 @@ struct ResultRow {
     ipp: String,
     location: String,
     unit_href: Option<String>,
+    /// Outside the caller's units: the link asks for break-the-glass.
+    outside: bool,
 }
 
 #[derive(Template)]
@@ -143,9 +173,10 @@ struct SearchTemplate<'a> {
 pub(crate) async fn page(
     State(state): State<AppState>,
     ctx: PageCtx,
+    caller: Caller,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Response, AppError> {
-    let found = run(&state, params).await?;
+    let found = run(&state, &caller, params).await?;
     let feeds = state.read(|store| store.feeds()).await?;
     let fmt = ctx.fmt(&state);
     let searched = found.rows.is_some();
@@ -153,7 +184,8 @@ pub(crate) async fn page(
         .rows
         .unwrap_or_default()
         .iter()
-        .map(|row| result_row(&fmt, row))
+        .zip(&found.outside)
+        .map(|(row, outside)| result_row(&fmt, row, *outside))
         .collect();
     let truncated = found.truncated.then(|| {
         fmt.tr
@@ -176,7 +208,7 @@ pub(crate) async fn page(
     layout::respond(&state, &ctx, &feeds, page)
 }
 
-fn result_row(fmt: &Fmt<'_>, row: &PatientRow) -> ResultRow {
+fn result_row(fmt: &Fmt<'_>, row: &PatientRow, outside: bool) -> ResultRow {
     let birth = match row.birth_date.as_ref() {
         Some(birth) => match fmt.age(birth) {
             Some(age) => format!("{} ({age})", birth.display_fr(fmt.zone)),
@@ -187,6 +219,7 @@ fn result_row(fmt: &Fmt<'_>, row: &PatientRow) -> ResultRow {
     let unit = clean(row.unit.as_deref());
     let bed = place(row.room.as_deref(), row.bed.as_deref());
     let location = match (&unit, bed) {
+        _ if outside => fmt.tr.t("search.outside").to_owned(),
         (Some(unit), Some(bed)) => format!("{unit} — {bed}"),
         (Some(unit), None) => unit.clone(),
         (None, Some(bed)) => bed,
@@ -194,7 +227,12 @@ fn result_row(fmt: &Fmt<'_>, row: &PatientRow) -> ResultRow {
     };
     ResultRow {
         name: full_name(row.family.as_deref(), row.given.as_deref()),
-        href: patient_href(&row.patient),
+        href: if outside {
+            crate::breakglass::href(&row.patient)
+        } else {
+            patient_href(&row.patient)
+        },
+        outside,
         birth,
         sex: fmt.sex_short(row.sex),
         ipp: clean(row.ipp.as_deref()).unwrap_or_else(|| "—".into()),

@@ -10,9 +10,11 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use ckisa_auth::Action;
 use ckisa_domain::PatientKey;
 use ckisa_store::{BedRow, Occupant, UnitBoard, UnitSummary};
 
+use crate::access::{Audited, Caller};
 use crate::error::AppError;
 use crate::format::{Fmt, clean, full_name, patient_href, unit_href};
 use crate::i18n::Tr;
@@ -64,7 +66,8 @@ impl Counts {
 struct UnitRow {
     code: String,
     name: String,
-    href: String,
+    /// The bed board's URL; none for a unit outside the caller's units.
+    href: Option<String>,
     beds: u32,
     occupied: u32,
     free: u32,
@@ -85,12 +88,22 @@ struct UnitsTemplate {
 pub(crate) async fn list_page(
     State(state): State<AppState>,
     ctx: PageCtx,
+    caller: Caller,
 ) -> Result<Response, AppError> {
     let (units, feeds) = state
         .read(|store| Ok((store.units()?, store.feeds()?)))
         .await?;
     let tr = Tr(ctx.lang);
-    let rows = units.iter().map(|unit| unit_row(tr, unit)).collect();
+    let rows = units
+        .iter()
+        .map(|unit| {
+            let mut row = unit_row(tr, unit);
+            if !caller.may_see_unit(Action::UnitBoard, &unit.code) {
+                row.href = None;
+            }
+            row
+        })
+        .collect();
     let total = Counts::total(tr, &units);
     let total_text = counts_text(tr, &total);
     let main = UnitsTemplate {
@@ -114,7 +127,7 @@ fn unit_row(tr: Tr, unit: &UnitSummary) -> UnitRow {
     UnitRow {
         code: unit.code.clone(),
         name: clean(Some(&unit.name)).unwrap_or_else(|| unit.code.clone()),
-        href: unit_href(&unit.code),
+        href: Some(unit_href(&unit.code)),
         beds: counts.beds,
         occupied: counts.occupied,
         free: counts.free,
@@ -169,8 +182,10 @@ struct BoardTemplate {
 pub(crate) async fn board_page(
     State(state): State<AppState>,
     ctx: PageCtx,
+    caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
+    check_unit(&state, &caller, &code)?;
     let (board, feeds) = state
         .read(move |store| Ok((store.unit_board(&code)?, store.feeds()?)))
         .await?;
@@ -185,6 +200,19 @@ pub(crate) async fn board_page(
         main,
     };
     layout::respond(&state, &ctx, &feeds, page)
+}
+
+/// Refuses (and audits) a bed board outside the caller's units; audits
+/// the read otherwise.
+pub(crate) fn check_unit(state: &AppState, caller: &Caller, code: &str) -> Result<(), AppError> {
+    let action = Action::UnitBoard;
+    if caller.may_see_unit(action, code) {
+        caller.audit(state, Audited::allowed(action).target(code));
+        Ok(())
+    } else {
+        caller.audit(state, Audited::denied(action).target(code));
+        Err(AppError::OutsideUnits)
+    }
 }
 
 fn board_title(unit: &UnitSummary) -> String {

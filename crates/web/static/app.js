@@ -45,6 +45,13 @@
       cache: 'no-store'
     })
       .then(function (response) {
+        // The session ended (timeout, logout elsewhere, locked terminal):
+        // the server redirected to another page; go there instead of
+        // swapping it into this one.
+        if (response.redirected) {
+          window.location.assign(response.url);
+          throw new Error('session ended');
+        }
         if (!response.ok) {
           throw new Error('HTTP ' + response.status);
         }

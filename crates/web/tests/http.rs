@@ -80,8 +80,7 @@ async fn no_establishment_name_shows_no_empty_header_line() {
     let mut config = ckisa_web::WebConfig::new("n", "/d");
     assert_eq!(config.site_name, "");
     config.feeds = Vec::new();
-    let store = std::sync::Arc::new(support::FakeStore::hospital());
-    let router = ckisa_web::router(ckisa_web::AppState::with_clock(store, config, support::now));
+    let (router, _, _) = support::app_with(support::FakeStore::hospital(), config);
     let answer = get(&router, "/unites").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(!answer.body.contains("site-name"));
@@ -398,7 +397,7 @@ async fn impossible_date_is_a_400() {
 
 #[tokio::test]
 async fn quarantine_and_status_pages() {
-    let (router, _) = app();
+    let router = support::app_for_it();
     let answer = get(&router, "/quarantaine").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer.body.contains("15/03/2024 11:59:00"));
@@ -562,7 +561,7 @@ async fn api_patient_chart_and_search() {
 
 #[tokio::test]
 async fn api_status_and_quarantine() {
-    let (router, _) = app();
+    let router = support::app_for_it();
     let json = get(&router, "/api/v1/status").await.json();
     assert_eq!(json["events"], 42);
     assert_eq!(json["schema_version"], 3);
@@ -580,7 +579,7 @@ async fn api_status_and_quarantine() {
 
 #[tokio::test]
 async fn metrics_in_prometheus_text_format() {
-    let (router, _) = app();
+    let router = support::app_for_it();
     let answer = get(&router, "/metrics").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(

@@ -8,8 +8,10 @@ use anyhow::Context;
 use ckisa_ingest::files::{self, IngestContext, Input};
 use ckisa_store::Store;
 
+use crate::cmd::demo_accounts;
 use crate::config::{Config, DEFAULT_DATA, DEFAULT_HTTP, DEFAULT_MLLP, FeedConfig, parse_addr};
-use crate::node::{Node, bind_web, shutdown_on_signal};
+use crate::keys::{self, KEY_RULES, KeyArgs, Missing};
+use crate::node::{Node, bind_web, check_web_exposure, shutdown_on_signal};
 use crate::out;
 
 /// Name of the generated configuration file in the data folder.
@@ -19,9 +21,14 @@ const DEMO_CONFIG: &str = "ckisa-demo.toml";
 /// en 20 unités, alimenté en direct par un SIH simulé (HL7 v2 sur MLLP), avec
 /// l'interface web sur 127.0.0.1.
 ///
-/// Le premier démarrage génère l'hôpital dans le dossier de données ; les
-/// suivants gardent les données et reprennent le flux. Arrêt : Ctrl-C.
+/// Le premier démarrage génère l'hôpital dans le dossier de données, crée la
+/// clé du nœud à côté du dossier (<dossier>.key) si aucune n'est donnée, et
+/// un compte par rôle avec un mot de passe de démonstration fixe, affiché à
+/// chaque démarrage. Les suivants gardent les données et reprennent le flux.
+/// Avec --tls, une autorité de certification locale est créée dans
+/// <dossier>/tls et l'interface est servie en HTTPS. Arrêt : Ctrl-C.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = KEY_RULES)]
 pub(crate) struct Cmd {
     /// Dossier de données (créé s'il n'existe pas).
     #[arg(long, default_value = DEFAULT_DATA)]
@@ -38,12 +45,25 @@ pub(crate) struct Cmd {
     /// Messages par seconde envoyés par le SIH simulé (0 : pas de flux).
     #[arg(long, default_value_t = 1.0)]
     rate: f64,
+    /// Servir l'interface en HTTPS, avec un certificat émis par une autorité
+    /// locale créée dans <dossier>/tls (à faire approuver par le navigateur).
+    #[arg(long)]
+    tls: bool,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 impl Cmd {
     pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
         let http = parse_addr("--http", &self.http)?;
         let mllp = parse_addr("--mllp", &self.mllp)?;
+        check_web_exposure("--http", http, self.tls, "Ajoutez --tls")?;
+        if !http.ip().is_loopback() {
+            out::warn(&format!(
+                "{http} est joignable depuis le réseau, et les mots de passe des comptes de \
+                 démonstration sont publics : n'y chargez aucune donnée réelle"
+            ));
+        }
         let runtime = tokio::runtime::Runtime::new()?;
         runtime.block_on(self.serve(http, mllp))?;
         Ok(ExitCode::SUCCESS)
@@ -69,7 +89,18 @@ impl Cmd {
         }
         let config = Config::load(&config_path)?;
         out::line(&format!("Site : {}", config.site_name));
-        let node = Node::open(&self.data, config.zone.clone())?;
+        let key = keys::resolve(&self.key, &self.data, None, Missing::CreateForNewFolder)?;
+        out::line(&format!("Clé : {}", key.describe()));
+        let node = Node::open(&self.data, config.zone.clone(), &key)?;
+        let directory = node.guard.directory.clone();
+        let units = establishment.units.clone();
+        tokio::task::spawn_blocking(move || demo_accounts::ensure(&directory, &units)).await??;
+        demo_accounts::print(&establishment.units);
+        let tls = if self.tls {
+            Some(demo_tls(&self.data, &config.site_name)?)
+        } else {
+            None
+        };
         let shutdown = shutdown_on_signal();
 
         // The first start loads the generated hospital through the same
@@ -85,12 +116,14 @@ impl Cmd {
             out::line("Données existantes conservées.");
         }
 
+        // The demo feed keeps the default: loopback sources only.
         let feeds = [FeedConfig {
             name: String::from("sih-demo"),
             listen: mllp,
+            allowed_sources: Vec::new(),
         }];
         // The web port first: if it is taken, nothing has been announced yet.
-        let listener = bind_web(http).await?;
+        let listener = bind_web(http, tls.as_ref()).await?;
         let bound = node.start_feeds(&feeds, &shutdown).await?;
         if self.rate > 0.0 {
             let pace = ckisa_demo::Pace::per_second(self.rate);
@@ -123,6 +156,55 @@ impl Cmd {
         )
         .await
     }
+}
+
+/// Issues the demo's HTTPS certificate from a local CA in `<data>/tls`
+/// (created at the first `--tls` start, reused after), for localhost, the
+/// loopback addresses and the machine's name.
+fn demo_tls(data: &Path, site_name: &str) -> anyhow::Result<ckisa_tls::TlsFiles> {
+    let mut hostnames: Vec<String> = ["localhost", "127.0.0.1", "::1"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if let Some(name) = machine_hostname().filter(|name| !hostnames.contains(name)) {
+        hostnames.push(name);
+    }
+    let init = ckisa_tls::CaInit::new(data.join("tls"), site_name.to_owned(), hostnames);
+    let created = ckisa_tls::init_local_ca(&init)
+        .context("impossible de préparer le certificat HTTPS de démonstration")?;
+    out::line(&format!(
+        "HTTPS : autorité locale {} ({}), empreinte SHA-256 {}",
+        created.ca_cert.display(),
+        if created.ca_reused {
+            "reprise"
+        } else {
+            "créée"
+        },
+        created.ca_fingerprint_sha256
+    ));
+    out::line(
+        "  Faites approuver ce certificat d'autorité par le navigateur (vérifiez l'empreinte).",
+    );
+    Ok(ckisa_tls::TlsFiles {
+        cert: created.node_cert,
+        key: created.node_key,
+    })
+}
+
+/// The machine's name, if it is a plain DNS label sequence.
+fn machine_hostname() -> Option<String> {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|path| std::fs::read_to_string(path).ok())
+        .map(|text| text.trim().to_lowercase())
+        .filter(|name| {
+            !name.is_empty()
+                && name.len() <= 253
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+                && !name.starts_with(['-', '.'])
+        })
 }
 
 /// Every occupied bed of the store, as the simulated HIS resumes from it.

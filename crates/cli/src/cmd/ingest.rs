@@ -9,7 +9,8 @@ use ckisa_ingest::files::{self, FileReport, IngestContext, Progress};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::DEFAULT_DATA;
-use crate::node::{Node, paris};
+use crate::keys::{self, KEY_RULES, KeyArgs, Missing};
+use crate::node::{Replica, paris};
 use crate::out;
 
 /// Charger des fichiers ou dossiers HL7 v2 et FHIR R4 dans le nœud.
@@ -22,7 +23,12 @@ use crate::out;
 ///
 /// Code de sortie : 0 tout accepté, 1 une partie rejetée (le reste chargé),
 /// 2 impossible de s'exécuter.
+///
+/// Un nouveau dossier de données a besoin d'une clé : --init-key la crée (à
+/// côté du dossier, ou à l'emplacement de --key-file), ou donnez
+/// CKISA_PASSPHRASE.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = KEY_RULES)]
 pub(crate) struct Cmd {
     /// Fichiers ou dossiers à charger.
     #[arg(required = true)]
@@ -36,11 +42,23 @@ pub(crate) struct Cmd {
     /// Écrire le bilan en JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    key: KeyArgs,
+    /// Créer le fichier de clé s'il n'existe pas encore (dossier de données
+    /// nouveau seulement).
+    #[arg(long)]
+    init_key: bool,
 }
 
 impl Cmd {
     pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
-        let node = Node::open(&self.data, paris())?;
+        let missing = if self.init_key {
+            Missing::CreateForNewFolder
+        } else {
+            Missing::Refuse
+        };
+        let key = keys::resolve(&self.key, &self.data, None, missing)?;
+        let node = Replica::open(&self.data, paris(), &key)?;
         let inputs = files::collect(&self.paths)?;
         let total: u64 = inputs.iter().map(|input| input.size).sum();
         let bar = progress_bar(total, self.json);

@@ -1,10 +1,17 @@
 //! The subcommand tree: one module per subcommand, each with a `Cmd` type
 //! whose doc comments are its `--help`.
 
+mod admin;
+mod audit;
 mod demo;
+mod demo_accounts;
 mod ingest;
+mod rekey;
 mod serve;
 mod status;
+mod tls;
+mod tokens;
+mod users;
 
 use std::process::ExitCode;
 
@@ -25,6 +32,18 @@ pub(crate) enum Command {
     /// Afficher la fraîcheur des flux, les volumes et la quarantaine d'un
     /// dossier de données.
     Status(status::Cmd),
+    /// Gérer les comptes du nœud : créer, importer (CSV, LDIF), lister,
+    /// désactiver, réactiver, réinitialiser, changer de rôle.
+    Users(users::Cmd),
+    /// Gérer les jetons d'API des clients machines.
+    Tokens(tokens::Cmd),
+    /// Vérifier ou exporter le journal d'audit.
+    Audit(audit::Cmd),
+    /// Certificats HTTPS : autorité locale du site et certificat du nœud.
+    Tls(tls::Cmd),
+    /// Changer la clé du dossier de données (nœud arrêté), ou chiffrer un
+    /// dossier d'une version précédente (--chiffrer).
+    Rekey(rekey::Cmd),
 }
 
 impl Command {
@@ -42,5 +61,10 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve(cmd) => cmd.run(),
         Command::Ingest(cmd) => cmd.run(),
         Command::Status(cmd) => cmd.run(),
+        Command::Users(cmd) => cmd.run(),
+        Command::Tokens(cmd) => cmd.run(),
+        Command::Audit(cmd) => cmd.run(),
+        Command::Tls(cmd) => cmd.run(),
+        Command::Rekey(cmd) => cmd.run(),
     }
 }

@@ -7,14 +7,17 @@ use std::process::ExitCode;
 use ckisa_store::Store;
 
 use crate::config::DEFAULT_DATA;
-use crate::node::{Node, age_text};
+use crate::keys::{self, KEY_RULES, KeyArgs, Missing};
+use crate::node::{Replica, age_text, paris, require_node_folder};
 use crate::out;
 
 /// Afficher la fraîcheur des flux, les volumes et la quarantaine d'un dossier
 /// de données.
 ///
 /// Les mêmes chiffres sont servis aux outils de supervision sur /metrics.
+/// Peut tourner pendant que le nœud sert.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = KEY_RULES)]
 pub(crate) struct Cmd {
     /// Dossier de données du nœud.
     #[arg(long, default_value = DEFAULT_DATA)]
@@ -22,11 +25,15 @@ pub(crate) struct Cmd {
     /// Écrire l'état en JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 impl Cmd {
     pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
-        let node = Node::open_existing(&self.data)?;
+        require_node_folder(&self.data)?;
+        let key = keys::resolve(&self.key, &self.data, None, Missing::Refuse)?;
+        let node = Replica::open(&self.data, paris(), &key)?;
         let status = node.store.status()?;
         let now_ms = node.factory.now_ms();
         if self.json {
@@ -41,6 +48,7 @@ impl Cmd {
         }
         out::line(&format!("Dossier de données : {}", node.data.display()));
         out::line(&format!("Nœud : {}", node.factory.node()));
+        out::line(&format!("Clé : {}", key.describe()));
         out::line(&format!(
             "Événements : {} · patients : {} (présents : {}) · unités : {} · schéma v{}",
             status.events, status.patients, status.in_house, status.units, status.schema_version

@@ -1174,3 +1174,75 @@ pub(crate) fn snapshot(store: &dyn Store) -> String {
     text.push_str(&format!("{:#?}\n", store.quarantine_entries(100).unwrap()));
     text
 }
+
+/// SQL injection through every read parameter: search text, birth date,
+/// identifier, unit code, patient key. Each hostile value is data, never
+/// SQL: it matches nothing (or only itself), and the stored data is intact.
+pub(crate) fn injection(store: &dyn Store) {
+    let alice = patient("SQLI-ALICE");
+    let hostile = PatientKey::ipp("HOPITAL", "x' OR '1'='1");
+    commit_one(
+        store,
+        message(
+            "SQLI-1",
+            vec![
+                person(&alice, "Martin", "Alice"),
+                person(&hostile, "Robert'); DROP TABLE events;--", "Bobby"),
+                admit(
+                    "SQLI-V1",
+                    &alice,
+                    place("SQLI-U", "1", "1"),
+                    "2024-03-01T10:00",
+                ),
+            ],
+        ),
+    );
+    let payloads = [
+        "' OR '1'='1",
+        "'; DROP TABLE events; --",
+        "\" OR 1=1 --",
+        "%",
+        "_",
+        "x' UNION SELECT sql FROM sqlite_master --",
+        "\\'; DELETE FROM patients; --",
+    ];
+    for payload in payloads {
+        let by_name = PatientQuery {
+            name: Some(payload.to_owned()),
+            ..PatientQuery::default()
+        };
+        let found = store.search_patients(&by_name, 50).unwrap();
+        assert!(
+            found.iter().all(|row| row.patient != alice),
+            "name {payload:?} matched Alice"
+        );
+        let by_id = PatientQuery {
+            identifier: Some(payload.to_owned()),
+            ..PatientQuery::default()
+        };
+        assert!(
+            store.search_patients(&by_id, 50).unwrap().is_empty(),
+            "{payload:?}"
+        );
+        assert!(store.unit_board(payload).unwrap().is_none(), "{payload:?}");
+        let key = PatientKey(payload.to_owned());
+        assert!(store.patient_chart(&key).unwrap().is_none(), "{payload:?}");
+    }
+    // The hostile name is stored and found as the text it is.
+    let by_name = PatientQuery {
+        name: Some("Robert'); DROP".to_owned()),
+        ..PatientQuery::default()
+    };
+    let found = store.search_patients(&by_name, 50).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].patient, hostile);
+    let chart = store
+        .patient_chart(&hostile)
+        .unwrap()
+        .expect("hostile key is a key");
+    assert_eq!(chart.identity.given.as_deref(), Some("Bobby"));
+    // Nothing was dropped or deleted.
+    assert!(store.patient_chart(&alice).unwrap().is_some());
+    let board = store.unit_board("SQLI-U").unwrap().expect("unit");
+    assert_eq!(board.unit.patients, 1);
+}

@@ -2,14 +2,21 @@
 //! shown in two beds) and two feeds, and helpers to call the router without
 //! a socket.
 
+// Shared by several test binaries, each of which uses only part of it.
+#![allow(dead_code)]
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::header::COOKIE;
+use axum::http::{HeaderValue, Request, StatusCode};
+use ckisa_audit::AuditTrail;
+use ckisa_auth::{Actor, ArgonParams, AuthOptions, Directory, NewUser, Role, Scope};
 use ckisa_domain::*;
 use ckisa_store::*;
+use ckisa_store_sqlite::key::DbKey;
 use tower::ServiceExt;
 
 /// 15/03/2024 12:00:00 in Paris.
@@ -547,14 +554,153 @@ pub(crate) fn app_with_state() -> (axum::Router, ckisa_web::AppState, Arc<FakeSt
     app_over(FakeStore::hospital())
 }
 
-/// The router over `store`, with the test node's config.
+/// The router over `store`, with the test node's config, whose requests
+/// carry the session of a physician of every unit unless they bring their
+/// own session cookie.
 pub(crate) fn app_over(store: FakeStore) -> (axum::Router, ckisa_web::AppState, Arc<FakeStore>) {
-    let store = Arc::new(store);
+    app_with(store, test_config())
+}
+
+/// The test node's config: two declared feeds and an establishment name.
+pub(crate) fn test_config() -> ckisa_web::WebConfig {
     let mut config = ckisa_web::WebConfig::new("noeud-test", "/var/lib/ckisa");
     config.feeds = vec!["adt".into(), "fhir".into()];
     config.site_name = "CH de Cornouaille".into();
-    let state = ckisa_web::AppState::with_clock(store.clone(), config, now);
-    (ckisa_web::router(state.clone()), state, store)
+    config
+}
+
+/// [`app_over`] with another config.
+pub(crate) fn app_with(
+    store: FakeStore,
+    config: ckisa_web::WebConfig,
+) -> (axum::Router, ckisa_web::AppState, Arc<FakeStore>) {
+    let harness = Harness::with_config(store, config);
+    let session = harness.login_as("dr.test", Role::Physician, Scope::AllUnits);
+    (harness.router_as(&session), harness.state, harness.store)
+}
+
+/// The test hospital seen by the IT security role.
+pub(crate) fn app_for_it() -> axum::Router {
+    let harness = Harness::over(FakeStore::hospital());
+    let session = harness.login_as("rssi", Role::ItSecurity, Scope::Units(Vec::new()));
+    harness.router_as(&session)
+}
+
+impl Harness {
+    /// The router, with `session`'s cookie added to every request that
+    /// brings no session cookie of its own.
+    pub(crate) fn router_as(&self, session: &TestSession) -> axum::Router {
+        let cookie = session.cookie.clone();
+        self.router.clone().layer(axum::middleware::map_request(
+            move |mut request: Request<Body>| {
+                let cookie = cookie.clone();
+                async move {
+                    let headers = request.headers_mut();
+                    let current = headers
+                        .get(COOKIE)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    if !current.contains("ckisa_session=") {
+                        let joined = if current.is_empty() {
+                            cookie
+                        } else {
+                            format!("{current}; {cookie}")
+                        };
+                        headers.insert(COOKIE, HeaderValue::from_str(&joined).expect("cookie"));
+                    }
+                    request
+                }
+            },
+        ))
+    }
+}
+
+/// A node over a fake store with a real accounts directory and audit trail
+/// in a temporary folder (removed when the last router clone is dropped).
+pub(crate) struct Harness {
+    pub(crate) router: axum::Router,
+    pub(crate) state: ckisa_web::AppState,
+    pub(crate) store: Arc<FakeStore>,
+    pub(crate) directory: Directory,
+    pub(crate) trail: AuditTrail,
+}
+
+/// A logged-in test session: the `Cookie` header value and the CSRF token.
+#[derive(Clone)]
+pub(crate) struct TestSession {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
+}
+
+/// Password of every test account.
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
+
+impl Harness {
+    pub(crate) fn over(store: FakeStore) -> Harness {
+        Harness::with_config(store, test_config())
+    }
+
+    pub(crate) fn with_config(store: FakeStore, config: ckisa_web::WebConfig) -> Harness {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        let key = DbKey::generate().expect("key");
+        let trail = AuditTrail::open(dir.path(), &key).expect("audit trail");
+        let options = AuthOptions {
+            argon: ArgonParams::fast_for_tests(),
+            address_attempts_per_minute: 10_000,
+            ..AuthOptions::default()
+        };
+        let directory =
+            Directory::open(dir.path(), &key, options, Arc::new(trail.clone())).expect("directory");
+        let store = Arc::new(store);
+        let security = ckisa_web::Security {
+            directory: directory.clone(),
+            trail: trail.clone(),
+            secure_cookies: false,
+        };
+        let state = ckisa_web::AppState::with_clock(store.clone(), config, security, now);
+        let router = ckisa_web::router(state.clone()).layer(axum::Extension(dir));
+        Harness {
+            router,
+            state,
+            store,
+            directory,
+            trail,
+        }
+    }
+
+    /// Creates the account (password [`PASSWORD`], no forced change) and
+    /// logs it in.
+    pub(crate) fn login_as(&self, login: &str, role: Role, scope: Scope) -> TestSession {
+        self.add(login, role, scope);
+        self.session_of(login)
+    }
+
+    /// A new session of an existing account.
+    pub(crate) fn session_of(&self, login: &str) -> TestSession {
+        let session = self
+            .directory
+            .login(login, PASSWORD, "127.0.0.1".parse().expect("ip"), NOW)
+            .expect("login");
+        TestSession {
+            cookie: format!("ckisa_session={}", session.token),
+            csrf: session.csrf,
+        }
+    }
+
+    pub(crate) fn add(&self, login: &str, role: Role, scope: Scope) {
+        let user = NewUser {
+            login: login.into(),
+            display_name: format!("Test {login}"),
+            role,
+            scope,
+            password: Some(PASSWORD.into()),
+            must_change: false,
+        };
+        self.directory
+            .add_user(&user, &Actor::cli(), NOW)
+            .expect("account added");
+    }
 }
 
 /// A response's status, headers and body text.

@@ -1,0 +1,163 @@
+//! What can fail while loading certificates or creating the local
+//! certificate authority, with French messages that tell the operator what to
+//! change or run.
+
+use std::path::PathBuf;
+
+/// A TLS setup failure. Messages are French: they reach the operator through
+/// the `ckisa` command line.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A certificate or key file does not exist.
+    #[error(
+        "fichier introuvable : {} (indiquez le bon chemin dans la configuration, ou lancez `ckisa tls init`)",
+        path.display()
+    )]
+    FileMissing {
+        /// The missing file.
+        path: PathBuf,
+    },
+    /// A file exists but could not be read.
+    #[error("impossible de lire {} : {source}", path.display())]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file is not valid PEM.
+    #[error("{} n'est pas un fichier PEM lisible : {source}", path.display())]
+    PemUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: rustls_pki_types::pem::Error,
+    },
+    /// The certificate file holds no `CERTIFICATE` block.
+    #[error(
+        "aucun certificat dans {} (un bloc « -----BEGIN CERTIFICATE----- » est attendu)",
+        path.display()
+    )]
+    NoCertificate {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The key file holds no private key block.
+    #[error(
+        "aucune clé privée dans {} (PKCS#8, RSA ou EC au format PEM attendue)",
+        path.display()
+    )]
+    NoPrivateKey {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The private key's algorithm or encoding is not supported.
+    #[error("clé privée inutilisable dans {} : {source}", path.display())]
+    KeyUnsupported {
+        /// The file.
+        path: PathBuf,
+        /// Why, from rustls.
+        source: rustls::Error,
+    },
+    /// The first certificate could not be parsed.
+    #[error("certificat illisible dans {} : {reason}", path.display())]
+    CertificateUnreadable {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
+    },
+    /// The private key is not the one the certificate was issued for.
+    #[error(
+        "la clé privée {} ne correspond pas au certificat {} : vérifiez que les deux fichiers vont ensemble",
+        key.display(),
+        cert.display()
+    )]
+    KeyMismatch {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+    },
+    /// The certificate's validity has ended.
+    #[error(
+        "le certificat {} a expiré le {not_after} : renouvelez-le (`ckisa tls init` pour l'autorité locale)",
+        path.display()
+    )]
+    CertificateExpired {
+        /// The file.
+        path: PathBuf,
+        /// The end of validity, `AAAA-MM-JJ HH:MM UTC`.
+        not_after: String,
+    },
+    /// rustls refused the configuration.
+    #[error("configuration TLS impossible : {source}")]
+    Config {
+        /// Why, from rustls.
+        source: rustls::Error,
+    },
+    /// `ckisa tls init` was given nothing to put in the node certificate.
+    #[error("aucun nom d'hôte ni adresse IP pour le certificat du nœud : indiquez-en au moins un")]
+    NoHostnames,
+    /// A host name cannot go in a certificate.
+    #[error("nom d'hôte invalide pour un certificat : « {name} »")]
+    InvalidHostname {
+        /// The name.
+        name: String,
+    },
+    /// The site name is empty.
+    #[error("le nom du site est vide : il sert à nommer l'autorité de certification")]
+    EmptySiteName,
+    /// The requested validity is zero or too long for browsers.
+    #[error(
+        "durée de validité refusée : {days} jour(s) ; entre 1 et {max} jours (limite des navigateurs)"
+    )]
+    ValidityOutOfRange {
+        /// What was asked.
+        days: u32,
+        /// The largest accepted value.
+        max: u32,
+    },
+    /// Only one of the CA certificate and CA key exists.
+    #[error(
+        "autorité de certification incomplète : {} existe mais {} manque ; restaurez le fichier manquant depuis une sauvegarde (la clé de l'autorité n'est jamais écrasée)",
+        present.display(),
+        missing.display()
+    )]
+    CaIncomplete {
+        /// The file found.
+        present: PathBuf,
+        /// The file missing.
+        missing: PathBuf,
+    },
+    /// An existing CA cannot be reused.
+    #[error("autorité de certification existante inutilisable ({}) : {reason}", path.display())]
+    CaUnusable {
+        /// The CA certificate.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Key or certificate generation failed.
+    #[error("génération du certificat impossible : {source}")]
+    Generate {
+        /// Why, from rcgen.
+        source: rcgen::Error,
+    },
+    /// A folder could not be created.
+    #[error("impossible de créer le dossier {} : {source}", path.display())]
+    CreateDir {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file could not be written.
+    #[error("impossible d'écrire {} : {source}", path.display())]
+    WriteFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
