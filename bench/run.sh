@@ -9,7 +9,14 @@
 # Environment: CARGO_TARGET_DIR (default /work/targets/bench), CKISA_BIN (a
 # prebuilt ckisa binary; default: built here from ../crates/cli),
 # BENCH_1M_FOLDER (default /tmp/ckisa-bench-1m, reused between runs).
+#
+# Every node folder is SQLCipher-encrypted, its key in <data>.key beside it
+# (a plaintext 1M folder of an earlier version is encrypted in place with
+# `ckisa rekey --chiffrer`); pages are read with the session of a `bench`
+# account and the API with a `bench` token, both made with the ckisa CLI
+# (see src/access.rs). CKISA_KEY_FILE and CKISA_PASSPHRASE are ignored.
 set -euo pipefail
+unset CKISA_KEY_FILE CKISA_PASSPHRASE
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"

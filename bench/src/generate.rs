@@ -61,7 +61,8 @@ pub fn mix(messages: &[String]) -> Vec<(String, usize)> {
     counts.into_iter().collect()
 }
 
-/// A node data folder and its configuration file, ready for `ckisa serve`.
+/// A node data folder (encrypted, its key in `<data>.key` beside it) and its
+/// configuration file, ready for `ckisa serve`.
 pub struct Prepared {
     /// The `ckisa serve --config` file (the demo's generated configuration).
     pub config: std::path::PathBuf,
@@ -87,8 +88,9 @@ pub struct StreamLoad {
 
 /// Writes the establishment's configuration under `dir`, and loads its
 /// initial HL7 messages and FHIR care plans, then the simulated HIS stream
-/// (in chunks of 20,000 messages) up to `load`, into a fresh store in
-/// `dir/data` through the file ingestion path (in process).
+/// (in chunks of 20,000 messages) up to `load`, into a fresh encrypted store
+/// in `dir/data` (key in `dir/data.key`) through the file ingestion path (in
+/// process).
 /// `on_chunk(messages, events)` is called after each chunk.
 pub fn prepare_folder(
     dir: &std::path::Path,
@@ -104,9 +106,11 @@ pub fn prepare_folder(
     let config = dir.join("ckisa.toml");
     std::fs::write(&config, &establishment.config_toml)?;
     let data = dir.join("data");
+    // Encrypted, as in production; the key goes where `ckisa serve` looks.
+    let key = crate::access::new_folder_key(&data)?;
     let store = std::sync::Arc::new(SqliteStore::open(
         &data,
-        SqliteOptions::new("Europe/Paris"),
+        SqliteOptions::new("Europe/Paris").with_key(key),
     )?);
     store.define_units(&establishment.units)?;
     let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);

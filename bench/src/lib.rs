@@ -7,8 +7,11 @@
 //! `BENCHMARKS.md` compares them with the targets.
 
 #[cfg(feature = "node")]
+pub mod access;
+#[cfg(feature = "node")]
 pub mod generate;
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -99,19 +102,34 @@ impl Percentiles {
     }
 }
 
-/// A blocking HTTP/1.1 client over one keep-alive connection.
+/// A blocking HTTP/1.1 client over one keep-alive connection. Headers set
+/// with [`HttpClient::with_header`] (a session cookie, a bearer token) go
+/// with every request.
 pub struct HttpClient {
     addr: SocketAddr,
     reader: BufReader<TcpStream>,
+    headers: String,
 }
 
-/// One answer: status and body.
+/// One answer: status, headers and body.
 #[derive(Debug)]
 pub struct HttpAnswer {
     /// Status code.
     pub status: u16,
+    /// Headers, names lowercased, in order.
+    pub headers: Vec<(String, String)>,
     /// Body bytes.
     pub body: Vec<u8>,
+}
+
+impl HttpAnswer {
+    /// The first header named `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 impl HttpClient {
@@ -123,23 +141,67 @@ impl HttpClient {
         Ok(HttpClient {
             addr,
             reader: BufReader::new(stream),
+            headers: String::new(),
         })
+    }
+
+    /// Sends `name: value` with every later request.
+    pub fn with_header(mut self, name: &str, value: &str) -> HttpClient {
+        self.headers.push_str(&format!("{name}: {value}\r\n"));
+        self
     }
 
     /// `GET path`; reconnects once if the server closed the connection.
     pub fn get(&mut self, path: &str) -> std::io::Result<HttpAnswer> {
-        match self.try_get(path) {
+        self.send("GET", path, None)
+    }
+
+    /// `POST path` with a URL-encoded form body.
+    pub fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> std::io::Result<HttpAnswer> {
+        let body: Vec<String> = form
+            .iter()
+            .map(|(key, value)| format!("{}={}", encode_path(key), encode_path(value)))
+            .collect();
+        self.send("POST", path, Some(body.join("&").as_bytes()))
+    }
+
+    fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> std::io::Result<HttpAnswer> {
+        match self.try_send(method, path, body) {
             Ok(answer) => Ok(answer),
             Err(_) => {
+                let headers = std::mem::take(&mut self.headers);
                 *self = HttpClient::connect(self.addr)?;
-                self.try_get(path)
+                self.headers = headers;
+                self.try_send(method, path, body)
             }
         }
     }
 
-    fn try_get(&mut self, path: &str) -> std::io::Result<HttpAnswer> {
-        let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n");
-        self.reader.get_mut().write_all(request.as_bytes())?;
+    fn try_send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> std::io::Result<HttpAnswer> {
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n{}",
+            self.headers
+        );
+        if let Some(body) = body {
+            request.push_str(&format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
+        }
+        request.push_str("\r\n");
+        let mut bytes = request.into_bytes();
+        bytes.extend_from_slice(body.unwrap_or_default());
+        self.reader.get_mut().write_all(&bytes)?;
         let mut line = String::new();
         if self.reader.read_line(&mut line)? == 0 {
             return Err(std::io::Error::new(
@@ -154,20 +216,21 @@ impl HttpClient {
             .unwrap_or(0);
         let mut length = None;
         let mut chunked = false;
+        let mut headers = Vec::new();
         loop {
             line.clear();
             self.reader.read_line(&mut line)?;
-            let header = line.trim_end();
-            if header.is_empty() {
+            let Some((name, value)) = line.trim_end().split_once(':') else {
                 break;
+            };
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_owned());
+            if name == "content-length" {
+                length = value.parse::<usize>().ok();
             }
-            let lower = header.to_ascii_lowercase();
-            if let Some(value) = lower.strip_prefix("content-length:") {
-                length = value.trim().parse::<usize>().ok();
-            }
-            if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+            if name == "transfer-encoding" && value.to_ascii_lowercase().contains("chunked") {
                 chunked = true;
             }
+            headers.push((name, value));
         }
         let body = if chunked {
             self.read_chunked()?
@@ -176,7 +239,11 @@ impl HttpClient {
             self.reader.read_exact(&mut body)?;
             body
         };
-        Ok(HttpAnswer { status, body })
+        Ok(HttpAnswer {
+            status,
+            headers,
+            body,
+        })
     }
 
     fn read_chunked(&mut self) -> std::io::Result<Vec<u8>> {
@@ -299,6 +366,9 @@ impl NodeProcess {
             .arg(data)
             .args(["--http", "127.0.0.1:0", "--mllp", "127.0.0.1:0"])
             .env("CKISA_LOG", "warn")
+            // The key is the folder's own, `<data>.key` beside it.
+            .env_remove("CKISA_KEY_FILE")
+            .env_remove("CKISA_PASSPHRASE")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()?;
@@ -307,10 +377,12 @@ impl NodeProcess {
             .take()
             .ok_or_else(|| std::io::Error::other("no stdout"))?;
         let mut lines = BufReader::new(stdout).lines();
-        // The node prints its web address, then one line per MLLP feed, then
-        // "Ctrl-C pour arrêter." once everything listens.
+        // The node prints one line per MLLP feed ("... en écoute sur ADDR
+        // (sources admises : ...)"), then "Ctrl-C pour arrêter.", then its web
+        // address once the web server runs.
         let mut mllp = None;
         let mut http = None;
+        let mut feeds_done = false;
         loop {
             let Some(line) = lines.next().transpose()? else {
                 let _ = child.kill();
@@ -318,15 +390,18 @@ impl NodeProcess {
                     "ckisa serve stopped before listening",
                 ));
             };
-            if let Some(addr) = line.split("en écoute sur ").nth(1) {
-                mllp = addr.trim().parse().ok();
+            if let Some(rest) = line.split("en écoute sur ").nth(1)
+                && mllp.is_none()
+            {
+                mllp = rest.split_whitespace().next().and_then(|a| a.parse().ok());
             }
+            feeds_done |= line.starts_with("Ctrl-C");
             if let Some(rest) = line.split("http://").nth(1)
                 && let Ok(addr) = rest.trim().trim_end_matches('/').parse()
             {
                 http = Some(addr);
             }
-            if line.starts_with("Ctrl-C") || (http.is_some() && mllp.is_some()) {
+            if http.is_some() && (feeds_done || mllp.is_some()) {
                 break;
             }
         }
@@ -376,6 +451,55 @@ pub fn cpu_secs(pid: u32) -> Option<f64> {
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
     Some((utime + stime) / 100.0)
+}
+
+/// CPU time (user + system) used so far by the threads of process `pid`
+/// alive now, summed by thread name (`tokio-rt-worker`, `audit-writer`,
+/// `ckisa-store-wri`...), in seconds.
+pub fn cpu_secs_by_thread(pid: u32) -> BTreeMap<String, f64> {
+    let mut by_name = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return by_name;
+    };
+    for task in tasks.filter_map(|task| task.ok()) {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let name = head.split_once('(').map_or("?", |(_, name)| name);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+        if let (Some(user), Some(system)) = (ticks(11), ticks(12)) {
+            *by_name.entry(name.to_owned()).or_insert(0.0) += (user + system) / 100.0;
+        }
+    }
+    by_name
+}
+
+/// `name 1.23, other 0.45`: the CPU each thread group used between two
+/// readings of [`cpu_secs_by_thread`], in ms per item (`count` items),
+/// largest first (ticks of 10 ms: small groups round to 0 on short runs).
+pub fn thread_cpu_report(
+    before: &BTreeMap<String, f64>,
+    after: &BTreeMap<String, f64>,
+    count: usize,
+) -> String {
+    let mut groups: Vec<(&String, f64)> = after
+        .iter()
+        .map(|(name, secs)| {
+            let used = secs - before.get(name).copied().unwrap_or(0.0);
+            (name, used * 1000.0 / count as f64)
+        })
+        .filter(|(_, ms)| *ms > 0.0)
+        .collect();
+    groups.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(name, ms)| format!("{name} {ms:.2}"))
+        .collect();
+    parts.join(", ")
 }
 
 /// Time the threads of process `pid` alive now spent runnable but waiting

@@ -3,11 +3,12 @@
 //! practitioner bundles, about 24 MB):
 //! - baseline: `serde_json::from_slice::<Value>` of every file (JSON only);
 //! - `ckisa_fhir::read` of every file (JSON to facts, no store);
-//! - durable: `files::ingest` into a fresh SQLite store (facts, events,
-//!   projections, fsync'd commits).
+//! - durable: `files::ingest` into a fresh SQLite store, encrypted with a
+//!   new key as in production (facts, events, projections, fsync'd commits).
 //!
 //! Rates count bundle entries (every resource, kept or skipped).
-//! Usage: `fhir_ingest [--corpus DIR] [--rounds 3]`.
+//! Usage: `fhir_ingest [--corpus DIR] [--rounds 3] [--plaintext]` (`--plaintext`:
+//! an unencrypted store, to measure what SQLCipher costs).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use ckisa_ingest::clock::{Clock, SystemClock};
 use ckisa_ingest::files::{self, IngestContext};
 use ckisa_ingest::hl7map::MapContext;
 use ckisa_ingest::pipeline::EventFactory;
+use ckisa_store_sqlite::key::DbKey;
 use ckisa_store_sqlite::{SqliteOptions, SqliteStore};
 
 const CORPUS: &str = concat!(
@@ -71,10 +73,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     report("fhir.ckisa_read", entries, bytes, read);
 
     let temp = tempfile::tempdir()?;
-    let store = Arc::new(SqliteStore::open(
-        temp.path(),
-        SqliteOptions::new("Europe/Paris"),
-    )?);
+    // Encrypted (SQLCipher), as in production; `--plaintext` measures what
+    // the encryption costs.
+    let options = SqliteOptions::new("Europe/Paris");
+    let options = if std::env::args().any(|a| a == "--plaintext") {
+        println!("durable: PLAINTEXT store (--plaintext), not what production runs");
+        options
+    } else {
+        options.with_key(DbKey::generate()?)
+    };
+    let store = Arc::new(SqliteStore::open(temp.path(), options)?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let factory = EventFactory::new(NodeId(String::from("bench-node")), clock);
     let context = IngestContext {

@@ -1,13 +1,17 @@
 //! Durable HL7 v2 ingestion from files: 100,000 realistic messages (the
 //! demo establishment's initial load plus the simulated HIS stream) written
 //! to one file in a temp folder, then loaded into a fresh SQLite store
-//! (WAL, `synchronous=FULL`) twice:
+//! (WAL, `synchronous=FULL`, SQLCipher-encrypted with a new key as in
+//! production) twice:
 //! 1. in process, through `ckisa_ingest::files::{collect, ingest}`;
-//! 2. by the `ckisa ingest FILE --data DIR` command (when the binary is built).
+//! 2. by the `ckisa ingest FILE --data DIR --init-key` command (when the
+//!    binary is built; the key is created beside the folder).
 //!
 //! Prints messages/s and events/s. Usage:
-//! `ingest_files [--messages 100000] [--beds 600] [--seed 7] [--write-only FILE]`
-//! (`--write-only` keeps the generated file and skips the runs, for profiling).
+//! `ingest_files [--messages 100000] [--beds 600] [--seed 7] [--write-only FILE] [--plaintext]`
+//! (`--write-only` keeps the generated file and skips the runs, for profiling;
+//! `--plaintext` leaves the in-process store unencrypted, to measure what
+//! SQLCipher costs; the command always encrypts).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +26,7 @@ use ckisa_ingest::files::{self, IngestContext};
 use ckisa_ingest::hl7map::MapContext;
 use ckisa_ingest::pipeline::EventFactory;
 use ckisa_store::Store;
+use ckisa_store_sqlite::key::DbKey;
 use ckisa_store_sqlite::{SqliteOptions, SqliteStore};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -68,7 +73,16 @@ fn in_process(
     establishment: &ckisa_demo::Establishment,
     count: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let store = Arc::new(SqliteStore::open(data, SqliteOptions::new("Europe/Paris"))?);
+    // Encrypted (SQLCipher), as in production; `--plaintext` measures what
+    // the encryption costs.
+    let options = SqliteOptions::new("Europe/Paris");
+    let options = if std::env::args().any(|a| a == "--plaintext") {
+        println!("in process: PLAINTEXT store (--plaintext), not what production runs");
+        options
+    } else {
+        options.with_key(DbKey::generate()?)
+    };
+    let store = Arc::new(SqliteStore::open(data, options)?);
     store.define_units(&establishment.units)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let factory = EventFactory::new(NodeId(String::from("bench-node")), clock);
@@ -157,7 +171,10 @@ fn with_cli(data: &Path, file: &Path, count: usize) -> Result<(), Box<dyn std::e
         .arg(file)
         .arg("--data")
         .arg(data)
+        .arg("--init-key")
         .env("CKISA_LOG", "warn")
+        .env_remove("CKISA_KEY_FILE")
+        .env_remove("CKISA_PASSPHRASE")
         .output()?;
     let elapsed = started.elapsed().as_secs_f64();
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -4,7 +4,10 @@
 //! 1. one connection, one message at a time: ACK latency percentiles;
 //! 2. 8 connections, one message at a time each: messages/s;
 //! 3. replica lag: while 8 connections keep loading, a 9th sends admissions;
-//!    after each `AA` it polls `GET /api/v1/patients/{key}` until 200.
+//!    after each `AA` it polls `GET /api/v1/patients/{key}` until 200, with
+//!    an API token (`ckisa tokens create`, scopes census and patients).
+//!
+//! The node's folder is encrypted (SQLCipher), as in production.
 //!
 //! Usage: `mllp_load [--single 3000] [--per-connection 2500] [--probes 300]`.
 
@@ -13,10 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use ckisa_bench::access::Credentials;
 use ckisa_bench::generate::{StreamLoad, hospital, patient_key, prepare_folder, stream};
 use ckisa_bench::{
     HttpClient, MllpClient, NodeProcess, Percentiles, ack_code, arg, ckisa_binary, cpu_secs,
-    encode_path, load_average, result_line, runqueue_wait_secs,
+    cpu_secs_by_thread, encode_path, load_average, result_line, runqueue_wait_secs,
+    thread_cpu_report,
 };
 
 const CONNECTIONS: usize = 8;
@@ -56,6 +61,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         admissions.len()
     );
 
+    // The replica-lag probes read the API with a token, as a client would.
+    let credentials = Credentials::provision(&prepared.data)?;
     let node = NodeProcess::start(&prepared.config, &prepared.data)?;
     let mllp = node.mllp.ok_or("ckisa serve printed no MLLP address")?;
     let pid = node.child.id();
@@ -65,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (second, third) = rest.split_at(CONNECTIONS * per_connection);
     one_connection(mllp, first, pid)?;
     many_connections(mllp, second, pid)?;
-    replica_lag(mllp, node.http, third, &admissions)?;
+    replica_lag(mllp, node.http, &credentials.bearer(), third, &admissions)?;
     if let Some(rss) = node.rss_mib() {
         println!("{}", result_line("mllp.node_rss_after_load", rss, "MiB"));
     }
@@ -86,6 +93,7 @@ fn one_connection(
         runqueue_wait_secs(pid),
         load_average(),
     );
+    let threads0 = cpu_secs_by_thread(pid);
     let started = Instant::now();
     for message in messages {
         let sent = Instant::now();
@@ -105,6 +113,10 @@ fn one_connection(
         p.describe(),
         cpu_secs(pid).unwrap_or(0.0) - cpu0,
         runqueue_wait_secs(pid) - wait0,
+    );
+    println!(
+        "  node CPU by thread, ms/message: {}",
+        thread_cpu_report(&threads0, &cpu_secs_by_thread(pid), messages.len())
     );
     println!("{}", result_line("mllp.1conn.ack_p50", p.p50, "ms"));
     println!("{}", result_line("mllp.1conn.ack_p99", p.p99, "ms"));
@@ -131,6 +143,7 @@ fn many_connections(
         runqueue_wait_secs(pid),
         load_average(),
     );
+    let threads0 = cpu_secs_by_thread(pid);
     let started = Instant::now();
     let results: Vec<(Vec<Duration>, usize)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..CONNECTIONS)
@@ -171,6 +184,10 @@ fn many_connections(
         runqueue_wait_secs(pid) - wait0,
     );
     println!(
+        "  node CPU by thread, ms/message: {}",
+        thread_cpu_report(&threads0, &cpu_secs_by_thread(pid), done)
+    );
+    println!(
         "{}",
         result_line("mllp.8conn.msg_s", done as f64 / elapsed, "msg/s")
     );
@@ -187,6 +204,7 @@ fn many_connections(
 fn replica_lag(
     mllp: SocketAddr,
     http: SocketAddr,
+    bearer: &str,
     load: &[String],
     admissions: &[String],
 ) -> Result<(), Box<dyn std::error::Error>> {
@@ -215,7 +233,7 @@ fn replica_lag(
     std::thread::sleep(Duration::from_millis(300));
 
     let mut client = MllpClient::connect(mllp)?;
-    let mut api = HttpClient::connect(http)?;
+    let mut api = HttpClient::connect(http)?.with_header("Authorization", bearer);
     let mut after_ack = Vec::with_capacity(admissions.len());
     let mut after_send = Vec::with_capacity(admissions.len());
     let mut polls = 0usize;

@@ -6,20 +6,32 @@
 //! - census pages (`/unites/{code}`, `/api/v1/units/{code}`) and patient
 //!   summaries (`/patients/{key}`, `/api/v1/patients/{key}`): many sequential
 //!   requests over one keep-alive loopback connection; the round trip seen
-//!   by the client bounds the server time from above;
+//!   by the client bounds the server time from above. Every request passes
+//!   the node's gate as a real client's does: pages with the session cookie
+//!   of a `bench` account (role `medecin`, every unit; made with `ckisa users
+//!   add`, logged in once through `/connexion`, first password changed), API
+//!   calls with a token (`ckisa tokens create`, scopes census and patients);
+//!   so the numbers include the gate, the audit record of each patient
+//!   read, and the SQLCipher decryption of the store's pages;
 //! - node resident memory (VmRSS, VmHWM) after the requests.
 //!
 //! The data folder is kept (default `/tmp/ckisa-bench-1m`) and reused when it
-//! already holds the target; `--rebuild` starts over.
+//! already holds the target (a plaintext folder of an earlier version is
+//! encrypted in place with `ckisa rekey --chiffrer`, its key written beside
+//! it); the bench account's password and token are kept, owner-only, in
+//! `<folder>/bench-credentials`. `--rebuild` starts over.
 //! Usage: `read_latency [--events 1000000] [--requests 2000] [--folder DIR] [--rebuild]`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use ckisa_bench::access;
 use ckisa_bench::generate::{Prepared, StreamLoad, hospital, prepare_folder};
 use ckisa_bench::{
-    HttpClient, NodeProcess, Percentiles, arg, arg_path, ckisa_binary, cpu_secs, encode_path,
-    load_average, result_line, runqueue_wait_secs,
+    HttpClient, NodeProcess, Percentiles, arg, arg_path, ckisa_binary, cpu_secs,
+    cpu_secs_by_thread, encode_path, load_average, result_line, runqueue_wait_secs,
+    thread_cpu_report,
 };
 
 /// Builds the request path of the i-th request of a case.
@@ -27,6 +39,9 @@ type PathOf<'a> = Box<dyn Fn(usize) -> String + 'a>;
 
 /// Written in the folder once it is complete: `<events> <messages>`.
 const MARKER: &str = "bench-complete";
+
+/// The bench account's password and token, in the folder (not in `data/`).
+const CREDENTIALS: &str = "bench-credentials";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target: u64 = arg("--events", 1_000_000);
@@ -44,6 +59,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         prepared.events,
         database_mb(&prepared.data)
     );
+
+    let credentials_file = folder.join(CREDENTIALS);
+    let mut credentials = access::for_folder(&prepared.data, Some(&credentials_file))?;
 
     // A first start warms the page cache and the folder; the second one is
     // the measured restart.
@@ -67,25 +85,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         result_line("read.rss_idle", node.rss_mib().unwrap_or(f64::NAN), "MiB")
     );
 
-    let mut client = HttpClient::connect(node.http)?;
-    let (units, patients) = discover(&mut client)?;
+    let cookie = access::session(
+        node.http,
+        &prepared.data,
+        &mut credentials,
+        Some(&credentials_file),
+    )?;
+    let mut api =
+        HttpClient::connect(node.http)?.with_header("Authorization", &credentials.bearer());
+    let mut pages = HttpClient::connect(node.http)?.with_header("Cookie", &cookie);
+    let (units, patients) = discover(&mut api)?;
     println!(
         "{} units, {} patients in beds found",
         units.len(),
         patients.len()
     );
     let load = load_average();
-    let cases: [(&str, PathOf<'_>); 4] = [
+    // (name, through the pages' session rather than the API token, path)
+    let cases: [(&str, bool, PathOf<'_>); 4] = [
         (
             "read.api_unit",
+            false,
             Box::new(|i| format!("/api/v1/units/{}", encode_path(&units[i % units.len()]))),
         ),
         (
             "read.page_unit",
+            true,
             Box::new(|i| format!("/unites/{}", encode_path(&units[i % units.len()]))),
         ),
         (
             "read.api_patient",
+            false,
             Box::new(|i| {
                 format!(
                     "/api/v1/patients/{}",
@@ -95,6 +125,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         (
             "read.page_patient",
+            true,
             Box::new(|i| {
                 format!(
                     "/patients/{}",
@@ -103,15 +134,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }),
         ),
     ];
-    for (name, path) in cases.iter() {
+    for (name, is_page, path) in cases.iter() {
+        let client = if *is_page { &mut pages } else { &mut api };
         let mut latencies = Vec::with_capacity(requests);
         let mut bytes = 0usize;
         let mut bad = 0usize;
         let pid = node.child.id();
         let (mut cpu0, mut wait0) = (0.0, 0.0);
+        let mut threads0 = BTreeMap::new();
         for i in 0..requests + 50 {
             if i == 50 {
                 (cpu0, wait0) = (cpu_secs(pid).unwrap_or(0.0), runqueue_wait_secs(pid));
+                threads0 = cpu_secs_by_thread(pid);
             }
             let target = path(i);
             let sent = Instant::now();
@@ -120,11 +154,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if i >= 50 {
                 latencies.push(took);
                 bytes += answer.body.len();
-                bad += usize::from(answer.status != 200);
+                // A page that is the login form is a session lost: bad too.
+                let login_form = *is_page && contains(&answer.body, b"action=\"/connexion\"");
+                bad += usize::from(answer.status != 200 || login_form);
             }
         }
         let cpu_ms = (cpu_secs(pid).unwrap_or(0.0) - cpu0) * 1000.0 / requests as f64;
         let wait_ms = (runqueue_wait_secs(pid) - wait0) * 1000.0 / requests as f64;
+        let threads = thread_cpu_report(&threads0, &cpu_secs_by_thread(pid), requests);
         let p = Percentiles::of(&mut latencies);
         println!(
             "  {name:<18} {} ; mean body {:.0} KB; node CPU {cpu_ms:.2} ms/request, node runqueue \
@@ -132,6 +169,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             p.describe(),
             bytes as f64 / requests as f64 / 1024.0
         );
+        println!("    node CPU by thread, ms/request: {threads}");
         println!("{}", result_line(&format!("{name}.cpu_ms"), cpu_ms, "ms"));
         println!("{}", result_line(&format!("{name}.p50"), p.p50, "ms"));
         println!("{}", result_line(&format!("{name}.p99"), p.p99, "ms"));
@@ -170,6 +208,7 @@ fn folder_with(
         && events.parse::<u64>().is_ok_and(|e| e >= target)
     {
         println!("reusing {} (--rebuild to start over)", folder.display());
+        access::encrypt_if_plaintext(&data)?;
         return Ok(Prepared {
             config,
             data,
@@ -213,6 +252,12 @@ fn folder_with(
         )
     );
     Ok(prepared)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 fn database_mb(data: &Path) -> f64 {

@@ -52,7 +52,7 @@
 //!   print, and a later trail whose entry at that sequence number has
 //!   another hash, or that ends before it, was rewritten.
 //! - **Lost on a crash:** entries queued with `append` and not yet committed
-//!   (at most a few milliseconds of page reads). Use `append_durable` for
+//!   (at most the last 20 ms of page reads, see `writer::GATHER`). Use `append_durable` for
 //!   acts that must not be lost (logins, permission changes,
 //!   break-the-glass).
 

@@ -2,7 +2,8 @@
 //! and commits them in groups.
 //!
 //! Producers send [`Job`]s over a bounded channel. The thread takes every
-//! job already waiting (up to [`MAX_GROUP`] entries), computes each entry's
+//! job already waiting (up to [`MAX_GROUP`] entries; queued entries wait up
+//! to [`GATHER`] for company unless a caller waits), computes each entry's
 //! hash from the previous one, inserts the group in one transaction, commits
 //! (one fsync for the whole group), rewrites the anchor, then answers the
 //! callers that wait (durable appends, flushes).
@@ -16,7 +17,7 @@
 
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior, params};
 
@@ -27,6 +28,10 @@ use crate::record::{AuditError, AuditRecord};
 
 /// Most entries committed in one transaction.
 pub(crate) const MAX_GROUP: usize = 4_096;
+
+/// How long queued entries (page reads) wait for more before their commit,
+/// when no caller waits for it: the most a crash can lose of them.
+pub(crate) const GATHER: Duration = Duration::from_millis(20);
 
 /// Pause before the first retry of a failed commit.
 const FIRST_RETRY: Duration = Duration::from_millis(50);
@@ -137,6 +142,17 @@ impl Writer {
                     break;
                 };
                 group.take(job);
+            }
+            // Queued reads wait a little for company while nobody waits for
+            // the commit: one commit (three fsyncs with the anchor) per page
+            // read would cost the node more CPU than the read itself.
+            let deadline = Instant::now() + GATHER;
+            while !group.is_full() && group.waiting.is_empty() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match jobs.recv_timeout(left) {
+                    Ok(job) => group.take(job),
+                    Err(_) => break,
+                }
             }
 
             let stop = group.stop;

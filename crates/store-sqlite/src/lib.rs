@@ -159,6 +159,7 @@ impl SqliteStore {
             connect_writer(&path, options.key.as_ref()).map_err(|e| open_error(Box::new(e)))?;
         configure_writer(&conn, options.cache_mib).map_err(|e| open_error(Box::new(e)))?;
         migrate::migrate(&conn, &shown)?;
+        owner_only(&path);
 
         let mut readers = Vec::with_capacity(options.read_connections);
         for _ in 0..options.read_connections {
@@ -305,6 +306,27 @@ fn connect_writer(path: &Path, key: Option<&DbKey>) -> Result<Connection, KeyErr
         drop(connect(path, key, OpenFlags::SQLITE_OPEN_READ_ONLY)?);
     }
     connect(path, key, OpenFlags::default())
+}
+
+/// Narrows the database and its WAL files to their owner (0600 on Unix):
+/// encrypted or not, patient data is nobody else's business. A failure is
+/// logged, not fatal (a file system without modes).
+fn owner_only(database: &Path) {
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm"] {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mut name = database.as_os_str().to_owned();
+        name.push(suffix);
+        let path = PathBuf::from(name);
+        if path.exists()
+            && let Err(error) =
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        {
+            tracing::warn!(path = %path.display(), %error, "could not restrict the database file");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = database;
 }
 
 fn open_reader(

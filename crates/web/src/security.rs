@@ -74,7 +74,8 @@ impl AuditParams {
             actor: text(&self.acteur).map(|a| a.to_lowercase()),
             action: text(&self.action),
             from_ms: day(&self.du, false)?,
-            to_ms: day(&self.au, true)?.map(|ms| ms - 1),
+            // Exclusive: the start of the day after the last one asked.
+            to_ms: day(&self.au, true)?,
             limit,
         })
     }

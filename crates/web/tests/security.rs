@@ -804,3 +804,45 @@ async fn a_locked_terminal_shows_nothing_until_the_pin() {
     let reply = call(&harness.router, get_as("/unites/CARDIO", Some(&session))).await;
     assert_eq!(reply.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_audit_page_filters_by_day_and_refuses_bad_dates() {
+    let harness = Harness::over(FakeStore::hospital());
+    let nurse = harness.login_as("ide", Role::Nurse, Scope::AllUnits);
+    call(&harness.router, get_as("/unites/CARDIO", Some(&nurse))).await;
+    let rssi = harness.login_as("rssi", Role::ItSecurity, Scope::Units(Vec::new()));
+    harness.trail.flush().unwrap();
+    // The test clock is 15/03/2024 12:00 in Paris.
+    let same_day = call(
+        &harness.router,
+        get_as("/audit?acteur=ide&du=15/03/2024&au=15/03/2024", Some(&rssi)),
+    )
+    .await;
+    assert_eq!(same_day.status, StatusCode::OK);
+    assert!(same_day.body.contains("unit.board"), "{}", same_day.body);
+    let day_before = call(
+        &harness.router,
+        get_as("/audit?acteur=ide&du=14/03/2024&au=14/03/2024", Some(&rssi)),
+    )
+    .await;
+    assert!(!day_before.body.contains("unit.board"));
+    assert!(day_before.body.contains("Aucune entrée ne correspond"));
+    let bad = call(&harness.router, get_as("/audit?du=31/02/2024", Some(&rssi))).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // The export carries the same filter and the head of the chain.
+    let csv = call(
+        &harness.router,
+        get_as("/audit/export.csv?acteur=ide", Some(&rssi)),
+    )
+    .await;
+    assert!(csv.body.contains("unit.board"));
+    assert!(csv.body.contains("tête du journal"), "{}", csv.body);
+    let fhir = call(
+        &harness.router,
+        get_as("/audit/export.json?acteur=ide", Some(&rssi)),
+    )
+    .await;
+    let bundle: serde_json::Value = serde_json::from_str(&fhir.body).unwrap();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["entry"][0]["resource"]["resourceType"], "AuditEvent");
+}

@@ -214,3 +214,24 @@ fn a_wrong_key_prints_nothing_on_stderr() {
         "{stderr}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn the_database_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    drop(store);
+    // Reopening narrows files that a copy or an old version left open.
+    let database = dir.path().join(DATABASE_FILE);
+    std::fs::set_permissions(&database, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = open(dir.path());
+    for suffix in ["", "-wal", "-shm"] {
+        let path = PathBuf::from(format!("{}{suffix}", database.display()));
+        if path.exists() {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+        }
+    }
+    drop(store);
+}
