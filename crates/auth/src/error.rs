@@ -61,8 +61,11 @@ pub enum AuthError {
     /// An API token was asked with no scope.
     #[error("un jeton doit avoir au moins un droit")]
     NoTokenScopes,
-    /// This action needs a person, never a machine token.
-    #[error("le droit « {0} » ne peut pas être donné à un jeton d'API (il faut une personne)")]
+    /// This action needs a person, or is not served to machines.
+    #[error(
+        "le droit « {0} » ne peut pas être donné à un jeton d'API (il faut une personne, \
+         ou l'API ne le sert pas)"
+    )]
     ScopeNotForTokens(&'static str),
     /// The accounts database failed.
     #[error("base des comptes : {0}")]

@@ -14,6 +14,19 @@ use crate::directory::{ALLOWED, Audit, read, record, write};
 use crate::secret::{ct_eq, random_secret, sha256};
 use crate::{Action, Actor, AuthError, Directory, TokenInfo, rules};
 
+/// What a machine token may be given: the actions the JSON API and
+/// `/metrics` serve. Break-the-glass and account management need a person;
+/// the audit pages are pages, not API.
+const TOKEN_ACTIONS: [Action; 7] = [
+    Action::UnitList,
+    Action::UnitBoard,
+    Action::PatientSearch,
+    Action::PatientChart,
+    Action::NodeStatus,
+    Action::Quarantine,
+    Action::Metrics,
+];
+
 /// Prefix of every token secret, so that scanners and people recognise one.
 pub const TOKEN_PREFIX: &str = "ckisa_";
 
@@ -71,10 +84,7 @@ impl Directory {
         if scopes.is_empty() {
             return Err(AuthError::NoTokenScopes);
         }
-        if let Some(personal) = scopes
-            .iter()
-            .find(|action| matches!(action, Action::BreakGlass | Action::UserAdmin))
-        {
+        if let Some(personal) = scopes.iter().find(|action| !TOKEN_ACTIONS.contains(action)) {
             return Err(AuthError::ScopeNotForTokens(personal.code()));
         }
         let secret = format!("{TOKEN_PREFIX}{}", random_secret()?);

@@ -410,11 +410,21 @@ pub fn open_unkeyed(path: &Path, flags: OpenFlags) -> Result<Connection, KeyErro
 ///
 /// SQLCipher 4.20 (the bundled version) holds the log settings per process:
 /// `cipher_log_level = NONE` drops every message and `cipher_log = off`
-/// closes the target. Both are set on every connection, before keying, so
-/// that no connection of the process can turn the log back on unnoticed.
+/// closes the target. They are set once per process, before the first
+/// connection is keyed, under a lock: SQLCipher closes its log file without
+/// a lock of its own, and two connections opened at once on two threads
+/// crashed the process (a double `fclose`) when each set `cipher_log`.
 fn silence_sqlcipher_log(conn: &Connection) -> rusqlite::Result<()> {
-    conn.pragma_update(None, "cipher_log_level", "NONE")?;
-    conn.pragma_update(None, "cipher_log", "off")
+    static SILENCED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut silenced = SILENCED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !*silenced {
+        conn.pragma_update(None, "cipher_log_level", "NONE")?;
+        conn.pragma_update(None, "cipher_log", "off")?;
+        *silenced = true;
+    }
+    Ok(())
 }
 
 /// Whether the file at `path` is an unencrypted SQLite database (an absent

@@ -199,6 +199,18 @@ impl Caller {
         }
     }
 
+    /// Whether the caller reaches `action` somewhere in principle but in no
+    /// unit in fact (a crisis role with no granted unit): a search would
+    /// find nobody, and must say why instead of "no patient".
+    pub(crate) fn reaches_no_unit(&self, action: Action) -> bool {
+        match (&self.principal, self.reach(action)) {
+            (Principal::Session(session), Reach::InScope) => {
+                session.account.scope == ckisa_auth::Scope::Units(Vec::new())
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the caller reaches `action` in every unit, and so for patients
     /// not staying in any unit (discharged, or never placed) as well.
     pub(crate) fn reaches_all_units(&self, action: Action) -> bool {
@@ -249,12 +261,20 @@ impl Caller {
             source: self.ip.to_string(),
             action: act.action.to_owned(),
             outcome: act.outcome,
-            patient: act.patient.map(str::to_owned),
-            target: act.target.map(str::to_owned),
-            detail: act.detail.to_owned(),
+            patient: act.patient.map(printable),
+            target: act.target.map(printable),
+            detail: printable(act.detail),
         };
         ckisa_audit::AuditSink::append(&state.security().trail, record);
     }
+}
+
+/// Request text as the trail keeps it: control characters (a NUL typed
+/// into a URL, a line break) become U+FFFD, so that an export stays text.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 fn unit_of(stay: &StayView) -> Option<&str> {
@@ -279,6 +299,15 @@ impl<'a> Audited<'a> {
             patient: None,
             target: None,
             detail: "",
+        }
+    }
+
+    /// An attempt at `action` that found nothing (an unknown patient key:
+    /// a probe, or a typo).
+    pub(crate) fn failed(action: Action) -> Audited<'a> {
+        Audited {
+            outcome: AuditOutcome::Failed,
+            ..Audited::allowed(action)
         }
     }
 
@@ -380,11 +409,19 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
     if let Principal::Session(session) = &caller.principal
         && rule != Rule::Session
     {
-        if session.locked {
-            return redirect("/verrou");
-        }
-        if session.must_change {
-            return redirect("/mot-de-passe");
+        let blocked = if session.locked {
+            Some("/verrou")
+        } else if session.must_change {
+            Some("/mot-de-passe")
+        } else {
+            None
+        };
+        if let Some(page) = blocked {
+            return if wants_html(&request) {
+                redirect(page)
+            } else {
+                AppError::SessionBlocked.into_response()
+            };
         }
     }
     if let Rule::Act(action) = rule
@@ -453,7 +490,7 @@ fn wants_html(request: &Request) -> bool {
     !path.starts_with("/api/")
         && path != "/metrics"
         && path != "/evenements"
-        && request.method() == Method::GET
+        && matches!(*request.method(), Method::GET | Method::HEAD)
 }
 
 /// The caller, and the session token when it is a session.

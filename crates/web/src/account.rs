@@ -322,6 +322,8 @@ fn password_error(tr: Tr, error: &PasswordError) -> String {
         PasswordError::SameAsLogin => tr.t("password.same_as_login").to_owned(),
         PasswordError::SameAsOld => tr.t("password.same_as_old").to_owned(),
         PasswordError::BadPin => tr.t("pin.invalid").to_owned(),
+        PasswordError::TooLong { max } => tr.fmt("password.too_long", &[("max", &max.to_string())]),
+        PasswordError::SingleCharacter => tr.t("password.single_character").to_owned(),
         other => {
             tracing::warn!(error = %other, "password change failed");
             tr.t("password.failed").to_owned()

@@ -22,7 +22,7 @@ use crate::access::{Audited, Caller};
 use crate::admin::QUARANTINE_LIMIT;
 use crate::error::AppError;
 use crate::format::Freshness;
-use crate::patient::{check_chart, key_from_path};
+use crate::patient::{check_chart, key_from_path, unknown_patient};
 use crate::search::{self, SearchParams};
 use crate::units::check_unit;
 
@@ -66,7 +66,9 @@ pub(crate) async fn patient(
     let key = key_from_path(path)?;
     let asked = key.clone();
     let chart = state.read(move |store| store.patient_chart(&key)).await?;
-    let chart = chart.ok_or(AppError::PatientNotFound)?;
+    let Some(chart) = chart else {
+        return Err(unknown_patient(&state, &caller, &asked));
+    };
     check_chart(&state, &caller, &asked, &chart)?;
     Ok(Json(to_value(&chart)?))
 }
@@ -96,6 +98,7 @@ pub(crate) async fn search(
         "query": parsed,
         "limit": search::SEARCH_LIMIT,
         "truncated": found.truncated,
+        "no_units": found.no_units,
         "patients": patients,
     })))
 }

@@ -22,7 +22,7 @@ use crate::error::{AppError, BadInput};
 use crate::format::{full_name, patient_href};
 use crate::i18n::Tr;
 use crate::layout::{self, Nav};
-use crate::patient::valid_key;
+use crate::patient::{unknown_patient, valid_key};
 use crate::{AppState, PageCtx};
 
 /// The break-the-glass form's URL for `key`.
@@ -74,10 +74,9 @@ async fn form(
 ) -> Result<Response, AppError> {
     let session = caller.session().ok_or(AppError::Forbidden)?;
     let asked = key.clone();
-    let chart = state
-        .read(move |store| store.patient_chart(&asked))
-        .await?
-        .ok_or(AppError::PatientNotFound)?;
+    let Some(chart) = state.read(move |store| store.patient_chart(&asked)).await? else {
+        return Err(unknown_patient(state, caller, key));
+    };
     caller.audit(
         state,
         Audited::allowed(Action::BreakGlass)
@@ -125,7 +124,7 @@ pub(crate) async fn open(
             .await?
     };
     if !exists {
-        return Err(AppError::PatientNotFound);
+        return Err(unknown_patient(&state, &caller, &key));
     }
     let token = caller.session_token()?;
     let (patient, reason, ip) = (key.as_str().to_owned(), glass.reason.clone(), caller.ip);

@@ -40,6 +40,10 @@ pub enum AppError {
     /// The caller's role does not reach this action.
     #[error("forbidden")]
     Forbidden,
+    /// The session is locked (shared terminal) or must change its password
+    /// first: an API call or a form post cannot go on.
+    #[error("session locked or password change required")]
+    SessionBlocked,
     /// A unit or a patient outside the caller's units, without
     /// break-the-glass.
     #[error("outside the caller's units")]
@@ -119,6 +123,7 @@ enum ErrorKind {
     NotLoggedIn,
     BadToken,
     Forbidden,
+    SessionBlocked,
     OutsideUnits,
     CsrfRefused,
     BadInput(BadInput),
@@ -133,9 +138,10 @@ impl ErrorKind {
                 StatusCode::NOT_FOUND
             }
             ErrorKind::NotLoggedIn | ErrorKind::BadToken => StatusCode::UNAUTHORIZED,
-            ErrorKind::Forbidden | ErrorKind::OutsideUnits | ErrorKind::CsrfRefused => {
-                StatusCode::FORBIDDEN
-            }
+            ErrorKind::Forbidden
+            | ErrorKind::SessionBlocked
+            | ErrorKind::OutsideUnits
+            | ErrorKind::CsrfRefused => StatusCode::FORBIDDEN,
             ErrorKind::BadInput(_) => StatusCode::BAD_REQUEST,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -150,6 +156,7 @@ impl ErrorKind {
             ErrorKind::NotLoggedIn => "not_logged_in",
             ErrorKind::BadToken => "bad_token",
             ErrorKind::Forbidden => "forbidden",
+            ErrorKind::SessionBlocked => "session_blocked",
             ErrorKind::OutsideUnits => "outside_units",
             ErrorKind::CsrfRefused => "csrf_refused",
             ErrorKind::BadInput(_) => "bad_request",
@@ -166,6 +173,7 @@ impl ErrorKind {
             ErrorKind::NotLoggedIn => "error.not_logged_in",
             ErrorKind::BadToken => "error.bad_token",
             ErrorKind::Forbidden => "error.forbidden",
+            ErrorKind::SessionBlocked => "error.session_blocked",
             ErrorKind::OutsideUnits => "error.outside_units",
             ErrorKind::CsrfRefused => "error.csrf",
             ErrorKind::BadInput(_) => "error.bad_request",
@@ -183,6 +191,7 @@ impl ErrorKind {
             ),
             ErrorKind::OutsideUnits => tr.t("error.outside_units_detail").to_owned(),
             ErrorKind::Forbidden => tr.t("error.forbidden_detail").to_owned(),
+            ErrorKind::SessionBlocked => tr.t("error.session_blocked_detail").to_owned(),
             ErrorKind::CsrfRefused => tr.t("error.csrf_detail").to_owned(),
             _ => self.title(tr).to_owned(),
         }
@@ -198,6 +207,7 @@ impl AppError {
             AppError::NotLoggedIn => ErrorKind::NotLoggedIn,
             AppError::BadToken => ErrorKind::BadToken,
             AppError::Forbidden => ErrorKind::Forbidden,
+            AppError::SessionBlocked => ErrorKind::SessionBlocked,
             AppError::OutsideUnits => ErrorKind::OutsideUnits,
             AppError::CsrfRefused => ErrorKind::CsrfRefused,
             AppError::BadInput(bad) => ErrorKind::BadInput(bad.clone()),

@@ -370,6 +370,20 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         ["Patient introuvable", "Patient not found"],
     ),
     (
+        "error.session_blocked",
+        [
+            "Session verrouillée ou mot de passe à changer",
+            "Session locked or password to change",
+        ],
+    ),
+    (
+        "error.session_blocked_detail",
+        [
+            "Déverrouillez la session (/verrou) ou changez le mot de passe (/mot-de-passe) avant de continuer.",
+            "Unlock the session (/verrou) or change the password (/mot-de-passe) before going on.",
+        ],
+    ),
+    (
         "error.unavailable",
         [
             "Service momentanément indisponible",
@@ -681,10 +695,24 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
             "The new password must differ from the old one.",
         ],
     ),
+    (
+        "password.single_character",
+        [
+            "Le mot de passe ne peut pas répéter un seul et même caractère.",
+            "The password cannot repeat one single character.",
+        ],
+    ),
     ("password.submit", ["Enregistrer", "Save"]),
     (
         "password.title",
         ["Changer de mot de passe", "Change password"],
+    ),
+    (
+        "password.too_long",
+        [
+            "Mot de passe trop long : au plus {max} caractères.",
+            "Password too long: at most {max} characters.",
+        ],
     ),
     (
         "password.too_short",
@@ -859,6 +887,13 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         ["Rechercher un patient", "Search a patient"],
     ),
     ("search.location", ["Localisation", "Location"]),
+    (
+        "search.no_units",
+        [
+            "Votre rôle ne montre les noms des patients d'aucune unité : la recherche ne peut rien afficher. Demandez à l'administrateur l'accès aux unités dont vous avez besoin.",
+            "Your role shows patient names in no unit: the search cannot show anything. Ask the administrator for access to the units you need.",
+        ],
+    ),
     (
         "search.outside",
         ["Hors de vos unités", "Outside your units"],

@@ -83,7 +83,8 @@ impl NavAllowed {
         let may = |action| caller.is_some_and(|c| c.reach(action) != Reach::Never);
         NavAllowed {
             units: may(Action::UnitList),
-            search: may(Action::PatientSearch),
+            search: may(Action::PatientSearch)
+                && !caller.is_some_and(|c| c.reaches_no_unit(Action::PatientSearch)),
             quarantine: may(Action::Quarantine),
             status: may(Action::NodeStatus),
             audit: may(Action::AuditRead),

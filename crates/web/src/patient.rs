@@ -61,7 +61,9 @@ pub(crate) async fn page(
     let (chart, feeds) = state
         .read(move |store| Ok((store.patient_chart(&key)?, store.feeds()?)))
         .await?;
-    let chart = chart.ok_or(AppError::PatientNotFound)?;
+    let Some(chart) = chart else {
+        return Err(unknown_patient(&state, &caller, &asked));
+    };
     let broken_glass = match check_chart(&state, &caller, &asked, &chart) {
         Ok(broken_glass) => broken_glass,
         Err(AppError::OutsideUnits) if caller.reach(Action::BreakGlass) != Reach::Never => {
@@ -85,6 +87,18 @@ pub(crate) async fn page(
         main,
     };
     layout::respond(&state, &ctx, &feeds, page)
+}
+
+/// Audits a patient key that names nobody (a probe, or a typo) and gives
+/// the 404.
+pub(crate) fn unknown_patient(state: &AppState, caller: &Caller, key: &PatientKey) -> AppError {
+    caller.audit(
+        state,
+        Audited::failed(Action::PatientChart)
+            .patient(key.as_str())
+            .detail("patient inconnu"),
+    );
+    AppError::PatientNotFound
 }
 
 /// Decides whether `caller` may read `chart`, and audits the read or the

@@ -89,6 +89,9 @@ pub(crate) struct Found {
     pub(crate) rows: Option<Vec<PatientRow>>,
     /// For each row of `rows`: whether it is outside the caller's units.
     pub(crate) outside: Vec<bool>,
+    /// The caller's role shows names in no unit (a crisis role without a
+    /// granted unit): nothing was searched, and the page says why.
+    pub(crate) no_units: bool,
     /// More than [`SEARCH_LIMIT`] patients matched: `rows` holds only the
     /// first ones, and the caregiver must narrow the search.
     pub(crate) truncated: bool,
@@ -110,9 +113,20 @@ pub(crate) async fn run(
             text,
             rows: None,
             outside: Vec::new(),
+            no_units: false,
             truncated: false,
         });
     };
+    if caller.reaches_no_unit(Action::PatientSearch) {
+        caller.audit(state, Audited::denied(Action::PatientSearch).detail(&text));
+        return Ok(Found {
+            text,
+            rows: Some(Vec::new()),
+            outside: Vec::new(),
+            no_units: true,
+            truncated: false,
+        });
+    }
     let found = state
         .read(move |store| store.search_patients(&query, SEARCH_LIMIT + 1))
         .await?;
@@ -142,6 +156,7 @@ pub(crate) async fn run(
         text,
         rows: Some(rows),
         outside,
+        no_units: false,
         truncated,
     })
 }
@@ -167,6 +182,8 @@ struct SearchTemplate<'a> {
     rows: Vec<ResultRow>,
     /// "Plus de 50 résultats..." when the list is cut.
     truncated: Option<String>,
+    /// The caller's role shows no names: say so instead of "no patient".
+    no_units: bool,
 }
 
 /// `GET /recherche`.
@@ -197,6 +214,7 @@ pub(crate) async fn page(
         searched,
         rows,
         truncated,
+        no_units: found.no_units,
     }
     .render()?;
     let page = Page {

@@ -557,6 +557,101 @@ async fn crisis_roles_see_aggregates_not_names() {
     .await;
     let json: serde_json::Value = serde_json::from_str(&search.body).unwrap();
     assert_eq!(json["patients"].as_array().map(Vec::len), Some(0));
+    assert_eq!(json["no_units"], true, "{json}");
+    // The page says why instead of "no patient", and offers no search box.
+    let page = call(
+        &harness.router,
+        get_as("/recherche?q=dupont", Some(&director)),
+    )
+    .await;
+    assert!(page.body.contains("ne montre les noms des patients"));
+    assert!(!page.body.contains("Aucun patient ne correspond"));
+    assert!(!page.body.contains("href=\"/recherche\""));
+}
+
+#[tokio::test]
+async fn probes_and_odd_input_are_audited_as_text() {
+    let harness = Harness::over(FakeStore::hospital());
+    let nurse = harness.login_as("ide", Role::Nurse, Scope::Units(vec!["CARDIO".into()]));
+    // A patient key that names nobody, on the chart and on break-the-glass.
+    for uri in [
+        "/patients/ipp:HOPITAL%7C000000",
+        "/acces-exceptionnel?patient=ipp%3AHOPITAL%7C000000",
+    ] {
+        let reply = call(&harness.router, get_as(uri, Some(&nurse))).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{uri}");
+    }
+    // A NUL and a line break typed into a search.
+    call(
+        &harness.router,
+        get_as("/recherche?q=dupont%00%0Aadmin", Some(&nurse)),
+    )
+    .await;
+    harness.trail.flush().unwrap();
+    let entries = harness
+        .trail
+        .search(&AuditQuery {
+            actor: Some("ide".into()),
+            limit: 100,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    let probes = entries
+        .iter()
+        .filter(|e| {
+            e.record.outcome == AuditOutcome::Failed
+                && e.record.patient.as_deref() == Some("ipp:HOPITAL|000000")
+        })
+        .count();
+    assert_eq!(probes, 2, "{entries:?}");
+    let search = entries
+        .iter()
+        .find(|e| e.record.action == "patient.search")
+        .expect("the search is audited");
+    assert!(
+        !search.record.detail.chars().any(char::is_control),
+        "{:?}",
+        search.record.detail
+    );
+    assert!(search.record.detail.starts_with("dupont"));
+}
+
+#[tokio::test]
+async fn a_blocked_session_gets_an_error_from_the_api_not_a_page() {
+    let harness = Harness::over(FakeStore::hospital());
+    let session = harness.login_as("ide", Role::Nurse, Scope::AllUnits);
+    let set = form_with_csrf(&session, "pin=4821");
+    call(
+        &harness.router,
+        post_as("/compte/code", Some(&session), &set),
+    )
+    .await;
+    let lock = form_with_csrf(&session, "action=verrouiller");
+    call(&harness.router, post_as("/verrou", Some(&session), &lock)).await;
+    let reply = call(&harness.router, get_as("/api/v1/units", Some(&session))).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let json: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(json["error"], "session_blocked");
+    // A password made of one repeated character gets its own reason.
+    let fresh = harness.login_as("ide2", Role::Nurse, Scope::AllUnits);
+    let form = form_with_csrf(
+        &fresh,
+        &format!(
+            "current={}&new=aaaaaaaaaaaaaa&confirm=aaaaaaaaaaaaaa",
+            PASSWORD.replace(' ', "+")
+        ),
+    );
+    let reply = call(
+        &harness.router,
+        post_as("/mot-de-passe", Some(&fresh), &form),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(
+        reply.body.contains("répéter un seul et même caractère"),
+        "{}",
+        reply.body
+    );
 }
 
 #[tokio::test]

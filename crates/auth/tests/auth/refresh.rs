@@ -43,13 +43,13 @@ fn a_token_created_by_the_cli_works_after_a_refresh() {
     let node = &fx.directory;
     let cli = cli(&fx);
     let secret = cli
-        .create_token("export", &[Action::AuditExport], &Actor::cli(), T0)
+        .create_token("export", &[Action::Metrics], &Actor::cli(), T0)
         .unwrap();
     assert!(node.check_token(&secret, T0 + 1).is_none());
     assert!(node.refresh(T0 + 1).unwrap());
     let info = node.check_token(&secret, T0 + 2).unwrap();
     assert_eq!(info.name, "export");
-    assert!(info.allows(Action::AuditExport));
+    assert!(info.allows(Action::Metrics));
 }
 
 #[test]

@@ -83,6 +83,12 @@ fn token_rules_and_permissions() {
             .create_token("x", &[Action::BreakGlass], &cli, T0),
         Err(AuthError::ScopeNotForTokens("patient.break-glass"))
     ));
+    // The audit is read in pages by a person, never through a token.
+    assert!(matches!(
+        fx.directory
+            .create_token("x", &[Action::AuditRead], &cli, T0),
+        Err(AuthError::ScopeNotForTokens("audit.read"))
+    ));
     assert!(matches!(
         fx.directory
             .create_token("Mauvais Nom", &[Action::Metrics], &cli, T0),
