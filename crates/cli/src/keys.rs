@@ -178,10 +178,35 @@ pub(crate) fn from_passphrase(
     })
 }
 
+/// Warns when the key file can be read by others than its owner (a copy
+/// made with the wrong mode): the key is the data folder.
+fn warn_if_shared(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            out::warn(&format!(
+                "le fichier de clé {} est lisible par d'autres comptes que le sien \
+                 (droits {:o}) : faites `chmod 600 {}`",
+                path.display(),
+                meta.permissions().mode() & 0o777,
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 fn from_file(path: &Path, data: &Path, missing: Missing, default: bool) -> anyhow::Result<NodeKey> {
     let source = KeySource::File(path.to_path_buf());
     match DbKey::read_file(path) {
-        Ok(key) => return Ok(NodeKey { key, source }),
+        Ok(key) => {
+            warn_if_shared(path);
+            return Ok(NodeKey { key, source });
+        }
         Err(KeyError::Read { source: error, .. })
             if error.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => return Err(error.into()),

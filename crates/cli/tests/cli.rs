@@ -479,32 +479,69 @@ fn tokens_are_created_listed_and_revoked() {
     assert!(text(&bad.stderr).contains("droit inconnu"));
 }
 
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
 #[test]
-fn tls_init_creates_the_certificates() {
+fn tls_init_keeps_the_ca_key_out_of_the_node_folder() {
     let dir = tempfile::tempdir().unwrap();
     let tls = dir.path().join("tls");
-    let output = ckisa()
-        .args([
-            "tls",
-            "init",
-            "--site",
-            "CH de Test",
-            "--nom-hote",
-            "ckisa.local,127.0.0.1",
-        ])
-        .arg("--dir")
-        .arg(&tls)
-        .output()
-        .unwrap();
+    let tls_init = |extra: &[&std::ffi::OsStr]| {
+        ckisa()
+            .args([
+                "tls",
+                "init",
+                "--site",
+                "CH de Test",
+                "--nom-hote",
+                "ckisa.local,127.0.0.1",
+            ])
+            .arg("--dir")
+            .arg(&tls)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let output = tls_init(&[]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    for file in ["ca.pem", "ca-key.pem", "node.pem", "node-key.pem"] {
+    // Default CA folder: next to the node folder, never inside it.
+    let ca = dir.path().join("tls-ac");
+    for file in ["ca.pem", "node.pem", "node-key.pem"] {
         assert!(tls.join(file).is_file(), "{file}");
     }
+    assert!(!tls.join("ca-key.pem").exists());
+    assert!(ca.join("ca-key.pem").is_file() && ca.join("ca.pem").is_file());
+    #[cfg(unix)]
+    assert_eq!(mode(&ca.join("ca-key.pem")), 0o600);
     let stdout = text(&output.stdout);
     assert!(
         stdout.contains("empreinte SHA-256") && stdout.contains("[tls]"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains(&format!("dir = {:?}", tls.display().to_string())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("CLÉ PRIVÉE DE L'AUTORITÉ")
+            && stdout.contains(&ca.join("ca-key.pem").display().to_string())
+            && stdout.contains("hors ligne"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ckisa.local, 127.0.0.1"), "{stdout}");
+
+    // The node folder as CA folder is refused, in French, exit 2.
+    let same = tls_init(&[std::ffi::OsStr::new("--dossier-ac"), tls.as_os_str()]);
+    assert_eq!(same.status.code(), Some(2));
+    assert!(
+        text(&same.stderr).contains("ne peut pas être celui du nœud"),
+        "{}",
+        text(&same.stderr)
+    );
+    assert!(!tls.join("ca-key.pem").exists());
 }
 
 #[test]
@@ -659,4 +696,85 @@ fn demo_creates_its_key_next_to_the_folder_and_a_nurse_logs_in() {
     assert!(printed.contains("démonstration"), "{printed}");
     assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
     assert!(answer.to_lowercase().contains("set-cookie"), "{answer}");
+}
+
+/// Starts `ckisa demo --tls` on `data` until it prints its URL, then stops
+/// it; gives what it printed (stdout then stderr).
+fn demo_tls_start(data: &Path) -> String {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    let mut child = ckisa()
+        .args([
+            "demo",
+            "--tls",
+            "--http",
+            "127.0.0.1:0",
+            "--mllp",
+            "127.0.0.1:0",
+            "--rate",
+            "0",
+        ])
+        .arg("--data")
+        .arg(data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut printed = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.starts_with("Interface web : ") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    printed + &stderr
+}
+
+#[test]
+fn demo_tls_keeps_the_ca_key_outside_the_data_folder_and_moves_an_old_one_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let ca = dir.path().join("demo.ac");
+    let printed = demo_tls_start(&data);
+    assert!(printed.contains("Interface web : https://"), "{printed}");
+    assert!(data.join("tls/node.pem").is_file(), "{printed}");
+    assert!(data.join("tls/ca.pem").is_file());
+    assert!(!data.join("tls/ca-key.pem").exists());
+    assert!(ca.join("ca-key.pem").is_file() && ca.join("ca.pem").is_file());
+    assert!(
+        printed.contains(&ca.join("ca-key.pem").display().to_string()),
+        "{printed}"
+    );
+    let fingerprint = |printed: &str| {
+        printed
+            .split("empreinte SHA-256 ")
+            .nth(1)
+            .map(|rest| rest.chars().take(95).collect::<String>())
+    };
+    let first = fingerprint(&printed).unwrap();
+
+    // The layout of the previous version: the CA inside the data folder.
+    std::fs::rename(ca.join("ca-key.pem"), data.join("tls/ca-key.pem")).unwrap();
+    std::fs::remove_dir_all(&ca).unwrap();
+    let printed = demo_tls_start(&data);
+    assert!(
+        printed.contains("était dans le dossier de données") && printed.contains("déplacée vers"),
+        "{printed}"
+    );
+    assert!(!data.join("tls/ca-key.pem").exists());
+    assert!(ca.join("ca-key.pem").is_file());
+    #[cfg(unix)]
+    assert_eq!(mode(&ca.join("ca-key.pem")), 0o600);
+    assert_eq!(fingerprint(&printed).unwrap(), first, "the same CA, reused");
 }

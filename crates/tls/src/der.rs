@@ -1,5 +1,6 @@
 //! Just enough DER to read the parts of an X.509 certificate this crate needs:
-//! the issuer and subject names, the validity dates and the public key.
+//! the issuer and subject names, the validity dates, the public key and the
+//! name constraints of a CA.
 //!
 //! A full X.509 parser (x509-parser and its nom stack) would double this
 //! crate's dependency tree for four fields; rustls and rcgen already check
@@ -17,6 +18,17 @@ const PRINTABLE_STRING: u8 = 0x13;
 const UTC_TIME: u8 = 0x17;
 const GENERALIZED_TIME: u8 = 0x18;
 const EXPLICIT_VERSION: u8 = 0xA0;
+const EXPLICIT_EXTENSIONS: u8 = 0xA3;
+const BOOLEAN: u8 = 0x01;
+const OCTET_STRING: u8 = 0x04;
+/// `[0]` and `[1]` of NameConstraints: permitted and excluded subtrees.
+const PERMITTED_SUBTREES: u8 = 0xA0;
+const EXCLUDED_SUBTREES: u8 = 0xA1;
+/// `[2]` and `[7]` of GeneralName, implicitly tagged primitives.
+const DNS_NAME: u8 = 0x82;
+const IP_ADDRESS: u8 = 0x87;
+/// id-ce-nameConstraints, 2.5.29.30.
+const NAME_CONSTRAINTS_OID: [u64; 4] = [2, 5, 29, 30];
 
 /// The fields of a certificate this crate reads. Names and the key stay as
 /// whole DER elements (tag and length included) so they compare byte for byte.
@@ -39,8 +51,97 @@ pub(crate) struct NameAttribute {
     pub(crate) value: String,
 }
 
+/// The name constraints extension of a CA certificate (RFC 5280, 4.2.1.10).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct NameConstraints {
+    pub(crate) permitted: Vec<Subtree>,
+    pub(crate) excluded: Vec<Subtree>,
+}
+
+/// The base name of one subtree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Subtree {
+    /// A DNS name: it and every name below it.
+    Dns(String),
+    /// An address followed by its mask: 8 bytes (IPv4) or 32 (IPv6).
+    Ip(Vec<u8>),
+    /// Another kind of name (e-mail, directory name...), by its tag.
+    Other(u8),
+}
+
 /// Reads the fields of one DER certificate.
 pub(crate) fn cert_fields(der: &[u8]) -> Option<CertFields<'_>> {
+    tbs_fields(der).map(|(fields, _)| fields)
+}
+
+/// Reads the name constraints of one DER certificate: `Some(None)` when it
+/// has none, `None` when the certificate or the extension is malformed.
+pub(crate) fn name_constraints(der: &[u8]) -> Option<Option<NameConstraints>> {
+    let (_, mut rest) = tbs_fields(der)?;
+    // issuerUniqueID [1] and subjectUniqueID [2] may come before [3].
+    let extensions = loop {
+        if rest.is_empty() {
+            return Some(None);
+        }
+        let (found, next) = element(rest)?;
+        rest = next;
+        if found.tag == EXPLICIT_EXTENSIONS {
+            break found;
+        }
+    };
+    let (list, _) = expect(extensions.content, SEQUENCE)?;
+    let mut entries = list.content;
+    while !entries.is_empty() {
+        let (extension, next) = expect(entries, SEQUENCE)?;
+        entries = next;
+        let (oid, rest) = expect(extension.content, OID)?;
+        if decode_oid(oid.content)? != NAME_CONSTRAINTS_OID {
+            continue;
+        }
+        let (first, after) = element(rest)?;
+        let value = if first.tag == BOOLEAN {
+            expect(after, OCTET_STRING)?.0
+        } else {
+            (first.tag == OCTET_STRING).then_some(first)?
+        };
+        return parse_name_constraints(value.content).map(Some);
+    }
+    Some(None)
+}
+
+fn parse_name_constraints(value: &[u8]) -> Option<NameConstraints> {
+    let (sequence, _) = expect(value, SEQUENCE)?;
+    let mut constraints = NameConstraints::default();
+    let mut rest = sequence.content;
+    while !rest.is_empty() {
+        let (trees, next) = element(rest)?;
+        rest = next;
+        let target = match trees.tag {
+            PERMITTED_SUBTREES => &mut constraints.permitted,
+            EXCLUDED_SUBTREES => &mut constraints.excluded,
+            _ => return None,
+        };
+        let mut subtrees = trees.content;
+        while !subtrees.is_empty() {
+            let (subtree, next) = expect(subtrees, SEQUENCE)?;
+            subtrees = next;
+            let (base, _) = element(subtree.content)?;
+            target.push(match base.tag {
+                DNS_NAME => Subtree::Dns(String::from_utf8(base.content.to_vec()).ok()?),
+                IP_ADDRESS if matches!(base.content.len(), 8 | 32) => {
+                    Subtree::Ip(base.content.to_vec())
+                }
+                IP_ADDRESS => return None,
+                tag => Subtree::Other(tag),
+            });
+        }
+    }
+    Some(constraints)
+}
+
+/// Reads the fields of one DER certificate; gives them and what follows the
+/// public key in the to-be-signed part (unique ids, extensions).
+fn tbs_fields(der: &[u8]) -> Option<(CertFields<'_>, &[u8])> {
     let (certificate, _) = expect(der, SEQUENCE)?;
     let (tbs, _) = expect(certificate.content, SEQUENCE)?;
     let mut rest = tbs.content;
@@ -53,16 +154,17 @@ pub(crate) fn cert_fields(der: &[u8]) -> Option<CertFields<'_>> {
     let (issuer, rest) = expect(rest, SEQUENCE)?;
     let (validity, rest) = expect(rest, SEQUENCE)?;
     let (subject, rest) = expect(rest, SEQUENCE)?;
-    let (public_key_info, _) = expect(rest, SEQUENCE)?;
+    let (public_key_info, rest) = expect(rest, SEQUENCE)?;
     let (not_before, after) = element(validity.content)?;
     let (not_after, _) = element(after)?;
-    Some(CertFields {
+    let fields = CertFields {
         issuer: issuer.whole,
         not_before: decode_time(&not_before)?,
         not_after: decode_time(&not_after)?,
         subject: subject.whole,
         public_key_info: public_key_info.whole,
-    })
+    };
+    Some((fields, rest))
 }
 
 /// Reads the attributes of a DER `Name` (a SEQUENCE of SETs of type and
@@ -225,6 +327,42 @@ mod tests {
         assert!(element(&[0x30]).is_none());
         assert!(cert_fields(b"not a certificate").is_none());
         assert!(cert_fields(&[]).is_none());
+        assert!(name_constraints(b"not a certificate").is_none());
+    }
+
+    #[test]
+    fn name_constraints_read_dns_ip_and_other_subtrees() {
+        // permitted: dNSName "a.lan", iPAddress 10.0.0.0/8;
+        // excluded: iPAddress ::/0, rfc822Name "x".
+        let mut ipv6 = vec![0x30, 0x22, IP_ADDRESS, 0x20];
+        ipv6.extend_from_slice(&[0; 32]);
+        let mut value = vec![PERMITTED_SUBTREES, 0x15];
+        value.extend_from_slice(&[0x30, 0x07, DNS_NAME, 0x05]);
+        value.extend_from_slice(b"a.lan");
+        value.extend_from_slice(&[0x30, 0x0A, IP_ADDRESS, 0x08, 10, 0, 0, 0, 255, 0, 0, 0]);
+        value.push(EXCLUDED_SUBTREES);
+        value.push(u8::try_from(ipv6.len() + 5).unwrap());
+        value.extend_from_slice(&ipv6);
+        value.extend_from_slice(&[0x30, 0x03, 0x81, 0x01, b'x']);
+        let mut sequence = vec![SEQUENCE, u8::try_from(value.len()).unwrap()];
+        sequence.extend_from_slice(&value);
+        let constraints = parse_name_constraints(&sequence).unwrap();
+        assert_eq!(
+            constraints.permitted,
+            vec![
+                Subtree::Dns("a.lan".to_owned()),
+                Subtree::Ip(vec![10, 0, 0, 0, 255, 0, 0, 0])
+            ]
+        );
+        assert_eq!(
+            constraints.excluded,
+            vec![Subtree::Ip(vec![0; 32]), Subtree::Other(0x81)]
+        );
+        // An address of the wrong length and an unknown tree are refused.
+        assert!(
+            parse_name_constraints(&[0x30, 0x06, 0xA0, 0x04, 0x30, 0x02, 0x87, 0x00]).is_none()
+        );
+        assert!(parse_name_constraints(&[0x30, 0x02, 0xA2, 0x00]).is_none());
     }
 
     #[test]

@@ -138,6 +138,105 @@ pub enum TlsError {
         /// What is wrong.
         reason: String,
     },
+    /// The CA folder is the node folder.
+    #[error(
+        "le dossier de l'autorité de certification ne peut pas être celui du nœud ({}) : \
+         sa clé privée (ca-key.pem) serait copiée avec les fichiers du nœud ; indiquez un autre \
+         dossier, hors de celui du nœud et hors réseau (par exemple une clé USB gardée par la \
+         sécurité informatique)",
+        dir.display()
+    )]
+    CaDirIsNodeDir {
+        /// The folder given for both.
+        dir: PathBuf,
+    },
+    /// The CA folder lies inside the node folder.
+    #[error(
+        "le dossier de l'autorité de certification {} est dans le dossier du nœud {} : sa clé \
+         privée (ca-key.pem) serait copiée avec les fichiers du nœud ; choisissez un dossier hors \
+         de {}, hors réseau",
+        ca_dir.display(),
+        dir.display(),
+        dir.display()
+    )]
+    CaDirInsideNodeDir {
+        /// The CA folder.
+        ca_dir: PathBuf,
+        /// The node folder.
+        dir: PathBuf,
+    },
+    /// The node folder holds a CA private key (layout of a previous version).
+    #[error(
+        "le dossier du nœud contient la clé privée d'une autorité de certification ({}) \
+         (disposition d'une version précédente) : quiconque copie ce dossier peut se faire passer \
+         pour les nœuds du site. Déplacez-la avec son certificat dans le dossier de l'autorité, \
+         hors réseau : `mkdir -p -m 700 {} && mv {} {} {}/`, puis relancez la commande \
+         (l'autorité est reprise, les navigateurs qui l'approuvent n'ont rien à refaire)",
+        key.display(),
+        ca_dir.display(),
+        key.display(),
+        cert.display(),
+        ca_dir.display()
+    )]
+    CaKeyInNodeDir {
+        /// The CA key found in the node folder.
+        key: PathBuf,
+        /// The CA certificate next to it.
+        cert: PathBuf,
+        /// Where it should go.
+        ca_dir: PathBuf,
+    },
+    /// Moving a CA out of a node folder would overwrite another CA.
+    #[error(
+        "impossible de déplacer l'autorité de certification de {} vers {} : {} existe déjà ; \
+         gardez l'autorité que les navigateurs approuvent et retirez l'autre à la main",
+        from.display(),
+        to.display(),
+        existing.display()
+    )]
+    CaMoveConflict {
+        /// The node folder holding the old CA.
+        from: PathBuf,
+        /// The CA folder.
+        to: PathBuf,
+        /// The file already there.
+        existing: PathBuf,
+    },
+    /// A host name is outside the name constraints of the reused CA.
+    #[error(
+        "« {name} » n'est pas permis par l'autorité de certification {} (noms permis : \
+         {permitted}) : elle ne peut pas certifier ce nœud. Créez une nouvelle autorité (un autre \
+         --dossier-ac, vide) avec les noms de ce nœud, ou avec --domaine couvrant tous les nœuds \
+         du site, puis faites-la approuver par les navigateurs",
+        ca_cert.display()
+    )]
+    NameOutsideCaConstraints {
+        /// The refused name.
+        name: String,
+        /// The CA certificate.
+        ca_cert: PathBuf,
+        /// The names the CA permits, for the message.
+        permitted: String,
+    },
+    /// A `--domaine` suffix cannot be a DNS name constraint.
+    #[error(
+        "domaine invalide pour les contraintes de noms de l'autorité : « {name} » (un suffixe DNS \
+         comme .chu-exemple.local est attendu)"
+    )]
+    InvalidDomain {
+        /// The domain as given.
+        name: String,
+    },
+    /// A folder without a name has no sibling folder.
+    #[error(
+        "impossible de placer un dossier à côté de {} : indiquez le dossier de l'autorité \
+         explicitement",
+        dir.display()
+    )]
+    NoSiblingDir {
+        /// The folder.
+        dir: PathBuf,
+    },
     /// Key or certificate generation failed.
     #[error("génération du certificat impossible : {source}")]
     Generate {

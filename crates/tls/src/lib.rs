@@ -4,7 +4,8 @@
 //!   rustls server configuration (TLS 1.2 and 1.3, ring, ALPN `http/1.1`),
 //!   refusing with a precise French error anything a browser would refuse.
 //! - [`init_local_ca`] is `ckisa tls init`: the local certificate authority
-//!   of a suitcase network, shared by its nodes, and a node certificate.
+//!   of a suitcase network, shared by its nodes and kept in its own folder
+//!   away from them, with name constraints, and a node certificate.
 //! - [`TlsListener`] serves an axum router over TLS without letting one slow
 //!   or hostile client hold up the others.
 //!
@@ -21,8 +22,9 @@ mod error;
 mod listener;
 
 pub use ca::{
-    CA_CERT_FILE, CA_KEY_FILE, CA_VALIDITY_DAYS, CaCreated, CaInit, MAX_NODE_VALIDITY_DAYS,
-    NODE_CERT_FILE, NODE_KEY_FILE, fingerprint, init_local_ca,
+    CA_CERT_FILE, CA_KEY_FILE, CA_VALIDITY_DAYS, CaCreated, CaInit, CaMoved,
+    MAX_NODE_VALIDITY_DAYS, NODE_CERT_FILE, NODE_KEY_FILE, fingerprint, init_local_ca,
+    move_ca_out_of_node_dir, sibling_dir,
 };
 pub use config::{EXPIRY_WARNING_DAYS, TlsFiles, server_config};
 pub use error::TlsError;

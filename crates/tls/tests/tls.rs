@@ -1,7 +1,10 @@
 //! The local CA, the server configuration and the TLS listener end to end on
-//! loopback: files and permissions, CA reuse, a real HTTPS round trip with a
-//! client that trusts only the generated `ca.pem`, a client that does not
-//! trust it, garbage on the port, and the French errors for bad files.
+//! loopback: files and permissions (the CA key never in the node folder), CA
+//! reuse within its name constraints, moving a previous version's CA out of
+//! a node folder, a real HTTPS round trip with a client that trusts only the
+//! generated `ca.pem`, a client that does not trust it, a CA refusing to
+//! vouch for a name outside its constraints, garbage on the port, and the
+//! French errors for bad files.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -19,9 +22,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsConnector;
 
-fn init_in(dir: &Path) -> CaInit {
+/// An init with the node folder `<root>/tls` and the CA folder
+/// `<root>/tls-ac`.
+fn init_in(root: &Path) -> CaInit {
     CaInit::new(
-        dir.to_owned(),
+        root.join("tls"),
+        root.join("tls-ac"),
         "CH de Test".to_owned(),
         vec![
             "ckisa.local".to_owned(),
@@ -48,19 +54,48 @@ fn pem_count(path: &Path) -> usize {
     CertificateDer::pem_file_iter(path).unwrap().count()
 }
 
+fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
-fn init_writes_the_four_files_with_private_keys_readable_by_the_owner_only() {
+fn init_keeps_the_ca_key_in_its_own_folder_readable_by_the_owner_only() {
     let dir = tempfile::tempdir().unwrap();
+    let node = dir.path().join("tls");
+    let ca = dir.path().join("tls-ac");
     let created = init_local_ca(&init_in(dir.path())).unwrap();
-    assert_eq!(created.ca_cert, dir.path().join("ca.pem"));
-    assert_eq!(created.ca_key, dir.path().join("ca-key.pem"));
-    assert_eq!(created.node_cert, dir.path().join("node.pem"));
-    assert_eq!(created.node_key, dir.path().join("node-key.pem"));
+    assert_eq!(created.ca_cert, ca.join("ca.pem"));
+    assert_eq!(created.ca_key, ca.join("ca-key.pem"));
+    assert_eq!(created.node_ca_cert, node.join("ca.pem"));
+    assert_eq!(created.node_cert, node.join("node.pem"));
+    assert_eq!(created.node_key, node.join("node-key.pem"));
+    assert_eq!(file_names(&ca), ["ca-key.pem", "ca.pem"]);
+    assert_eq!(file_names(&node), ["ca.pem", "node-key.pem", "node.pem"]);
+    assert_eq!(
+        std::fs::read(&created.node_ca_cert).unwrap(),
+        std::fs::read(&created.ca_cert).unwrap()
+    );
     assert!(!created.ca_reused);
+    assert_eq!(
+        created.ca_permitted,
+        Some(vec![
+            "ckisa.local".to_owned(),
+            "127.0.0.1".to_owned(),
+            "localhost".to_owned()
+        ])
+    );
+    let now = time::OffsetDateTime::now_utc();
+    assert!(created.ca_not_after > now + time::Duration::days(1825));
+    assert!(created.ca_not_after < now + time::Duration::days(1827));
     assert_eq!(pem_count(&created.ca_cert), 1);
     assert_eq!(pem_count(&created.node_cert), 2, "node certificate then CA");
-    let ca = std::fs::read(&created.ca_cert).unwrap();
-    let ca_der = CertificateDer::from_pem_slice(&ca).unwrap();
+    let ca_bytes = std::fs::read(&created.ca_cert).unwrap();
+    let ca_der = CertificateDer::from_pem_slice(&ca_bytes).unwrap();
     assert_eq!(
         created.ca_fingerprint_sha256,
         ckisa_tls::fingerprint(&ca_der)
@@ -73,8 +108,28 @@ fn init_writes_the_four_files_with_private_keys_readable_by_the_owner_only() {
         assert_eq!(mode(&created.ca_key), 0o600);
         assert_eq!(mode(&created.node_key), 0o600);
         assert_eq!(mode(&created.ca_cert), 0o644);
+        assert_eq!(mode(&created.node_ca_cert), 0o644);
+        assert_eq!(mode(&ca), 0o700);
+        assert_eq!(mode(&node), 0o700);
     }
     server_config(&files(&created)).unwrap();
+}
+
+#[test]
+fn the_node_folder_as_ca_folder_is_refused_in_french_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut init = init_in(dir.path());
+    init.ca_dir = init.dir.join(".");
+    let err = init_local_ca(&init).unwrap_err();
+    assert!(matches!(err, TlsError::CaDirIsNodeDir { .. }), "{err:?}");
+    assert!(
+        err.to_string().starts_with(
+            "le dossier de l'autorité de certification ne peut pas être celui du nœud"
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("ca-key.pem"), "{err}");
+    assert!(!init.dir.exists());
 }
 
 #[test]
@@ -85,9 +140,9 @@ fn a_second_init_reuses_the_ca_and_issues_a_new_node_certificate() {
     let ca_cert = std::fs::read(&first.ca_cert).unwrap();
     let node = std::fs::read(&first.node_cert).unwrap();
 
-    // A second node of the same suitcase network, with other names.
+    // The same node again, with fewer names (a renewal).
     let mut other = init_in(dir.path());
-    other.hostnames = vec!["ckisa-2.local".to_owned(), "127.0.0.1".to_owned()];
+    other.hostnames = vec!["ckisa.local".to_owned(), "127.0.0.1".to_owned()];
     other.validity_days = 30;
     let second = init_local_ca(&other).unwrap();
     assert!(second.ca_reused);
@@ -312,12 +367,110 @@ fn files_without_certificate_or_key_or_missing_are_refused_in_french() {
 fn a_ca_key_that_does_not_match_the_ca_certificate_stops_init() {
     let dir = tempfile::tempdir().unwrap();
     let stranger = tempfile::tempdir().unwrap();
-    init_local_ca(&init_in(dir.path())).unwrap();
+    let ours = init_local_ca(&init_in(dir.path())).unwrap();
     let other = init_local_ca(&init_in(stranger.path())).unwrap();
-    std::fs::copy(&other.ca_key, dir.path().join("ca-key.pem")).unwrap();
-    let before = std::fs::read(dir.path().join("node.pem")).unwrap();
+    std::fs::remove_file(&ours.ca_key).unwrap();
+    std::fs::copy(&other.ca_key, &ours.ca_key).unwrap();
+    let before = std::fs::read(&ours.node_cert).unwrap();
     let err = init_local_ca(&init_in(dir.path())).unwrap_err();
     assert!(matches!(err, TlsError::CaUnusable { .. }), "{err:?}");
     assert!(err.to_string().contains("ne correspond pas"), "{err}");
-    assert_eq!(std::fs::read(dir.path().join("node.pem")).unwrap(), before);
+    assert_eq!(std::fs::read(&ours.node_cert).unwrap(), before);
+}
+
+#[test]
+fn a_reused_ca_issues_only_within_its_domains_and_refuses_other_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = init_in(dir.path());
+    first.hostnames = vec!["ckisa-1.chu-test.local".to_owned(), "10.0.0.1".to_owned()];
+    first.domains = vec![".chu-test.local".to_owned()];
+    let created = init_local_ca(&first).unwrap();
+    assert_eq!(
+        created.ca_permitted,
+        Some(vec![
+            "ckisa-1.chu-test.local".to_owned(),
+            "10.0.0.1".to_owned(),
+            "chu-test.local".to_owned()
+        ])
+    );
+
+    // A second node of the site, in its own node folder, same CA folder.
+    let mut second = first.clone();
+    second.dir = dir.path().join("tls-2");
+    second.hostnames = vec!["ckisa-2.chu-test.local".to_owned()];
+    second.domains = Vec::new();
+    let issued = init_local_ca(&second).unwrap();
+    assert!(issued.ca_reused);
+    assert_eq!(issued.ca_permitted, created.ca_permitted);
+
+    // A name outside the constraints: refused before anything is written.
+    let mut outside = second.clone();
+    outside.dir = dir.path().join("tls-3");
+    outside.hostnames = vec![
+        "ckisa-3.chu-test.local".to_owned(),
+        "www.banque.fr".to_owned(),
+    ];
+    let err = init_local_ca(&outside).unwrap_err();
+    assert!(
+        matches!(&err, TlsError::NameOutsideCaConstraints { name, .. } if name == "www.banque.fr"),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.starts_with("« www.banque.fr » n'est pas permis par l'autorité de certification"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Créez une nouvelle autorité") && message.contains("chu-test.local"),
+        "{message}"
+    );
+    assert!(!outside.dir.exists());
+    let mut address = outside.clone();
+    address.hostnames = vec!["10.0.0.2".to_owned()];
+    assert!(matches!(
+        init_local_ca(&address),
+        Err(TlsError::NameOutsideCaConstraints { .. })
+    ));
+}
+
+#[test]
+fn a_ca_key_left_in_the_node_folder_is_refused_then_moved_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = init_in(dir.path());
+    // The layout of the previous version: everything in the node folder.
+    let old = tempfile::tempdir().unwrap();
+    let made = init_local_ca(&init_in(old.path())).unwrap();
+    std::fs::create_dir(&init.dir).unwrap();
+    std::fs::copy(&made.ca_key, init.dir.join("ca-key.pem")).unwrap();
+    std::fs::copy(&made.ca_cert, init.dir.join("ca.pem")).unwrap();
+
+    let err = init_local_ca(&init).unwrap_err();
+    assert!(matches!(err, TlsError::CaKeyInNodeDir { .. }), "{err:?}");
+    assert!(err.to_string().contains("mkdir -p -m 700"), "{err}");
+    assert!(!init.ca_dir.exists());
+
+    let moved = ckisa_tls::move_ca_out_of_node_dir(&init.dir, &init.ca_dir)
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.ca_key, init.ca_dir.join("ca-key.pem"));
+    assert!(!init.dir.join("ca-key.pem").exists());
+    assert_eq!(
+        std::fs::read(&moved.ca_key).unwrap(),
+        std::fs::read(&made.ca_key).unwrap()
+    );
+    #[cfg(unix)]
+    assert_eq!(mode(&init.ca_dir), 0o700);
+    let again = ckisa_tls::move_ca_out_of_node_dir(&init.dir, &init.ca_dir).unwrap();
+    assert_eq!(again, None);
+
+    // The moved CA is reused: browsers that trust it have nothing to redo.
+    let created = init_local_ca(&init).unwrap();
+    assert!(created.ca_reused);
+    assert_eq!(created.ca_fingerprint_sha256, made.ca_fingerprint_sha256);
+    assert!(!init.dir.join("ca-key.pem").exists());
+
+    // A second CA left in the node folder never overwrites the moved one.
+    std::fs::copy(&made.ca_key, init.dir.join("ca-key.pem")).unwrap();
+    let err = ckisa_tls::move_ca_out_of_node_dir(&init.dir, &init.ca_dir).unwrap_err();
+    assert!(matches!(err, TlsError::CaMoveConflict { .. }), "{err:?}");
 }

@@ -25,8 +25,9 @@ const DEMO_CONFIG: &str = "ckisa-demo.toml";
 /// clé du nœud à côté du dossier (<dossier>.key) si aucune n'est donnée, et
 /// un compte par rôle avec un mot de passe de démonstration fixe, affiché à
 /// chaque démarrage. Les suivants gardent les données et reprennent le flux.
-/// Avec --tls, une autorité de certification locale est créée dans
-/// <dossier>/tls et l'interface est servie en HTTPS. Arrêt : Ctrl-C.
+/// Avec --tls, l'interface est servie en HTTPS : certificat du nœud dans
+/// <dossier>/tls, autorité de certification locale à côté du dossier, dans
+/// <dossier>.ac (jamais dans le dossier de données). Arrêt : Ctrl-C.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = KEY_RULES)]
 pub(crate) struct Cmd {
@@ -45,8 +46,9 @@ pub(crate) struct Cmd {
     /// Messages par seconde envoyés par le SIH simulé (0 : pas de flux).
     #[arg(long, default_value_t = 1.0)]
     rate: f64,
-    /// Servir l'interface en HTTPS, avec un certificat émis par une autorité
-    /// locale créée dans <dossier>/tls (à faire approuver par le navigateur).
+    /// Servir l'interface en HTTPS, avec un certificat (dans <dossier>/tls)
+    /// émis par une autorité locale créée à côté du dossier, dans
+    /// <dossier>.ac (à faire approuver par le navigateur).
     #[arg(long)]
     tls: bool,
     #[command(flatten)]
@@ -158,20 +160,53 @@ impl Cmd {
     }
 }
 
-/// Issues the demo's HTTPS certificate from a local CA in `<data>/tls`
-/// (created at the first `--tls` start, reused after), for localhost, the
-/// loopback addresses and the machine's name.
+/// Issues the demo's HTTPS certificate, for localhost, the loopback
+/// addresses and the machine's name. The node files go in `<data>/tls`; the
+/// local CA (created at the first `--tls` start, reused after) lives in
+/// `<data>.ac`, next to the data folder like `<data>.key`, never inside it:
+/// a copy of the data folder must not carry the CA key. A CA that a previous
+/// version left in `<data>/tls` is moved there first, with a notice.
 fn demo_tls(data: &Path, site_name: &str) -> anyhow::Result<ckisa_tls::TlsFiles> {
+    let dir = data.join("tls");
+    let ca_dir = ckisa_tls::sibling_dir(data, ".ac")?;
+    let moved = ckisa_tls::move_ca_out_of_node_dir(&dir, &ca_dir)
+        .context("impossible de sortir l'autorité de démonstration du dossier de données")?;
+    if let Some(moved) = moved {
+        out::warn(&format!(
+            "la clé de l'autorité de démonstration était dans le dossier de données ({}) : \
+             déplacée vers {}. Les copies du dossier de données faites avant ce démarrage la \
+             contiennent encore : supprimez-les, ou supprimez {} pour créer une nouvelle \
+             autorité (à faire approuver de nouveau par le navigateur)",
+            moved.old_key.display(),
+            moved.ca_key.display(),
+            ca_dir.display()
+        ));
+    }
     let mut hostnames: Vec<String> = ["localhost", "127.0.0.1", "::1"]
         .into_iter()
         .map(String::from)
         .collect();
-    if let Some(name) = machine_hostname().filter(|name| !hostnames.contains(name)) {
-        hostnames.push(name);
+    let machine = machine_hostname().filter(|name| !hostnames.contains(name));
+    hostnames.extend(machine.clone());
+    let mut init = ckisa_tls::CaInit::new(dir, ca_dir, site_name.to_owned(), hostnames);
+    let created = match ckisa_tls::init_local_ca(&init) {
+        // The machine was renamed since the CA was made: its constraints do
+        // not cover the new name, the loopback names still work.
+        Err(ckisa_tls::TlsError::NameOutsideCaConstraints { name, .. })
+            if machine.as_ref() == Some(&name) =>
+        {
+            out::warn(&format!(
+                "le nom de la machine « {name} » n'est pas permis par l'autorité de \
+                 démonstration (créée sous un autre nom) : certificat émis pour localhost \
+                 seulement ; supprimez {} pour en créer une nouvelle",
+                init.ca_dir.display()
+            ));
+            init.hostnames.retain(|own| *own != name);
+            ckisa_tls::init_local_ca(&init)
+        }
+        other => other,
     }
-    let init = ckisa_tls::CaInit::new(data.join("tls"), site_name.to_owned(), hostnames);
-    let created = ckisa_tls::init_local_ca(&init)
-        .context("impossible de préparer le certificat HTTPS de démonstration")?;
+    .context("impossible de préparer le certificat HTTPS de démonstration")?;
     out::line(&format!(
         "HTTPS : autorité locale {} ({}), empreinte SHA-256 {}",
         created.ca_cert.display(),
@@ -181,6 +216,16 @@ fn demo_tls(data: &Path, site_name: &str) -> anyhow::Result<ckisa_tls::TlsFiles>
             "créée"
         },
         created.ca_fingerprint_sha256
+    ));
+    out::line(&format!(
+        "  clé privée de l'autorité : {} (hors du dossier de données ; en production, gardez-la \
+         hors ligne : voir ckisa tls init)",
+        created.ca_key.display()
+    ));
+    out::line(&format!(
+        "  certificat du nœud : {} (copie de l'autorité : {})",
+        created.node_cert.display(),
+        created.node_ca_cert.display()
     ));
     out::line(
         "  Faites approuver ce certificat d'autorité par le navigateur (vérifiez l'empreinte).",

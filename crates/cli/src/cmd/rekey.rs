@@ -108,7 +108,7 @@ impl Cmd {
         );
         record(&self.data, &new.key, detail)?;
         out::line(&format!(
-            "Clé du dossier changée : nouvelle {}.",
+            "Clé du dossier changée ; nouvelle clé : {}.",
             new.describe()
         ));
         print_next_steps(&self.data, &old, &new)?;
