@@ -452,6 +452,20 @@ fn a_folder_of_the_previous_version_is_encrypted_by_rekey_chiffrer() {
 }
 
 #[test]
+fn the_demo_encrypts_a_demo_folder_of_the_previous_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let options = ckisa_store_sqlite::SqliteOptions::new("Europe/Paris");
+    drop(ckisa_store_sqlite::SqliteStore::open(&data, options).unwrap());
+    let printed = demo_start(&data, &[]);
+    assert!(printed.contains("version précédente"), "{printed}");
+    assert!(printed.contains("Interface web : http://"), "{printed}");
+    let bytes = std::fs::read(data.join("ckisa.db")).unwrap();
+    assert!(!bytes.starts_with(b"SQLite format 3"));
+    assert!(dir.path().join("demo.key").is_file());
+}
+
+#[test]
 fn tokens_are_created_listed_and_revoked() {
     let (_dir, data, _key) = node_folder();
     let output = run(
@@ -701,11 +715,17 @@ fn demo_creates_its_key_next_to_the_folder_and_a_nurse_logs_in() {
 /// Starts `ckisa demo --tls` on `data` until it prints its URL, then stops
 /// it; gives what it printed (stdout then stderr).
 fn demo_tls_start(data: &Path) -> String {
+    demo_start(data, &["--tls"])
+}
+
+/// Starts `ckisa demo` with `extra` arguments on `data`, reads what it
+/// prints up to the web address, and stops it.
+fn demo_start(data: &Path, extra: &[&str]) -> String {
     use std::io::{BufRead as _, BufReader, Read as _};
     let mut child = ckisa()
+        .arg("demo")
+        .args(extra)
         .args([
-            "demo",
-            "--tls",
             "--http",
             "127.0.0.1:0",
             "--mllp",

@@ -91,7 +91,7 @@ impl Cmd {
         }
         let config = Config::load(&config_path)?;
         out::line(&format!("Site : {}", config.site_name));
-        let key = keys::resolve(&self.key, &self.data, None, Missing::CreateForNewFolder)?;
+        let key = demo_key(&self.key, &self.data)?;
         out::line(&format!("Clé : {}", key.describe()));
         let node = Node::open(&self.data, config.zone.clone(), &key)?;
         let directory = node.guard.directory.clone();
@@ -300,6 +300,25 @@ fn occupancy(store: &dyn Store) -> anyhow::Result<Vec<ckisa_demo::Occupancy>> {
 /// File recording the moment the demo hospital was generated, so that a
 /// restart regenerates the very same establishment.
 const DEMO_EPOCH: &str = "demo-epoch";
+
+/// The demo folder's key, created for a new folder. A demo folder written
+/// by the previous, unencrypted version is encrypted in place first (it is
+/// a demo: the visitor should not have to run `ckisa rekey --chiffrer`).
+fn demo_key(args: &KeyArgs, data: &Path) -> anyhow::Result<keys::NodeKey> {
+    let database = data.join(ckisa_store_sqlite::DATABASE_FILE);
+    if !(database.is_file() && ckisa_store_sqlite::key::is_plaintext(&database)) {
+        return keys::resolve(args, data, None, Missing::CreateForNewFolder);
+    }
+    let key = keys::resolve(args, data, None, Missing::CreateForPlaintextFolder)?;
+    let encrypted = ckisa_store_sqlite::key::encrypt_plaintext_folder(data, &key.key)
+        .map_err(|error| keys::explain(error, data, &key))?;
+    out::line(&format!(
+        "Dossier de démonstration d'une version précédente : {} base(s) chiffrée(s) ; clé : {}.",
+        encrypted.len(),
+        key.describe()
+    ));
+    Ok(key)
+}
 
 /// Generates the establishment at the moment of the first start.
 fn generate(data: &Path, seed: u64) -> anyhow::Result<ckisa_demo::Establishment> {

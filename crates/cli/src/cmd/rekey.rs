@@ -203,7 +203,7 @@ fn encrypt(data: &Path, key_args: &KeyArgs) -> anyhow::Result<ExitCode> {
             names.join(", ")
         ),
     )?;
-    out::line(&format!("Dossier chiffré avec la {}.", key.describe()));
+    out::line(&format!("Dossier chiffré ; clé : {}.", key.describe()));
     out::warn(
         "les anciens blocs non chiffrés ne sont pas effacés du disque (système de fichiers, \
          SSD) : utilisez aussi un chiffrement du disque là où cela compte",
