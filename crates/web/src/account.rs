@@ -390,6 +390,13 @@ pub(crate) async fn lock(
 ) -> Result<Response, AppError> {
     let token = caller.session_token()?;
     let ip = caller.ip;
+    let has_pin = caller.session().is_some_and(|s| s.account.has_pin);
+    if form.action == "verrouiller" && !has_pin {
+        // Without a PIN the session could not be unlocked: refuse, and say
+        // how to set one, rather than strand the caregiver.
+        let notice = Some(Tr(ctx.lang).t("lock.no_pin").to_owned());
+        return account_view(&state, &ctx, &caller, notice, StatusCode::BAD_REQUEST);
+    }
     if form.action == "verrouiller" {
         state
             .directory(move |directory, now| directory.lock(&token, ip, now))

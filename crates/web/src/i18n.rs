@@ -577,6 +577,13 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         ],
     ),
     (
+        "lock.no_pin",
+        [
+            "Définissez d'abord votre code de verrouillage ci-dessous : sans code, une session verrouillée ne pourrait pas être rouverte.",
+            "Set your lock code below first: without a code, a locked session could not be reopened.",
+        ],
+    ),
+    (
         "lock.other_user",
         [
             "Autre utilisateur (fermer cette session)",

@@ -66,6 +66,8 @@ struct UserBar {
     name: String,
     role: &'static str,
     csrf: String,
+    /// The account has a PIN, so the session can be locked and unlocked.
+    can_lock: bool,
 }
 
 /// Which navigation entries the caller may follow.
@@ -108,6 +110,7 @@ fn user_bar(tr: Tr, caller: Option<&Caller>) -> Option<UserBar> {
         name: session.account.display_name.clone(),
         role: role_label(tr, session.account.role),
         csrf: session.csrf.clone(),
+        can_lock: session.account.has_pin,
     })
 }
 

@@ -108,15 +108,6 @@ pub(crate) async fn run(
         return Err(AppError::BadInput(BadInput::QueryInvalid));
     };
     let text = params.q.unwrap_or_default();
-    let Some(query) = parse_query(&text).map_err(AppError::BadInput)? else {
-        return Ok(Found {
-            text,
-            rows: None,
-            outside: Vec::new(),
-            no_units: false,
-            truncated: false,
-        });
-    };
     if caller.reaches_no_unit(Action::PatientSearch) {
         caller.audit(state, Audited::denied(Action::PatientSearch).detail(&text));
         return Ok(Found {
@@ -127,6 +118,15 @@ pub(crate) async fn run(
             truncated: false,
         });
     }
+    let Some(query) = parse_query(&text).map_err(AppError::BadInput)? else {
+        return Ok(Found {
+            text,
+            rows: None,
+            outside: Vec::new(),
+            no_units: false,
+            truncated: false,
+        });
+    };
     let found = state
         .read(move |store| store.search_patients(&query, SEARCH_LIMIT + 1))
         .await?;

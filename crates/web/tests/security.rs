@@ -941,3 +941,32 @@ async fn the_audit_page_filters_by_day_and_refuses_bad_dates() {
     assert_eq!(bundle["resourceType"], "Bundle");
     assert_eq!(bundle["entry"][0]["resource"]["resourceType"], "AuditEvent");
 }
+
+#[tokio::test]
+async fn a_session_without_a_pin_cannot_be_locked_out_of_reach() {
+    let harness = Harness::over(FakeStore::hospital());
+    let session = harness.login_as("ide", Role::Nurse, Scope::AllUnits);
+    // No PIN: no lock button, and a forged lock request is refused.
+    let page = call(&harness.router, get_as("/unites", Some(&session))).await;
+    assert!(!page.body.contains("action=\"/verrou\""));
+    let lock = form_with_csrf(&session, "action=verrouiller");
+    let reply = call(&harness.router, post_as("/verrou", Some(&session), &lock)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("Définissez d"), "{}", reply.body);
+    let page = call(&harness.router, get_as("/unites/CARDIO", Some(&session))).await;
+    assert_eq!(page.status, StatusCode::OK, "the session was not locked");
+    // With a PIN, the button shows.
+    let set = form_with_csrf(&session, "pin=4821");
+    call(
+        &harness.router,
+        post_as("/compte/code", Some(&session), &set),
+    )
+    .await;
+    let page = call(&harness.router, get_as("/unites", Some(&session))).await;
+    assert!(page.body.contains("action=\"/verrou\""));
+    // A crisis role gets no search form at all, not even on the search page.
+    let director = harness.login_as("dir", Role::CrisisDirector, Scope::Units(Vec::new()));
+    let page = call(&harness.router, get_as("/recherche", Some(&director))).await;
+    assert!(!page.body.contains("<form class=\"search-page\""));
+    assert!(page.body.contains("ne montre les noms des patients"));
+}
