@@ -2,6 +2,11 @@
 //! TOML, then validated into [`Config`], the only form the rest of the binary
 //! sees. Every error names the offending key. The reference for each key is
 //! `docs/configuration.md`.
+//!
+//! Relative paths in the file (`node.data`, `node.key_file`, `tls.*`, and
+//! the default data folder) are read from the file's folder, not from the
+//! working directory: `ckisa serve --config p/site.toml` started from
+//! anywhere serves the same hospital.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -128,8 +133,36 @@ impl Config {
                 path.display()
             )
         })?;
-        Config::parse(&text)
-            .with_context(|| format!("configuration invalide dans {}", path.display()))
+        let mut config = Config::parse(&text)
+            .with_context(|| format!("configuration invalide dans {}", path.display()))?;
+        let absolute = std::path::absolute(path).with_context(|| {
+            format!(
+                "chemin absolu du fichier de configuration {} introuvable",
+                path.display()
+            )
+        })?;
+        if let Some(folder) = absolute.parent() {
+            config.resolve_paths(folder);
+        }
+        Ok(config)
+    }
+
+    /// Makes the relative paths of the file relative to `folder`, the
+    /// file's folder.
+    fn resolve_paths(&mut self, folder: &Path) {
+        let resolve = |path: &mut PathBuf| {
+            if path.is_relative() {
+                *path = folder.join(&*path);
+            }
+        };
+        resolve(&mut self.data);
+        if let Some(key_file) = &mut self.key_file {
+            resolve(key_file);
+        }
+        if let Some(tls) = &mut self.tls {
+            resolve(&mut tls.cert);
+            resolve(&mut tls.key);
+        }
     }
 
     /// Validates configuration text.
@@ -289,6 +322,34 @@ rooms = [{ room = "101", beds = ["1", "2"] }, { room = "102", beds = ["1"] }]
         let half_tls = format!("{SAMPLE}\n[tls]\ncert = \"node.pem\"\n");
         let err = format!("{:#}", Config::parse(&half_tls).unwrap_err());
         assert!(err.contains("tls.key"), "{err}");
+    }
+
+    #[test]
+    fn relative_paths_are_read_from_the_files_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        let text = format!(
+            "{SAMPLE}\n[node]\ndata = \"pdata\"\nkey_file = \"../cle/ckisa.key\"\n\n\
+             [tls]\ndir = \"tls\"\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.data, dir.path().join("pdata"));
+        assert_eq!(config.key_file, Some(dir.path().join("../cle/ckisa.key")));
+        let tls = config.tls.unwrap();
+        assert_eq!(tls.cert, dir.path().join("tls/node.pem"));
+        assert_eq!(tls.key, dir.path().join("tls/node-key.pem"));
+
+        // Absolute paths stay; the default folder sits next to the file.
+        std::fs::write(&path, SAMPLE).unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.data, dir.path().join(DEFAULT_DATA));
+        let absolute = format!("{SAMPLE}\n[node]\ndata = \"/srv/ckisa\"\n");
+        std::fs::write(&path, absolute).unwrap();
+        assert_eq!(
+            Config::load(&path).unwrap().data,
+            PathBuf::from("/srv/ckisa")
+        );
     }
 
     #[test]

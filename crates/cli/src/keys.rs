@@ -39,8 +39,9 @@ phrase de passe. Une mauvaise clé est refusée (seule son empreinte est affich�
 #[derive(Debug, Clone, Default, clap::Args)]
 pub(crate) struct KeyArgs {
     /// Fichier de la clé du nœud (64 chiffres hexadécimaux). Par défaut :
-    /// CKISA_PASSPHRASE si elle est définie, sinon <dossier de données>.key
-    /// à côté du dossier (voir plus bas).
+    /// CKISA_PASSPHRASE si elle est définie, sinon node.key_file du fichier
+    /// de configuration (serve), sinon <dossier de données>.key à côté du
+    /// dossier (voir plus bas).
     #[arg(
         long = "key-file",
         env = "CKISA_KEY_FILE",
@@ -178,9 +179,11 @@ pub(crate) fn from_passphrase(
     })
 }
 
-/// Warns when the key file can be read by others than its owner (a copy
-/// made with the wrong mode): the key is the data folder.
-fn warn_if_shared(path: &Path) {
+/// Warns when a key file (the node key, the HTTPS private key) can be read
+/// by others than its owner (a copy made with the wrong mode): whoever reads
+/// the node key reads the data folder, whoever reads the HTTPS key can pass
+/// for the node.
+pub(crate) fn warn_if_shared(path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;

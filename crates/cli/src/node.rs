@@ -38,12 +38,7 @@ pub(crate) const LOCK_FILE: &str = "node.lock";
 /// the same folder would run two feeds into one store. The lock is released
 /// when the returned file is dropped or the process ends.
 pub(crate) fn lock_data_folder(data: &Path) -> anyhow::Result<std::fs::File> {
-    std::fs::create_dir_all(data).with_context(|| {
-        format!(
-            "impossible de créer le dossier de données {}",
-            data.display()
-        )
-    })?;
+    create_data_folder(data)?;
     let path = data.join(LOCK_FILE);
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -61,6 +56,49 @@ pub(crate) fn lock_data_folder(data: &Path) -> anyhow::Result<std::fs::File> {
             Err(err).with_context(|| format!("impossible de verrouiller {}", path.display()))
         }
     }
+}
+
+/// Creates the data folder readable by its owner only (mode 0700), and
+/// narrows an existing one that others can enter: it holds the databases,
+/// their salt and the node id. Failing to narrow (a folder owned by another
+/// account) is not an error: the databases are encrypted anyway.
+pub(crate) fn create_data_folder(data: &Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(data).with_context(|| {
+        format!(
+            "impossible de créer le dossier de données {}",
+            data.display()
+        )
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = std::fs::metadata(data)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            let _ = std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a new file of the data folder readable by its owner only (mode
+/// 0600 from its creation on).
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("impossible d'écrire {}", path.display()))?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("impossible d'écrire {}", path.display()))
 }
 
 /// An opened data folder with its store only: what `status` and `ingest`
@@ -84,12 +122,7 @@ impl Replica {
         zone: jiff::tz::TimeZone,
         key: &NodeKey,
     ) -> anyhow::Result<Replica> {
-        std::fs::create_dir_all(data).with_context(|| {
-            format!(
-                "impossible de créer le dossier de données {}",
-                data.display()
-            )
-        })?;
+        create_data_folder(data)?;
         keys::check_key(data, key)?;
         let node_id = read_or_create_node_id(data)?;
         let options = SqliteOptions::new(&zone_name(&zone)).with_key(key.key.clone());
@@ -353,8 +386,7 @@ fn read_or_create_node_id(data: &Path) -> anyhow::Result<NodeId> {
         }
     }
     let id = uuid::Uuid::now_v7().to_string();
-    std::fs::write(&path, format!("{id}\n"))
-        .with_context(|| format!("impossible d'écrire {}", path.display()))?;
+    write_private(&path, format!("{id}\n").as_bytes())?;
     Ok(NodeId(id))
 }
 
@@ -398,9 +430,12 @@ pub(crate) async fn bind_web(
     tls: Option<&TlsFiles>,
 ) -> anyhow::Result<WebListener> {
     let config = match tls {
-        Some(files) => Some(
-            ckisa_tls::server_config(files).context("impossible de charger le certificat HTTPS")?,
-        ),
+        Some(files) => {
+            let config = ckisa_tls::server_config(files)
+                .context("impossible de charger le certificat HTTPS")?;
+            keys::warn_if_shared(&files.key);
+            Some(config)
+        }
         None => None,
     };
     let listener = TcpListener::bind(addr)

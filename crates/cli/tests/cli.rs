@@ -143,6 +143,15 @@ fn every_subcommand_has_help() {
     let output = ckisa().args(["tls", "init", "--help"]).output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     assert!(text(&output.stdout).contains("--nom-hote"));
+    assert!(text(&output.stdout).contains("--reseau <CIDR>"));
+    // The --key-file entry of serve names every default, node.key_file too.
+    let serve = text(&ckisa().args(["serve", "--help"]).output().unwrap().stdout);
+    let key_file = serve
+        .split("--key-file <FICHIER>")
+        .nth(1)
+        .and_then(|rest| rest.split("--init-key").next())
+        .unwrap_or_default();
+    assert!(key_file.contains("node.key_file"), "{serve}");
     let users = text(&ckisa().args(["users", "--help"]).output().unwrap().stdout);
     assert!(
         users.contains("securite-si") && users.contains("Sécurité SI"),
@@ -490,7 +499,13 @@ fn tokens_are_created_listed_and_revoked() {
     );
     assert!(!list.contains("ckisa_"), "{list}");
     let bad = run(&["tokens", "create", "x", "--scope", "tout"], &data, 2);
-    assert!(text(&bad.stderr).contains("droit inconnu"));
+    let stderr = text(&bad.stderr);
+    assert!(stderr.contains("droit inconnu"), "{stderr}");
+    // Only what a token may take is offered.
+    assert!(
+        stderr.contains("node.metrics") && !stderr.contains("audit."),
+        "{stderr}"
+    );
 }
 
 #[cfg(unix)]
@@ -721,8 +736,8 @@ fn demo_tls_start(data: &Path) -> String {
 /// Starts `ckisa demo` with `extra` arguments on `data`, reads what it
 /// prints up to the web address, and stops it.
 fn demo_start(data: &Path, extra: &[&str]) -> String {
-    use std::io::{BufRead as _, BufReader, Read as _};
-    let mut child = ckisa()
+    let mut command = ckisa();
+    command
         .arg("demo")
         .args(extra)
         .args([
@@ -734,7 +749,15 @@ fn demo_start(data: &Path, extra: &[&str]) -> String {
             "0",
         ])
         .arg("--data")
-        .arg(data)
+        .arg(data);
+    start_until_web(command)
+}
+
+/// Runs a serving command until it prints its web address, then stops it;
+/// gives what it printed (stdout then stderr).
+fn start_until_web(mut command: Command) -> String {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    let mut child = command
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -797,4 +820,141 @@ fn demo_tls_keeps_the_ca_key_outside_the_data_folder_and_moves_an_old_one_out() 
     #[cfg(unix)]
     assert_eq!(mode(&ca.join("ca-key.pem")), 0o600);
     assert_eq!(fingerprint(&printed).unwrap(), first, "the same CA, reused");
+}
+
+/// `ckisa tls init` for 127.0.0.1 with `extra` arguments, run from `cwd`.
+fn tls_init_in(cwd: &Path, dir: &str, extra: &[&str]) -> Output {
+    let output = ckisa()
+        .current_dir(cwd)
+        .args([
+            "tls",
+            "init",
+            "--site",
+            "CH de Test",
+            "--nom-hote",
+            "127.0.0.1",
+        ])
+        .args(["--dir", dir])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    output
+}
+
+#[test]
+fn tls_init_with_a_network_prints_an_absolute_dir_and_warns_when_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = tls_init_in(dir.path(), "tls", &["--reseau", "192.168.10.0/24"]);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("127.0.0.1, 192.168.10.0/24"), "{stdout}");
+    let absolute = dir.path().join("tls").display().to_string();
+    assert!(stdout.contains(&format!("dir = {absolute:?}")), "{stdout}");
+
+    // A second node of the network with the same CA folder.
+    let output = ckisa()
+        .current_dir(dir.path())
+        .args(["tls", "init", "--site", "CH", "--nom-hote", "192.168.10.3"])
+        .args(["--dir", "tls-2", "--dossier-ac", "tls-ac"])
+        .args(["--reseau", "10.0.0.0/8"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("--reseau ignoré"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let wide = ckisa()
+        .current_dir(dir.path())
+        .args(["tls", "init", "--site", "CH", "--nom-hote", "127.0.0.1"])
+        .args(["--dir", "autre", "--reseau", "0.0.0.0/0"])
+        .output()
+        .unwrap();
+    assert_eq!(wide.status.code(), Some(2));
+    assert!(text(&wide.stderr).contains("toutes les adresses"));
+    assert!(!dir.path().join("autre-ac").exists());
+}
+
+#[test]
+fn serve_reads_relative_paths_from_the_config_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("p");
+    std::fs::create_dir(&site).unwrap();
+    tls_init_in(&site, "tls", &[]);
+    let config = site.join("site.toml");
+    std::fs::write(
+        &config,
+        "[site]\nname = \"CH\"\n[node]\ndata = \"pdata\"\nhttp = \"127.0.0.1:0\"\n\
+         [tls]\ndir = \"tls\"\n",
+    )
+    .unwrap();
+    // A TLS key file others can read is served, with a warning.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = site.join("tls/node-key.pem");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+
+    let elsewhere = dir.path().join("ailleurs");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let mut command = ckisa();
+    command
+        .current_dir(&elsewhere)
+        .args(["serve", "--init-key", "--config", "../p/site.toml"]);
+    let printed = start_until_web(command);
+    assert!(printed.contains("Interface web : https://"), "{printed}");
+    let data = site.join("pdata");
+    assert!(data.join("node-id").is_file(), "{printed}");
+    assert!(site.join("pdata.key").is_file(), "{printed}");
+    assert!(!elsewhere.join("pdata").exists());
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("node-id")), 0o600);
+        assert!(
+            printed.contains("node-key.pem est lisible par d'autres comptes"),
+            "{printed}"
+        );
+    }
+
+    // The CA folder given as [tls] dir is named as such; an existing data
+    // folder others can enter is narrowed at start.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let text_config = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text_config.replace("\"tls\"", "\"tls-ac\"")).unwrap();
+    let output = ckisa()
+        .current_dir(&elsewhere)
+        .args(["serve", "--config", "../p/site.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("est le dossier de l'autorité de certification")
+            && stderr.contains("tls init --dir"),
+        "{stderr}"
+    );
+    #[cfg(unix)]
+    assert_eq!(mode(&data), 0o700);
+}
+
+#[test]
+fn the_demo_keeps_its_folder_and_files_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let printed = demo_start(&data, &[]);
+    assert!(printed.contains("Interface web : http://"), "{printed}");
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("node-id")), 0o600);
+        assert_eq!(mode(&data.join("ckisa-demo.toml")), 0o600);
+    }
 }

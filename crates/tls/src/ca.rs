@@ -11,7 +11,8 @@
 //! folder are two folders, neither the same nor one inside the other, and a
 //! node folder still holding `ca-key.pem` (previous versions) is refused.
 //! The CA carries X.509 name constraints: it can only certify the names and
-//! addresses given at its creation (and below the `--domaine` suffixes), so a
+//! addresses given at its creation (and below the `--domaine` suffixes,
+//! within the `--reseau` address ranges), so a
 //! stolen CA key cannot impersonate other sites to clients that honour them.
 //!
 //! Files written in the CA folder (mode 0700, kept offline):
@@ -84,6 +85,11 @@ pub struct CaInit {
     /// (`.chu-exemple.local` permits every name under `chu-exemple.local`).
     /// Ignored when the CA already exists.
     pub domains: Vec<String>,
+    /// Address ranges a new CA also permits, in CIDR notation
+    /// (`192.168.10.0/24`), for the site's other nodes reached by address.
+    /// A range covering every address (`0.0.0.0/0`, `::/0`) is refused.
+    /// Ignored when the CA already exists.
+    pub networks: Vec<String>,
     /// Node certificate validity, 1 to [`MAX_NODE_VALIDITY_DAYS`].
     pub validity_days: u32,
 }
@@ -98,6 +104,7 @@ impl CaInit {
             site_name,
             hostnames,
             domains: Vec::new(),
+            networks: Vec::new(),
             validity_days: MAX_NODE_VALIDITY_DAYS,
         }
     }
@@ -151,6 +158,7 @@ pub struct CaMoved {
 pub fn init_local_ca(init: &CaInit) -> Result<CaCreated, TlsError> {
     let names = validate(init)?;
     let domains = validate_domains(&init.domains)?;
+    let networks = validate_networks(&init.networks)?;
     check_separate(&init.dir, &init.ca_dir)?;
     let paths = Paths::new(&init.dir, &init.ca_dir);
     if exists(&paths.old_ca_key)? {
@@ -167,7 +175,7 @@ pub fn init_local_ca(init: &CaInit) -> Result<CaCreated, TlsError> {
     let ca = match (ca_cert_exists, ca_key_exists) {
         (true, true) => load_ca(&paths, now)?,
         (false, false) => {
-            let constraints = constraints_for(&names, &domains);
+            let constraints = constraints_for(&names, &domains, &networks);
             create_dir(&init.ca_dir)?;
             create_ca(&paths, &init.site_name, constraints, now)?
         }
@@ -349,6 +357,45 @@ fn validate_domains(domains: &[String]) -> Result<Vec<String>, TlsError> {
         .collect()
 }
 
+/// Checks the `--reseau` ranges (`192.168.10.0/24`, `fd00::/64`) and gives
+/// them with their host bits cleared. A prefix of zero is refused: it would
+/// permit every address, a constraint that constrains nothing.
+fn validate_networks(networks: &[String]) -> Result<Vec<CidrSubnet>, TlsError> {
+    networks
+        .iter()
+        .map(|network| {
+            let invalid = || TlsError::InvalidNetwork {
+                name: network.clone(),
+            };
+            let (address, prefix) = network.trim().split_once('/').ok_or_else(invalid)?;
+            let address: IpAddr = address.parse().map_err(|_| invalid())?;
+            let prefix: u8 = prefix.parse().map_err(|_| invalid())?;
+            let bits = if address.is_ipv4() { 32 } else { 128 };
+            if prefix > bits {
+                return Err(invalid());
+            }
+            if prefix == 0 {
+                return Err(TlsError::NetworkTooWide {
+                    name: network.clone(),
+                });
+            }
+            Ok(match CidrSubnet::from_addr_prefix(address, prefix) {
+                CidrSubnet::V4(base, mask) => CidrSubnet::V4(masked(base, mask), mask),
+                CidrSubnet::V6(base, mask) => CidrSubnet::V6(masked(base, mask), mask),
+            })
+        })
+        .collect()
+}
+
+/// `base` with the bits outside `mask` cleared (`192.168.10.7/24` names
+/// the range `192.168.10.0/24`).
+fn masked<const N: usize>(mut base: [u8; N], mask: [u8; N]) -> [u8; N] {
+    for (byte, mask) in base.iter_mut().zip(mask) {
+        *byte &= mask;
+    }
+    base
+}
+
 /// Refuses a CA folder that is the node folder or lies inside it, whatever
 /// the spelling (relative paths, `..`, symbolic links).
 fn check_separate(dir: &Path, ca_dir: &Path) -> Result<(), TlsError> {
@@ -391,9 +438,14 @@ fn resolved(path: &Path) -> PathBuf {
 }
 
 /// The name constraints of a new CA: exactly the node's names and
-/// addresses, and the extra domains. A kind of name the node does not use
-/// is closed off too (no DNS name: only `.invalid`; no address: none).
-fn constraints_for(names: &[SanType], domains: &[String]) -> NameConstraints {
+/// addresses, and the extra domains and address ranges. A kind of name
+/// nothing uses is closed off too (no DNS name: only `.invalid`; no
+/// address: none).
+fn constraints_for(
+    names: &[SanType],
+    domains: &[String],
+    networks: &[CidrSubnet],
+) -> NameConstraints {
     let mut permitted = Vec::new();
     for name in names {
         let subtree = match name {
@@ -407,6 +459,7 @@ fn constraints_for(names: &[SanType], domains: &[String]) -> NameConstraints {
         permitted.push(subtree);
     }
     permitted.extend(domains.iter().cloned().map(GeneralSubtree::DnsName));
+    permitted.extend(networks.iter().cloned().map(GeneralSubtree::IpAddress));
     let mut unique = Vec::with_capacity(permitted.len());
     for subtree in permitted {
         if !unique.contains(&subtree) {
@@ -843,6 +896,14 @@ mod tests {
                 ..base.clone()
             },
             CaInit {
+                networks: vec!["0.0.0.0/0".to_owned()],
+                ..base.clone()
+            },
+            CaInit {
+                networks: vec!["192.168.10.0".to_owned()],
+                ..base.clone()
+            },
+            CaInit {
                 ca_dir: base.dir.clone(),
                 ..base.clone()
             },
@@ -906,6 +967,7 @@ mod tests {
         let constraints = read_back(constraints_for(
             &names(&["ckisa.local", "Localhost", "127.0.0.1", "::1"]),
             &validate_domains(&[".CHU-exemple.local".to_owned()]).unwrap(),
+            &[],
         ));
         assert_eq!(
             describe_permitted(&constraints),
@@ -944,15 +1006,52 @@ mod tests {
 
     #[test]
     fn a_ca_without_dns_names_or_addresses_closes_that_kind_off() {
-        let only_ip = read_back(constraints_for(&names(&["192.168.10.2"]), &[]));
+        let only_ip = read_back(constraints_for(&names(&["192.168.10.2"]), &[], &[]));
         assert!(permits(&only_ip, &san("192.168.10.2").unwrap()));
         assert!(!permits(&only_ip, &san("www.banque.fr").unwrap()));
         assert_eq!(describe_permitted(&only_ip), ["192.168.10.2"]);
 
-        let only_dns = read_back(constraints_for(&names(&["ckisa.local"]), &[]));
+        let only_dns = read_back(constraints_for(&names(&["ckisa.local"]), &[], &[]));
         assert!(permits(&only_dns, &san("ckisa.local").unwrap()));
         assert!(!permits(&only_dns, &san("10.0.0.1").unwrap()));
         assert!(!permits(&only_dns, &san("fe80::1").unwrap()));
+    }
+
+    #[test]
+    fn networks_become_address_ranges_and_unbounded_ones_are_refused() {
+        let networks = validate_networks(&[
+            "192.168.10.7/24".to_owned(),
+            " fd00::/64".to_owned(),
+            "10.0.0.1/32".to_owned(),
+        ])
+        .unwrap();
+        let constraints = read_back(constraints_for(&names(&["ckisa.local"]), &[], &networks));
+        assert_eq!(
+            describe_permitted(&constraints),
+            ["ckisa.local", "192.168.10.0/24", "fd00::/64", "10.0.0.1"]
+        );
+        assert!(constraints.excluded.is_empty());
+        for good in ["192.168.10.3", "192.168.10.254", "fd00::1", "10.0.0.1"] {
+            assert!(permits(&constraints, &san(good).unwrap()), "{good}");
+        }
+        for bad in ["192.168.11.3", "10.0.0.2", "fd01::1", "www.banque.fr"] {
+            assert!(!permits(&constraints, &san(bad).unwrap()), "{bad}");
+        }
+        for wide in ["0.0.0.0/0", "::/0", "10.0.0.0/0"] {
+            let err = validate_networks(&[wide.to_owned()]).unwrap_err();
+            assert!(matches!(err, TlsError::NetworkTooWide { .. }), "{wide}");
+        }
+        for bad in [
+            "192.168.10.0",
+            "192.168.10.0/33",
+            "::/129",
+            "ckisa.local/24",
+            "1.2.3.4/x",
+        ] {
+            let err = validate_networks(&[bad.to_owned()]).unwrap_err();
+            assert!(matches!(err, TlsError::InvalidNetwork { .. }), "{bad}");
+            assert!(err.to_string().contains("192.168.10.0/24"), "{err}");
+        }
     }
 
     #[test]

@@ -30,11 +30,12 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// Loads `files` into a server configuration. Refuses a missing file, a file
-/// without certificate or key, a key that is not the certificate's, and an
-/// expired certificate; warns when fewer than [`EXPIRY_WARNING_DAYS`] remain.
+/// Loads `files` into a server configuration. Refuses a missing file (and
+/// says so when its folder is a CA folder), a file without certificate or
+/// key, a key that is not the certificate's, and an expired certificate;
+/// warns when fewer than [`EXPIRY_WARNING_DAYS`] remain.
 pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
-    let chain = read_chain(&files.cert)?;
+    let chain = read_chain(&files.cert).map_err(|err| ca_folder_instead(err, &files.cert))?;
     let key = read_key(&files.key)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let certified = certified_key(files, &provider, chain, key)?;
@@ -48,6 +49,23 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     info!(cert = %files.cert.display(), "TLS certificate loaded");
     Ok(Arc::new(config))
+}
+
+/// A missing certificate in a folder holding a CA key: the operator gave
+/// the CA folder where the node folder was expected.
+fn ca_folder_instead(err: TlsError, cert: &Path) -> TlsError {
+    let Some(dir) = cert.parent() else {
+        return err;
+    };
+    let is_ca_folder =
+        matches!(err, TlsError::FileMissing { .. }) && dir.join(crate::CA_KEY_FILE).is_file();
+    if is_ca_folder {
+        TlsError::CaDirGivenForNode {
+            dir: dir.to_owned(),
+        }
+    } else {
+        err
+    }
 }
 
 /// Reads a whole file, telling a missing file apart from other failures.

@@ -17,6 +17,19 @@ pub enum TlsError {
         /// The missing file.
         path: PathBuf,
     },
+    /// The certificate was looked for in the CA folder (it holds
+    /// `ca-key.pem`) instead of the node folder.
+    #[error(
+        "{} est le dossier de l'autorité de certification (il contient sa clé privée ca-key.pem, \
+         à garder hors ligne), pas celui du nœud : [tls] dir doit nommer le dossier du nœud créé \
+         par `ckisa tls init --dir` (node.pem, node-key.pem). Ne copiez pas le dossier de \
+         l'autorité sur le nœud",
+        dir.display()
+    )]
+    CaDirGivenForNode {
+        /// The CA folder given.
+        dir: PathBuf,
+    },
     /// A file exists but could not be read.
     #[error("impossible de lire {} : {source}", path.display())]
     ReadFile {
@@ -206,8 +219,8 @@ pub enum TlsError {
     #[error(
         "« {name} » n'est pas permis par l'autorité de certification {} (noms permis : \
          {permitted}) : elle ne peut pas certifier ce nœud. Créez une nouvelle autorité (un autre \
-         --dossier-ac, vide) avec les noms de ce nœud, ou avec --domaine couvrant tous les nœuds \
-         du site, puis faites-la approuver par les navigateurs",
+         --dossier-ac, vide) avec les noms de ce nœud, ou avec --domaine et --reseau couvrant \
+         tous les nœuds du site, puis faites-la approuver par les navigateurs",
         ca_cert.display()
     )]
     NameOutsideCaConstraints {
@@ -225,6 +238,26 @@ pub enum TlsError {
     )]
     InvalidDomain {
         /// The domain as given.
+        name: String,
+    },
+    /// A `--reseau` range is not an address with a prefix length.
+    #[error(
+        "réseau invalide pour les contraintes de noms de l'autorité : « {name} » (une plage \
+         d'adresses comme 192.168.10.0/24 ou fd00::/64 est attendue)"
+    )]
+    InvalidNetwork {
+        /// The range as given.
+        name: String,
+    },
+    /// A `--reseau` range covers every address, so it would constrain
+    /// nothing.
+    #[error(
+        "réseau refusé : « {name} » couvre toutes les adresses, l'autorité pourrait alors \
+         certifier n'importe quelle adresse ; donnez le réseau du site (par exemple \
+         192.168.10.0/24)"
+    )]
+    NetworkTooWide {
+        /// The range as given.
         name: String,
     },
     /// A folder without a name has no sibling folder.

@@ -3,8 +3,8 @@
 //! reuse within its name constraints, moving a previous version's CA out of
 //! a node folder, a real HTTPS round trip with a client that trusts only the
 //! generated `ca.pem`, a client that does not trust it, a CA refusing to
-//! vouch for a name outside its constraints, garbage on the port, and the
-//! French errors for bad files.
+//! vouch for a name outside its constraints, a CA permitting an address
+//! range, garbage on the port, and the French errors for bad files.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -353,6 +353,22 @@ fn files_without_certificate_or_key_or_missing_are_refused_in_french() {
         "{err}"
     );
 
+    // The CA folder given as the node folder: said so, not just "missing".
+    let ca_dir = created.ca_key.parent().unwrap();
+    let err = server_config(&TlsFiles {
+        cert: ca_dir.join("node.pem"),
+        key: ca_dir.join("node-key.pem"),
+    })
+    .unwrap_err();
+    assert!(matches!(err, TlsError::CaDirGivenForNode { .. }), "{err:?}");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{} est le dossier de l'autorité",
+            ca_dir.display()
+        )) && err.to_string().contains("tls init --dir"),
+        "{err}"
+    );
+
     let empty = dir.path().join("empty.pem");
     std::fs::write(&empty, "rien ici\n").unwrap();
     let err = server_config(&TlsFiles {
@@ -473,4 +489,87 @@ fn a_ca_key_left_in_the_node_folder_is_refused_then_moved_out() {
     std::fs::copy(&made.ca_key, init.dir.join("ca-key.pem")).unwrap();
     let err = ckisa_tls::move_ca_out_of_node_dir(&init.dir, &init.ca_dir).unwrap_err();
     assert!(matches!(err, TlsError::CaMoveConflict { .. }), "{err:?}");
+}
+
+/// Verifies the node certificate of `created` for `name` as a rustls client
+/// trusting only the CA would.
+fn verify_node_cert(created: &CaCreated, name: &str) -> Result<(), rustls::Error> {
+    use rustls::client::danger::ServerCertVerifier;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(&created.ca_cert).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
+            .build()
+            .unwrap();
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&created.node_cert)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let server = ServerName::try_from(name.to_owned()).unwrap();
+    verifier
+        .verify_server_cert(
+            &chain[0],
+            &chain[1..],
+            &server,
+            &[],
+            rustls::pki_types::UnixTime::now(),
+        )
+        .map(|_| ())
+}
+
+#[test]
+fn a_ca_with_a_network_certifies_other_nodes_reached_by_address_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = init_in(dir.path());
+    first.hostnames = vec!["192.168.10.2".to_owned(), "127.0.0.1".to_owned()];
+    first.networks = vec!["192.168.10.0/24".to_owned()];
+    let created = init_local_ca(&first).unwrap();
+    assert_eq!(
+        created.ca_permitted,
+        Some(vec![
+            "192.168.10.2".to_owned(),
+            "127.0.0.1".to_owned(),
+            "192.168.10.0/24".to_owned()
+        ])
+    );
+
+    // A second node of the suitcase network, reached by address only.
+    let mut second = first.clone();
+    second.dir = dir.path().join("tls-2");
+    second.hostnames = vec!["192.168.10.3".to_owned()];
+    second.networks = Vec::new();
+    let issued = init_local_ca(&second).unwrap();
+    assert!(issued.ca_reused);
+    verify_node_cert(&issued, "192.168.10.3").unwrap();
+    let err = verify_node_cert(&issued, "192.168.10.4").unwrap_err();
+    assert!(format!("{err:?}").contains("NotValidForName"), "{err:?}");
+    server_config(&files(&issued)).unwrap();
+
+    // An address outside the range is refused before anything is written.
+    let mut outside = second.clone();
+    outside.dir = dir.path().join("tls-3");
+    outside.hostnames = vec!["10.0.0.1".to_owned()];
+    let err = init_local_ca(&outside).unwrap_err();
+    assert!(
+        matches!(&err, TlsError::NameOutsideCaConstraints { name, .. } if name == "10.0.0.1"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("192.168.10.0/24"), "{err}");
+    assert!(!outside.dir.exists());
+}
+
+#[test]
+fn a_network_covering_every_address_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for wide in ["0.0.0.0/0", "::/0"] {
+        let mut init = init_in(dir.path());
+        init.networks = vec![wide.to_owned()];
+        let err = init_local_ca(&init).unwrap_err();
+        assert!(matches!(err, TlsError::NetworkTooWide { .. }), "{err:?}");
+        assert!(err.to_string().contains("toutes les adresses"), "{err}");
+        assert!(!init.ca_dir.exists());
+    }
 }

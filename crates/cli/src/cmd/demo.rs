@@ -77,17 +77,10 @@ impl Cmd {
         mllp: std::net::SocketAddr,
     ) -> anyhow::Result<()> {
         let _lock = crate::node::lock_data_folder(&self.data)?;
-        std::fs::create_dir_all(&self.data).with_context(|| {
-            format!(
-                "impossible de créer le dossier de données {}",
-                self.data.display()
-            )
-        })?;
         let establishment = generate(&self.data, self.seed)?;
         let config_path = self.data.join(DEMO_CONFIG);
         if !config_path.exists() {
-            std::fs::write(&config_path, &establishment.config_toml)
-                .with_context(|| format!("impossible d'écrire {}", config_path.display()))?;
+            crate::node::write_private(&config_path, establishment.config_toml.as_bytes())?;
         }
         let config = Config::load(&config_path)?;
         out::line(&format!("Site : {}", config.site_name));

@@ -28,8 +28,9 @@ enum TlsAction {
     /// certificats des nœuds. Écrit dans --dir, le dossier [tls] du nœud :
     /// node.pem, node-key.pem et une copie de ca.pem (à faire approuver par
     /// les navigateurs et les autres nœuds). L'autorité ne peut certifier que
-    /// les noms et adresses donnés à sa création (--nom-hote, --domaine).
-    /// Relancée avec le même --dossier-ac, elle garde l'autorité et émet un
+    /// les noms et adresses donnés à sa création (--nom-hote, --domaine,
+    /// --reseau) : donnez dès la création les domaines et réseaux de tous les
+    /// nœuds du site, on ne peut pas en ajouter ensuite. Relancée avec le même --dossier-ac, elle garde l'autorité et émet un
     /// nouveau certificat de nœud (autre nœud, renouvellement).
     Init {
         /// Dossier du nœud : certificat, clé et copie de ca.pem (créé s'il
@@ -53,6 +54,12 @@ enum TlsAction {
         /// la création de l'autorité seulement.
         #[arg(long = "domaine", value_delimiter = ',')]
         domains: Vec<String>,
+        /// Plages d'adresses IP que l'autorité pourra aussi certifier, pour
+        /// les autres nœuds du site joints par adresse (« 192.168.10.0/24 »,
+        /// séparées par des virgules) ; pris en compte à la création de
+        /// l'autorité seulement. 0.0.0.0/0 et ::/0 sont refusés.
+        #[arg(long = "reseau", value_name = "CIDR", value_delimiter = ',')]
+        networks: Vec<String>,
         /// Durée de validité du certificat du nœud, en jours.
         #[arg(long, default_value_t = MAX_NODE_VALIDITY_DAYS)]
         jours: u32,
@@ -67,6 +74,7 @@ impl Cmd {
             site,
             hostnames,
             domains,
+            networks,
             jours,
         } = self.action;
         let ca_dir = match ca_dir {
@@ -76,6 +84,7 @@ impl Cmd {
         let init = CaInit {
             validity_days: jours,
             domains: trimmed(domains),
+            networks: trimmed(networks),
             ..CaInit::new(dir.clone(), ca_dir.clone(), site, trimmed(hostnames))
         };
         let created = ckisa_tls::init_local_ca(&init)
@@ -93,7 +102,11 @@ impl Cmd {
             dir.display()
         ));
         out::line("  [tls]");
-        out::line(&format!("  dir = {:?}", dir.display().to_string()));
+        // Absolute: a relative path in the configuration file is read from
+        // the file's folder, not from here.
+        let absolute = std::path::absolute(&dir)
+            .with_context(|| format!("chemin absolu de {} introuvable", dir.display()))?;
+        out::line(&format!("  dir = {:?}", absolute.display().to_string()));
         out::line(&format!(
             "Faites approuver ca.pem (copie : {}) par les navigateurs des postes (vérifiez \
              l'empreinte ci-dessus).",
@@ -141,6 +154,9 @@ fn print_ca(created: &CaCreated, init: &CaInit) {
     }
     if created.ca_reused && !init.domains.is_empty() {
         out::warn("--domaine ignoré : il ne sert qu'à la création d'une autorité");
+    }
+    if created.ca_reused && !init.networks.is_empty() {
+        out::warn("--reseau ignoré : il ne sert qu'à la création d'une autorité");
     }
     out::line(&format!(
         "CLÉ PRIVÉE DE L'AUTORITÉ : {} (dossier {})",

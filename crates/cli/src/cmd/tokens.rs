@@ -54,13 +54,19 @@ fn scopes_text() -> String {
     lines.join("\n")
 }
 
+/// The actions a token may carry: those of the API scopes, in
+/// [`Action::ALL`] order (personal actions such as the audit trail or
+/// break-glass are for accounts only, and the directory refuses them).
+fn token_actions() -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|action| SCOPES.iter().any(|(_, actions)| actions.contains(action)))
+        .collect()
+}
+
 /// The action codes a token may carry.
 fn token_codes() -> Vec<&'static str> {
-    Action::ALL
-        .iter()
-        .filter(|a| !matches!(a, Action::BreakGlass | Action::UserAdmin))
-        .map(|a| a.code())
-        .collect()
+    token_actions().iter().map(|a| a.code()).collect()
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -121,7 +127,7 @@ fn parse_scopes(text: &str) -> anyhow::Result<Vec<Action>> {
         let lower = word.to_lowercase();
         if let Some((_, group)) = SCOPES.iter().find(|(name, _)| *name == lower) {
             actions.extend_from_slice(group);
-        } else if let Some(action) = Action::ALL.into_iter().find(|a| a.code() == lower) {
+        } else if let Some(action) = token_actions().into_iter().find(|a| a.code() == lower) {
             actions.push(action);
         } else {
             bail!(
@@ -175,6 +181,20 @@ mod tests {
         );
         assert_eq!(parse_scopes("node.metrics").unwrap(), vec![Action::Metrics]);
         assert!(parse_scopes("everything").is_err());
+        let err = parse_scopes("audit.read").unwrap_err().to_string();
+        assert!(err.contains("« audit.read »"), "{err}");
+        assert_eq!(
+            token_codes(),
+            [
+                "unit.list",
+                "unit.board",
+                "patient.chart",
+                "patient.search",
+                "node.status",
+                "node.quarantine",
+                "node.metrics"
+            ]
+        );
         assert!(parse_scopes(" , ").is_err());
     }
 }
