@@ -269,8 +269,9 @@ impl Directory {
                 None => LoginError::BadCredentials,
             });
         }
-        // FIXME(issue 3): a hash made with older Argon2 parameters is not
-        // upgraded to `options.argon` at a successful login.
+        if !credentials.disabled && inner.hasher.is_outdated(&credentials.password_hash) {
+            self.upgrade_hash(login, password, &credentials.password_hash);
+        }
         if credentials.disabled {
             let detail = "refusé : compte désactivé (mot de passe correct)";
             inner.audit_best_effort(record(
@@ -284,6 +285,28 @@ impl Directory {
             return Err(LoginError::Disabled);
         }
         Ok(self.open_session(by, now_ms)?)
+    }
+
+    /// Hashes the password just checked again with the current Argon2
+    /// parameters, replacing the old hash only if it did not change in the
+    /// meantime. Best effort: a failure leaves the old hash, which still
+    /// verifies, and is logged.
+    fn upgrade_hash(&self, login: &str, password: &str, old: &str) {
+        let inner = &self.inner;
+        let upgraded = inner.hasher.hash(password).and_then(|new| {
+            inner.with_db(|conn| {
+                conn.execute(
+                    "UPDATE accounts SET password_hash = ?3 \
+                     WHERE login = ?1 AND password_hash = ?2",
+                    rusqlite::params![login, old, new],
+                )
+                .map_err(AuthError::from)
+            })
+        });
+        match upgraded {
+            Ok(_) => tracing::info!(login, "password hash upgraded to the current parameters"),
+            Err(error) => tracing::warn!(login, %error, "password hash upgrade failed"),
+        }
     }
 
     /// Opens a session for an account whose password was just checked.

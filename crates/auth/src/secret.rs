@@ -107,6 +107,21 @@ impl Hasher {
         Ok(hash.to_string())
     }
 
+    /// Whether the PHC string `phc` was made with other Argon2 parameters
+    /// than this hasher's (a password set before the parameters were
+    /// raised). An unreadable string is not outdated: verifying it fails.
+    pub(crate) fn is_outdated(&self, phc: &str) -> bool {
+        let Ok(hash) = password_hash::phc::PasswordHash::new(phc) else {
+            return false;
+        };
+        let Ok(params) = Params::try_from(&hash) else {
+            return false;
+        };
+        let current = self.argon.params();
+        (params.m_cost(), params.t_cost(), params.p_cost())
+            != (current.m_cost(), current.t_cost(), current.p_cost())
+    }
+
     /// Whether `secret` matches the PHC string `phc` (whose own parameters
     /// are used). Slow: never call under a lock.
     pub(crate) fn verify(&self, secret: &str, phc: &str) -> Result<bool, AuthError> {

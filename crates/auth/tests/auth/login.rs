@@ -1,9 +1,9 @@
 //! Logging in: lock-out, throttling, unknown logins, disabled accounts.
 
 use ckisa_audit::{AuditOutcome, actions};
-use ckisa_auth::{Actor, LoginError, Role};
+use ckisa_auth::{Actor, ArgonParams, AuthOptions, Directory, LoginError, Role};
 
-use crate::common::{Fixture, MINUTE, PASSWORD, T0, ip};
+use crate::common::{Fixture, MINUTE, PASSWORD, T0, ip, options};
 
 #[test]
 fn wrong_passwords_up_to_the_limit_lock_the_account_until_lockout_for_passes() {
@@ -208,4 +208,65 @@ fn a_disabled_account_is_refused_only_after_a_right_password() {
         .unwrap();
     assert_eq!(fx.outcomes(actions::USER_DISABLE), [AuditOutcome::Allowed]);
     assert_eq!(fx.outcomes(actions::USER_ENABLE), [AuditOutcome::Allowed]);
+}
+
+/// The password hash stored for `login`, read straight from auth.db.
+fn stored_hash(fx: &Fixture, login: &str) -> String {
+    let conn = ckisa_store_sqlite::key::open_keyed(
+        &fx.dir.path().join("auth.db"),
+        &fx.key,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    conn.query_row(
+        "SELECT password_hash FROM accounts WHERE login = ?1",
+        [login],
+        |row| row.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_login_upgrades_a_hash_made_with_older_parameters() {
+    let fx = Fixture::new();
+    fx.add("ide", Role::Nurse, "*");
+    let old = stored_hash(&fx, "ide");
+    assert!(old.contains("m=8,t=1,p=1"), "{old}");
+    // The node restarts with stronger parameters: the old hash still
+    // verifies, and the login stores a new one made with them.
+    let Fixture {
+        dir,
+        key,
+        directory,
+        ..
+    } = fx;
+    drop(directory);
+    let stronger = AuthOptions {
+        argon: ArgonParams {
+            m_kib: 16,
+            t: 2,
+            p: 1,
+        },
+        ..options()
+    };
+    let sink = std::sync::Arc::new(ckisa_audit::MemorySink::default());
+    let directory = Directory::open(dir.path(), &key, stronger, sink.clone()).unwrap();
+    let fx = Fixture {
+        dir,
+        key,
+        sink,
+        directory,
+    };
+    fx.directory.login("ide", PASSWORD, ip(1), T0).unwrap();
+    let new = stored_hash(&fx, "ide");
+    assert!(new.contains("m=16,t=2,p=1"), "{new}");
+    assert_ne!(new, old);
+    // And it verifies: the next login works, and keeps it.
+    fx.directory.login("ide", PASSWORD, ip(1), T0 + 1).unwrap();
+    assert_eq!(stored_hash(&fx, "ide"), new);
+    assert!(
+        fx.directory
+            .login("ide", "not the password", ip(1), T0 + 2)
+            .is_err()
+    );
 }
