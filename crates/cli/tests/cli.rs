@@ -180,6 +180,12 @@ fn accounts_are_added_listed_and_disabled() {
     );
     let stdout = text(&added.stdout);
     assert!(stdout.contains("Mot de passe initial"), "{stdout}");
+    // Units this establishment does not have are warned about.
+    let stderr = text(&added.stderr);
+    assert!(
+        stderr.contains("unité(s) inconnue(s)") && stderr.contains("REA"),
+        "{stderr}"
+    );
     let password = stdout.trim_end().rsplit(' ').next().unwrap();
     assert!(password.chars().count() >= 12, "{stdout}");
 

@@ -12,9 +12,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use ckisa_auth::{Account, Actor, ImportProblem, NewUser, Role, Scope};
+use ckisa_store::Store as _;
 
 use crate::cmd::admin::FolderArgs;
-use crate::node::now_ms;
+use crate::node::{Replica, now_ms, paris};
 use crate::out;
 
 /// What a running node sees of these commands, for the help and hints.
@@ -158,6 +159,7 @@ impl Cmd {
                     must_change: true,
                 };
                 let password = directory.add_user(&user, &by, now_ms())?;
+                warn_unknown_units(&self.folder, &user.scope);
                 out::line(&format!(
                     "Compte créé : {login} ({}, unités : {}).",
                     user.role.code(),
@@ -205,6 +207,7 @@ impl Cmd {
                     }
                 };
                 directory.set_role(&login, role, &scope, &by, now_ms())?;
+                warn_unknown_units(&self.folder, &scope);
                 out::line(&format!(
                     "{login} : rôle {}, unités {}.",
                     role.code(),
@@ -223,6 +226,34 @@ fn parse_role(text: &str) -> anyhow::Result<Role> {
             "--role : rôle inconnu « {text} » ; rôles possibles :\n{}",
             roles_text()
         ),
+    }
+}
+
+/// Warns about unit codes the establishment does not know (a typo gives
+/// no access, never more; units may also be declared later, so this does
+/// not refuse). Best effort: a store that cannot be read says nothing.
+fn warn_unknown_units(folder: &FolderArgs, scope: &Scope) {
+    let Scope::Units(codes) = scope else { return };
+    if codes.is_empty() {
+        return;
+    }
+    let known = folder
+        .node_key()
+        .and_then(|key| Replica::open(&folder.data, paris(), &key))
+        .and_then(|replica| Ok(replica.store.units()?));
+    let Ok(known) = known else { return };
+    let unknown: Vec<&str> = codes
+        .iter()
+        .map(String::as_str)
+        .filter(|code| !known.iter().any(|unit| unit.code == *code))
+        .collect();
+    if !unknown.is_empty() {
+        out::warn(&format!(
+            "unité(s) inconnue(s) de l'établissement : {} ; le compte n'y verra rien tant \
+             qu'elles n'existent pas (vérifiez l'orthographe ; `ckisa status` ou la page /unites \
+             listent les unités)",
+            unknown.join(", ")
+        ));
     }
 }
 
