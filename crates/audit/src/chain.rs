@@ -81,32 +81,7 @@ pub(crate) fn entry_hash(prev: &Hash, fields: &EntryFields<'_>) -> Hash {
     hasher.finalize().into()
 }
 
-/// Lowercase hexadecimal text of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text
-}
-
-/// The bytes of lowercase or uppercase hexadecimal `text`, if it is that.
-pub(crate) fn parse_hex(text: &str) -> Option<Vec<u8>> {
-    let digits = text.as_bytes();
-    if !digits.len().is_multiple_of(2) {
-        return None;
-    }
-    digits
-        .chunks_exact(2)
-        .map(|pair| {
-            let high = char::from(pair[0]).to_digit(16)?;
-            let low = char::from(pair[1]).to_digit(16)?;
-            u8::try_from(high * 16 + low).ok()
-        })
-        .collect()
-}
+pub(crate) use ckisa_store_sqlite::hex::{decode as parse_hex, encode as hex};
 
 /// A text field: its length as 8 bytes big-endian, then its bytes.
 fn put_text(hasher: &mut Sha256, bytes: &[u8]) {
@@ -178,15 +153,5 @@ mod tests {
             base,
             entry_hash(&[1; HASH_BYTES], &EntryFields::of(1, &record))
         );
-    }
-
-    #[test]
-    fn hex_round_trips() {
-        let bytes = [0x00, 0x0f, 0xa5, 0xff];
-        assert_eq!(hex(&bytes), "000fa5ff");
-        assert_eq!(parse_hex("000fa5ff"), Some(bytes.to_vec()));
-        assert_eq!(parse_hex("000FA5FF"), Some(bytes.to_vec()));
-        assert_eq!(parse_hex("0g"), None);
-        assert_eq!(parse_hex("abc"), None);
     }
 }

@@ -76,32 +76,10 @@ pub(crate) fn open_writer(data_dir: &Path, key: &DbKey) -> Result<(Connection, b
 /// Makes the database and its `-wal` and `-shm` files (those present)
 /// readable by the node's user only.
 fn restrict_permissions(path: &Path) -> Result<(), AuditError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mut files = vec![path.to_owned()];
-        for suffix in ["-wal", "-shm"] {
-            let mut side = path.as_os_str().to_owned();
-            side.push(suffix);
-            files.push(side.into());
-        }
-        for file in files {
-            let permissions = std::fs::Permissions::from_mode(0o600);
-            match std::fs::set_permissions(&file, permissions) {
-                Ok(()) => {}
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => {
-                    return Err(AuditError::Io {
-                        path: file.display().to_string(),
-                        source,
-                    });
-                }
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
+    ckisa_store_sqlite::files::restrict_to_owner(path).map_err(|(file, source)| AuditError::Io {
+        path: file.display().to_string(),
+        source,
+    })
 }
 
 /// Opens the trail's database for reading only.

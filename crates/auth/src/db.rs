@@ -149,27 +149,8 @@ fn migrate(conn: &Connection) -> Result<(), AuthError> {
 /// Makes the database and its `-wal` and `-shm` files (those present)
 /// readable by the node's user only.
 fn restrict_permissions(path: &Path) -> Result<(), AuthError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mut files = vec![path.to_owned()];
-        for suffix in ["-wal", "-shm"] {
-            let mut side = path.as_os_str().to_owned();
-            side.push(suffix);
-            files.push(side.into());
-        }
-        for file in files {
-            let permissions = std::fs::Permissions::from_mode(0o600);
-            match std::fs::set_permissions(&file, permissions) {
-                Ok(()) => {}
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => return Err(AuthError::Io { path: file, source }),
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
+    ckisa_store_sqlite::files::restrict_to_owner(path)
+        .map_err(|(path, source)| AuthError::Io { path, source })
 }
 
 /// `PRAGMA data_version` of this connection: it changes when another

@@ -26,16 +26,7 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
     Ok(bytes)
 }
 
-/// Lowercase hexadecimal text of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    text
-}
+pub(crate) use ckisa_store_sqlite::hex::encode as hex;
 
 /// A fresh random secret of 256 bits, as 64 hex digits.
 pub(crate) fn random_secret() -> Result<String, AuthError> {

@@ -277,10 +277,7 @@ impl DbKey {
 
     fn hex(&self) -> Zeroizing<String> {
         let mut text = Zeroizing::new(String::with_capacity(KEY_BYTES * 2));
-        for byte in self.0.iter() {
-            text.push(char::from(HEX[usize::from(byte >> 4)]));
-            text.push(char::from(HEX[usize::from(byte & 0x0f)]));
-        }
+        crate::hex::push(&mut text, self.0.as_ref());
         text
     }
 
@@ -362,20 +359,9 @@ impl fmt::Debug for DbKey {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 fn parse_hex(text: &str) -> Option<DbKey> {
-    let digits = text.as_bytes();
-    if digits.len() != KEY_BYTES * 2 {
-        return None;
-    }
     let mut bytes = Zeroizing::new([0u8; KEY_BYTES]);
-    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-        let high = char::from(pair[0]).to_digit(16)?;
-        let low = char::from(pair[1]).to_digit(16)?;
-        *byte = u8::try_from(high * 16 + low).ok()?;
-    }
-    Some(DbKey(bytes))
+    crate::hex::decode_into(text, bytes.as_mut()).then(|| DbKey(bytes))
 }
 
 /// Opens the SQLCipher database at `path` with `flags` and `key`, checking

@@ -40,6 +40,8 @@
 mod apply;
 mod codec;
 mod error;
+pub mod files;
+pub mod hex;
 pub mod key;
 mod migrate;
 mod read;
@@ -308,25 +310,13 @@ fn connect_writer(path: &Path, key: Option<&DbKey>) -> Result<Connection, KeyErr
     connect(path, key, OpenFlags::default())
 }
 
-/// Narrows the database and its WAL files to their owner (0600 on Unix):
-/// encrypted or not, patient data is nobody else's business. A failure is
-/// logged, not fatal (a file system without modes).
+/// Narrows the database and its WAL files to their owner: encrypted or
+/// not, patient data is nobody else's business. A failure is logged, not
+/// fatal (a file system without modes).
 fn owner_only(database: &Path) {
-    #[cfg(unix)]
-    for suffix in ["", "-wal", "-shm"] {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mut name = database.as_os_str().to_owned();
-        name.push(suffix);
-        let path = PathBuf::from(name);
-        if path.exists()
-            && let Err(error) =
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-        {
-            tracing::warn!(path = %path.display(), %error, "could not restrict the database file");
-        }
+    if let Err((path, error)) = files::restrict_to_owner(database) {
+        tracing::warn!(path = %path.display(), %error, "could not restrict the database file");
     }
-    #[cfg(not(unix))]
-    let _ = database;
 }
 
 fn open_reader(
