@@ -40,4 +40,4 @@ pub use matrix::{Action, Reach, reach};
 pub use model::{Account, Actor, Grant, NewSession, NewUser, SessionView, TokenInfo};
 pub use options::{ArgonParams, AuthOptions};
 pub use role::{Role, Scope};
-pub use token::TOKEN_PREFIX;
+pub use token::{TOKEN_ACTIONS, TOKEN_PREFIX};

@@ -17,7 +17,7 @@ use crate::{Action, Actor, AuthError, Directory, TokenInfo, rules};
 /// What a machine token may be given: the actions the JSON API and
 /// `/metrics` serve. Break-the-glass and account management need a person;
 /// the audit pages are pages, not API.
-const TOKEN_ACTIONS: [Action; 7] = [
+pub const TOKEN_ACTIONS: [Action; 7] = [
     Action::UnitList,
     Action::UnitBoard,
     Action::PatientSearch,

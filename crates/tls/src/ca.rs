@@ -235,7 +235,11 @@ pub fn move_ca_out_of_node_dir(dir: &Path, ca_dir: &Path) -> Result<Option<CaMov
     create_dir(ca_dir)?;
     create_file(&paths.ca_cert, &read_file(&paths.node_ca_cert)?, 0o644)?;
     move_file(&paths.old_ca_key, &paths.ca_key, 0o600)?;
-    info!(from = %paths.old_ca_key.display(), to = %paths.ca_key.display(), "CA key moved out of the node folder");
+    info!(
+        from = %paths.old_ca_key.display(),
+        to = %paths.ca_key.display(),
+        "CA key moved out of the node folder"
+    );
     Ok(Some(CaMoved {
         old_key: paths.old_ca_key,
         ca_key: paths.ca_key,

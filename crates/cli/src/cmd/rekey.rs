@@ -49,7 +49,11 @@ pub(crate) struct Cmd {
     )]
     old_key: Option<PathBuf>,
     /// Fichier de la nouvelle clé : créé s'il n'existe pas, lu sinon.
-    #[arg(long = "nouvelle-cle", value_name = "FICHIER", conflicts_with_all = ["new_passphrase", "chiffrer"])]
+    #[arg(
+        long = "nouvelle-cle",
+        value_name = "FICHIER",
+        conflicts_with_all = ["new_passphrase", "chiffrer"]
+    )]
     new_key: Option<PathBuf>,
     /// Dériver la nouvelle clé de la phrase de passe de la variable
     /// CKISA_NEW_PASSPHRASE (au moins 12 caractères).
@@ -211,9 +215,7 @@ fn encrypt(data: &Path, key_args: &KeyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the change to the folder's audit trail, under the new key.
-///
-/// Writes the rotation to the audit trail, under the new key.
+/// Writes the rotation to the folder's audit trail, under the new key.
 fn record(data: &Path, key: &DbKey, detail: String) -> anyhow::Result<()> {
     let trail = AuditTrail::open(data, key).context(
         "la clé a été changée, mais le journal d'audit n'a pas pu être ouvert pour le noter",

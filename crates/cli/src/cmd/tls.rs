@@ -30,8 +30,9 @@ enum TlsAction {
     /// les navigateurs et les autres nœuds). L'autorité ne peut certifier que
     /// les noms et adresses donnés à sa création (--nom-hote, --domaine,
     /// --reseau) : donnez dès la création les domaines et réseaux de tous les
-    /// nœuds du site, on ne peut pas en ajouter ensuite. Relancée avec le même --dossier-ac, elle garde l'autorité et émet un
-    /// nouveau certificat de nœud (autre nœud, renouvellement).
+    /// nœuds du site, on ne peut pas en ajouter ensuite. Relancée avec le
+    /// même --dossier-ac, elle garde l'autorité et émet un nouveau
+    /// certificat de nœud (autre nœud, renouvellement).
     Init {
         /// Dossier du nœud : certificat, clé et copie de ca.pem (créé s'il
         /// n'existe pas) ; c'est le `dir` de la section [tls].

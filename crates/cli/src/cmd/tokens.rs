@@ -54,13 +54,12 @@ fn scopes_text() -> String {
     lines.join("\n")
 }
 
-/// The actions a token may carry: those of the API scopes, in
-/// [`Action::ALL`] order (personal actions such as the audit trail or
-/// break-glass are for accounts only, and the directory refuses them).
+/// The actions a token may carry (the directory's list, which it
+/// enforces), in [`Action::ALL`] order.
 fn token_actions() -> Vec<Action> {
     Action::ALL
         .into_iter()
-        .filter(|action| SCOPES.iter().any(|(_, actions)| actions.contains(action)))
+        .filter(|action| ckisa_auth::TOKEN_ACTIONS.contains(action))
         .collect()
 }
 
@@ -196,5 +195,17 @@ mod tests {
             ]
         );
         assert!(parse_scopes(" , ").is_err());
+    }
+
+    #[test]
+    fn every_friendly_scope_is_one_the_directory_accepts() {
+        for (name, actions) in SCOPES {
+            for action in actions {
+                assert!(
+                    ckisa_auth::TOKEN_ACTIONS.contains(action),
+                    "{name}: {action:?}"
+                );
+            }
+        }
     }
 }
