@@ -970,3 +970,20 @@ async fn a_session_without_a_pin_cannot_be_locked_out_of_reach() {
     assert!(!page.body.contains("<form class=\"search-page\""));
     assert!(page.body.contains("ne montre les noms des patients"));
 }
+
+#[tokio::test]
+async fn an_oversized_search_is_refused_at_once() {
+    let harness = Harness::over(FakeStore::hospital());
+    let nurse = harness.login_as("ide", Role::Nurse, Scope::AllUnits);
+    let query = "A".repeat(9_000);
+    let reply = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        call(
+            &harness.router,
+            get_as(&format!("/recherche?q={query}"), Some(&nurse)),
+        ),
+    )
+    .await
+    .expect("an answer within 5 s");
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}
