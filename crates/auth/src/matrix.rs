@@ -34,11 +34,29 @@ pub enum Action {
     AuditExport,
     /// Listing, disabling and resetting accounts.
     UserAdmin,
+    /// The crisis capsule: phase, clocks, dashboard, action cards, log,
+    /// tasks, contacts (no patient data).
+    CrisisView,
+    /// Declaring a crisis, changing its level, announcing recovery, closing.
+    CrisisDeclare,
+    /// Writing in the main courante, ticking one's action cards, updating
+    /// tasks.
+    CrisisWrite,
+    /// Recording decisions and creating or reassigning tasks.
+    CrisisDecide,
+    /// A unit's status report (staffing, degraded mode, needs).
+    UnitReport,
+    /// Counting critical stocks.
+    StockCount,
+    /// Acknowledging outage alerts.
+    AlertAck,
+    /// After-action reports of closed crises.
+    CrisisReport,
 }
 
 impl Action {
     /// Every action, in matrix order.
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 19] = [
         Action::UnitList,
         Action::UnitBoard,
         Action::PatientChart,
@@ -50,6 +68,14 @@ impl Action {
         Action::AuditRead,
         Action::AuditExport,
         Action::UserAdmin,
+        Action::CrisisView,
+        Action::CrisisDeclare,
+        Action::CrisisWrite,
+        Action::CrisisDecide,
+        Action::UnitReport,
+        Action::StockCount,
+        Action::AlertAck,
+        Action::CrisisReport,
     ];
 
     /// Stable code, used in the audit trail and in token scopes.
@@ -66,6 +92,14 @@ impl Action {
             Action::AuditRead => "audit.read",
             Action::AuditExport => "audit.export",
             Action::UserAdmin => "user.admin",
+            Action::CrisisView => "crisis.view",
+            Action::CrisisDeclare => "crisis.declare",
+            Action::CrisisWrite => "crisis.write",
+            Action::CrisisDecide => "crisis.decide",
+            Action::UnitReport => "crisis.unit-report",
+            Action::StockCount => "crisis.stock",
+            Action::AlertAck => "crisis.alert",
+            Action::CrisisReport => "crisis.report",
         }
     }
 
@@ -83,6 +117,14 @@ impl Action {
             Action::AuditRead => "journal d'audit",
             Action::AuditExport => "export du journal d'audit",
             Action::UserAdmin => "gestion des comptes",
+            Action::CrisisView => "capsule de crise (tableau de bord, fiches, main courante)",
+            Action::CrisisDeclare => "déclarer, changer de niveau, retour à la normale, clore",
+            Action::CrisisWrite => "écrire en main courante, cocher ses fiches, suivre ses tâches",
+            Action::CrisisDecide => "décisions, création et attribution de tâches",
+            Action::UnitReport => "point de situation d'une unité",
+            Action::StockCount => "comptage des stocks critiques",
+            Action::AlertAck => "prise en compte des alertes de panne",
+            Action::CrisisReport => "rapport de retour d'expérience",
         }
     }
 }
@@ -129,6 +171,30 @@ pub fn reach(role: Role, action: Action) -> Reach {
         (R::ItSecurity, A::Quarantine | A::Metrics | A::AuditRead | A::AuditExport) => E,
         (R::Administrator, A::Metrics | A::UserAdmin) => E,
         (_, A::Quarantine | A::Metrics | A::AuditRead | A::AuditExport | A::UserAdmin) => N,
+
+        // The crisis capsule: aggregates and organisation, no patient data.
+        // Everyone but the account administrator follows it; observers of
+        // an exercise read without writing.
+        (R::Administrator, A::CrisisView | A::CrisisWrite) => N,
+        (_, A::CrisisView) => E,
+        (R::ExerciseObserver, A::CrisisWrite) => N,
+        (_, A::CrisisWrite) => E,
+        (R::CrisisDirector, A::CrisisDeclare) => E,
+        (_, A::CrisisDeclare) => N,
+        (R::CrisisDirector | R::CrisisCellMember, A::CrisisDecide | A::AlertAck) => E,
+        (R::ItSecurity, A::AlertAck) => E,
+        (_, A::CrisisDecide | A::AlertAck) => N,
+        // Unit managers report for their units; the cell for any unit.
+        (R::CrisisDirector | R::CrisisCellMember, A::UnitReport) => E,
+        (R::UnitManager, A::UnitReport) => S,
+        (_, A::UnitReport) => N,
+        (R::CrisisDirector | R::CrisisCellMember | R::Pharmacist | R::Lab, A::StockCount) => E,
+        (_, A::StockCount) => N,
+        (
+            R::CrisisDirector | R::CrisisCellMember | R::ItSecurity | R::ExerciseObserver,
+            A::CrisisReport,
+        ) => E,
+        (_, A::CrisisReport) => N,
     }
 }
 

@@ -11,7 +11,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use anyhow::{Context, bail};
+use ckisa_crisis::plan::{Plan, PlanContext, RawPlan};
 use ckisa_ingest::SourceRule;
 use ckisa_store::UnitDefinition;
 use ckisa_tls::TlsFiles;
@@ -37,6 +40,9 @@ pub(crate) struct Config {
     pub(crate) feeds: Vec<FeedConfig>,
     /// Units and beds.
     pub(crate) units: Vec<UnitDefinition>,
+    /// The continuity plan (`[plan]`, see `docs/plan.md`); the default
+    /// plan, with a warning, when the file has none.
+    pub(crate) plan: Arc<Plan>,
 }
 
 /// One MLLP feed.
@@ -61,6 +67,7 @@ struct RawConfig {
     #[serde(default)]
     units: Vec<RawUnit>,
     tls: Option<RawTls>,
+    plan: Option<RawPlan>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -199,6 +206,7 @@ impl Config {
             });
         }
         let units = validate_units(&raw.units)?;
+        let plan = check_plan(raw.plan.as_ref(), &units, &feeds)?;
         Ok(Config {
             site_name: raw.site.name,
             zone,
@@ -208,7 +216,44 @@ impl Config {
             tls: raw.tls.map(validate_tls).transpose()?,
             feeds,
             units,
+            plan: Arc::new(plan),
         })
+    }
+}
+
+/// Checks the `[plan]` table against the units, feeds and roles; every
+/// problem is listed, one per line.
+fn check_plan(
+    raw: Option<&RawPlan>,
+    units: &[UnitDefinition],
+    feeds: &[FeedConfig],
+) -> anyhow::Result<Plan> {
+    let context = plan_context(units, feeds);
+    let empty = RawPlan::default();
+    ckisa_crisis::plan::check(raw.unwrap_or(&empty), &context).map_err(|errors| {
+        let mut text = format!("plan : {} erreur(s)", errors.len());
+        for error in &errors {
+            text.push_str("\n  - ");
+            text.push_str(&error.to_string());
+        }
+        anyhow::anyhow!(text)
+    })
+}
+
+/// What a plan may name: the configured units and feeds, ckisa's roles, and
+/// `file` (what `ckisa ingest` counts as a feed).
+fn plan_context(units: &[UnitDefinition], feeds: &[FeedConfig]) -> PlanContext {
+    PlanContext {
+        units: units.iter().map(|u| u.code.clone()).collect(),
+        feeds: feeds
+            .iter()
+            .map(|f| f.name.clone())
+            .chain([String::from("file")])
+            .collect(),
+        roles: ckisa_auth::Role::ALL
+            .iter()
+            .map(|r| r.code().to_owned())
+            .collect(),
     }
 }
 

@@ -10,6 +10,7 @@ mod config;
 mod keys;
 mod node;
 mod out;
+mod watch;
 
 use std::process::ExitCode;
 

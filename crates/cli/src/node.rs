@@ -288,11 +288,12 @@ impl Node {
     /// Serves the web UI and API until `shutdown` turns true, with the
     /// client address of every connection (rate limits, audit). Over TLS,
     /// cookies are `Secure`.
+    /// Serves the web interface until shutdown, and runs the outage watch
+    /// of the plan beside it (see `watch.rs`).
     pub(crate) async fn serve_web(
         &self,
         listener: WebListener,
-        site_name: &str,
-        feeds: &[String],
+        site: Site<'_>,
         shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
         let store: Arc<dyn Store> = self.store.clone();
@@ -301,8 +302,16 @@ impl Node {
             self.data.display().to_string(),
         );
         config.zone = self.zone.clone();
-        config.feeds = feeds.to_vec();
-        config.site_name = site_name.to_owned();
+        config.feeds = site.feeds.to_vec();
+        config.site_name = site.name.to_owned();
+        config.plan = Arc::clone(site.plan);
+        config.simulated_his = site.simulated_his.clone();
+        crate::watch::spawn(
+            self,
+            Arc::clone(site.plan),
+            site.feeds.to_vec(),
+            shutdown.clone(),
+        )?;
         let security = ckisa_web::Security {
             directory: self.guard.directory.clone(),
             trail: self.guard.trail.clone(),
@@ -337,6 +346,19 @@ impl Node {
         };
         served.context("le serveur web s'est arrêté")
     }
+}
+
+/// What the web interface and the outage watch need to know about the site.
+pub(crate) struct Site<'a> {
+    /// Establishment name.
+    pub(crate) name: &'a str,
+    /// Configured feed names.
+    pub(crate) feeds: &'a [String],
+    /// The continuity plan.
+    pub(crate) plan: &'a Arc<ckisa_crisis::plan::Plan>,
+    /// The simulated HIS the status page may stop and restart (`ckisa demo`
+    /// only).
+    pub(crate) simulated_his: Option<Arc<dyn ckisa_web::SimulatedHis>>,
 }
 
 /// How often the directory re-reads what other processes changed (accounts

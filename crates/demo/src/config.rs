@@ -51,8 +51,14 @@ pub(crate) fn config_toml(seed: u64, options: &DemoOptions, units: &[DemoUnit]) 
     for unit in units {
         write_unit(&mut out, unit);
     }
+    out.push('\n');
+    out.push_str(PLAN);
     out
 }
+
+/// The demo establishment's continuity plan (`[plan]`, see `docs/plan.md`),
+/// appended to the generated configuration.
+pub const PLAN: &str = include_str!("plan.toml");
 
 fn write_unit(out: &mut String, unit: &DemoUnit) {
     let profile = unit.profile;

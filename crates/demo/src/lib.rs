@@ -48,6 +48,7 @@ mod net;
 mod patient;
 mod rng;
 
+pub use config::PLAN;
 pub use establishment::{DemoOptions, Establishment, generate};
 pub use his::{HisState, Occupancy};
 pub use messages::{FACILITY, INS_NIR_OID, IPP_AUTHORITY_OID, SENDING_APPLICATION};

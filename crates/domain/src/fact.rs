@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::crisis::CrisisFact;
 use crate::ids::{EncounterKey, Identifier, PatientKey, ResourceRef};
 use crate::time::Moment;
 
@@ -492,6 +493,8 @@ pub enum Fact {
     ProcedureRecorded(Procedure),
     /// Practitioner, location or organisation described.
     DirectoryEntry(Directory),
+    /// Something about a crisis (lifecycle, log, tasks, reports, alerts).
+    Crisis(CrisisFact),
 }
 
 impl Fact {
@@ -515,7 +518,7 @@ impl Fact {
             Fact::ReportRecorded(r) => Some(&r.patient),
             Fact::CarePlanRecorded(c) => Some(&c.patient),
             Fact::ProcedureRecorded(p) => Some(&p.patient),
-            Fact::DirectoryEntry(_) => None,
+            Fact::DirectoryEntry(_) | Fact::Crisis(_) => None,
         }
     }
 
@@ -540,6 +543,7 @@ impl Fact {
             Fact::CarePlanRecorded(_) => "careplan",
             Fact::ProcedureRecorded(_) => "procedure",
             Fact::DirectoryEntry(_) => "directory",
+            Fact::Crisis(_) => "crisis",
         }
     }
 }

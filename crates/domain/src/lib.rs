@@ -8,11 +8,13 @@
 
 #![deny(missing_docs)]
 
+pub mod crisis;
 pub mod event;
 pub mod fact;
 pub mod ids;
 pub mod time;
 
+pub use crisis::{AlertKind, Assignee, CrisisFact, CrisisId, ItemId, Rag, TaskStatus, UnitReport};
 pub use event::{Actor, Event, EventId, Hlc, HlcClock, NodeId, Source, SourceChannel};
 pub use fact::*;
 pub use ids::{EncounterKey, Identifier, PatientKey, ResourceRef};

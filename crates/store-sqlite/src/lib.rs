@@ -57,8 +57,8 @@ use std::time::Duration;
 
 use ckisa_domain::{Event, EventId, PatientKey};
 use ckisa_store::{
-    FeedStatus, Outcome, PatientChart, PatientQuery, PatientRow, QuarantineEntry, Rejection, Store,
-    StoreError, StoreStatus, Submission, UnitBoard, UnitDefinition, UnitSummary,
+    FeedActivity, FeedStatus, Outcome, PatientChart, PatientQuery, PatientRow, QuarantineEntry,
+    Rejection, Store, StoreError, StoreStatus, Submission, UnitBoard, UnitDefinition, UnitSummary,
 };
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OpenFlags};
@@ -410,6 +410,19 @@ impl Store for SqliteStore {
 
     fn events_after(&self, after: Option<EventId>, limit: usize) -> Result<Vec<Event>, StoreError> {
         self.read(|reader| reader.events_after(after, limit))
+    }
+
+    fn events_of_kind(
+        &self,
+        kind: &str,
+        after: Option<EventId>,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.read(|reader| reader.events_of_kind(kind, after, limit))
+    }
+
+    fn feed_activity(&self, since_ms: i64) -> Result<Vec<FeedActivity>, StoreError> {
+        self.read(|reader| reader.feed_activity(since_ms))
     }
 
     fn generation(&self) -> u64 {

@@ -12,7 +12,10 @@ use rusqlite::Connection;
 use ckisa_store::StoreError;
 
 /// The migrations, in order; version N is `MIGRATIONS[N - 1]`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_crisis.sql"),
+];
 
 /// The schema version this code writes.
 pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

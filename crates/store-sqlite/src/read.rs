@@ -11,8 +11,9 @@ use ckisa_domain::{
     Address, Deceased, Event, EventId, Identifier, Moment, PatientKey, ResourceRef,
 };
 use ckisa_store::{
-    BedRow, FeedStatus, Identity, Occupant, PatientChart, PatientQuery, PatientRow,
-    QuarantineEntry, StayView, StoreError, StoreStatus, UNLOCATED_UNIT, UnitBoard, UnitSummary,
+    ActivityBucket, BedRow, FeedActivity, FeedStatus, Identity, Occupant, PatientChart,
+    PatientQuery, PatientRow, QuarantineEntry, StayView, StoreError, StoreStatus, UNLOCATED_UNIT,
+    UnitBoard, UnitSummary,
 };
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
@@ -728,26 +729,76 @@ impl<'c> Reader<'c> {
 
     /// Events after `after` in log order.
     pub(crate) fn events_after(&self, after: Option<EventId>, limit: usize) -> Result<Vec<Event>> {
-        let start = match after {
-            None => 0,
-            Some(id) => {
-                let seq: Option<i64> = self.query_one(
-                    "SELECT seq FROM events WHERE id = ?1",
-                    [id.0.as_bytes().as_slice()],
-                    |r| r.get(0),
-                )?;
-                seq.unwrap_or_else(|| {
-                    tracing::warn!(%id, "events_after: unknown event id, reading from the start");
-                    0
-                })
-            }
-        };
+        let start = self.seq_of(after)?;
         let raws = self.query(
             &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
             params![start, i64::try_from(limit).unwrap_or(i64::MAX)],
             EventRow::read,
         )?;
         raws.into_iter().map(EventRow::decode).collect()
+    }
+
+    pub(crate) fn events_of_kind(
+        &self,
+        kind: &str,
+        after: Option<EventId>,
+        limit: usize,
+    ) -> Result<Vec<Event>> {
+        let start = self.seq_of(after)?;
+        let raws = self.query(
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE kind = ?1 AND seq > ?2 \
+                 ORDER BY seq LIMIT ?3"
+            ),
+            params![kind, start, i64::try_from(limit).unwrap_or(i64::MAX)],
+            EventRow::read,
+        )?;
+        raws.into_iter().map(EventRow::decode).collect()
+    }
+
+    /// The log position of an event, 0 for `None`; an unknown id reads from
+    /// the start, with a warning.
+    fn seq_of(&self, after: Option<EventId>) -> Result<i64> {
+        let Some(id) = after else { return Ok(0) };
+        let seq: Option<i64> = self.query_one(
+            "SELECT seq FROM events WHERE id = ?1",
+            [id.0.as_bytes().as_slice()],
+            |r| r.get(0),
+        )?;
+        Ok(seq.unwrap_or_else(|| {
+            tracing::warn!(%id, "unknown event id, reading the log from the start");
+            0
+        }))
+    }
+
+    pub(crate) fn feed_activity(&self, since_ms: i64) -> Result<Vec<FeedActivity>> {
+        let rows = self.query(
+            "SELECT feed, start_ms, count FROM feed_activity WHERE start_ms >= ?1 \
+             ORDER BY feed, start_ms",
+            [since_ms],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            },
+        )?;
+        let mut feeds: Vec<FeedActivity> = Vec::new();
+        for (feed, start_ms, count) in rows {
+            let bucket = ActivityBucket {
+                start_ms,
+                count: u64::try_from(count).unwrap_or(0),
+            };
+            match feeds.last_mut() {
+                Some(last) if last.feed == feed => last.buckets.push(bucket),
+                _ => feeds.push(FeedActivity {
+                    feed,
+                    buckets: vec![bucket],
+                }),
+            }
+        }
+        Ok(feeds)
     }
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 
-use ckisa_store::{DedupKey, Outcome, Rejection, StoreError, UnitDefinition};
+use ckisa_store::{ACTIVITY_BUCKET_MS, DedupKey, Outcome, Rejection, StoreError, UnitDefinition};
 use jiff::tz::TimeZone;
 use rusqlite::OptionalExtension;
 use rusqlite::{Connection, params};
@@ -118,6 +118,8 @@ struct FeedDelta {
     accepted: i64,
     duplicates: i64,
     rejected: i64,
+    /// Accepted inputs per activity bucket (start ms), for outage detection.
+    buckets: HashMap<i64, i64>,
 }
 
 impl Counters {
@@ -132,6 +134,9 @@ impl Counters {
             mine.accepted += delta.accepted;
             mine.duplicates += delta.duplicates;
             mine.rejected += delta.rejected;
+            for (start, count) in delta.buckets {
+                *mine.buckets.entry(start).or_default() += count;
+            }
         }
         for (kind, count) in other.kinds {
             *self.kinds.entry(kind).or_default() += count;
@@ -294,9 +299,14 @@ impl Writer {
             projector.apply(seq, event.hlc, &event.fact, encoded.record.as_deref())?;
             *counters.kinds.entry(event.fact.kind()).or_default() += 1;
         }
+        if submission.feed.is_empty() {
+            return Ok(Outcome::Stored);
+        }
         let feed = counters.feed(&submission.feed);
         feed.accepted += 1;
         feed.last_received_ms = feed.last_received_ms.max(Some(submission.received_ms));
+        let bucket = submission.received_ms - submission.received_ms.rem_euclid(ACTIVITY_BUCKET_MS);
+        *feed.buckets.entry(bucket).or_default() += 1;
         Ok(Outcome::Stored)
     }
 
@@ -472,6 +482,12 @@ fn write_counters(conn: &Connection, totals: &Counters) -> Result<(), StoreError
              rejected = rejected + excluded.rejected",
         )
         .map_err(database)?;
+    let mut activity = conn
+        .prepare_cached(
+            "INSERT INTO feed_activity (feed, start_ms, count) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (feed, start_ms) DO UPDATE SET count = count + excluded.count",
+        )
+        .map_err(database)?;
     for (name, delta) in &totals.feeds {
         feeds
             .execute(params![
@@ -482,6 +498,11 @@ fn write_counters(conn: &Connection, totals: &Counters) -> Result<(), StoreError
                 delta.rejected
             ])
             .map_err(database)?;
+        for (start, count) in &delta.buckets {
+            activity
+                .execute(params![name, start, count])
+                .map_err(database)?;
+        }
     }
     let mut kinds = conn
         .prepare_cached(

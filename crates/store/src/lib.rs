@@ -81,7 +81,8 @@ pub struct DedupKey {
 /// One input message's events, to be stored atomically.
 #[derive(Debug, Clone)]
 pub struct Submission {
-    /// Feed name (config) or `file`, for freshness figures.
+    /// Feed name (config) or `file`, for freshness figures; empty for
+    /// entries typed by people, which count in no feed.
     pub feed: String,
     /// Node wall-clock time of reception, milliseconds since the Unix epoch.
     pub received_ms: i64,
@@ -352,6 +353,28 @@ pub struct QuarantineEntry {
     pub size: u64,
 }
 
+/// Width of a feed activity bucket: 15 minutes.
+pub const ACTIVITY_BUCKET_MS: i64 = 15 * 60 * 1000;
+
+/// Inputs a feed accepted during one activity bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ActivityBucket {
+    /// Bucket start, ms since the Unix epoch (a multiple of
+    /// [`ACTIVITY_BUCKET_MS`]).
+    pub start_ms: i64,
+    /// Inputs accepted (by reception time).
+    pub count: u64,
+}
+
+/// One feed's activity history, for outage detection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeedActivity {
+    /// Feed name.
+    pub feed: String,
+    /// Buckets with at least one input, oldest first.
+    pub buckets: Vec<ActivityBucket>,
+}
+
 /// Figures for `ckisa status` and `/metrics`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoreStatus {
@@ -416,6 +439,18 @@ pub trait Store: Send + Sync + 'static {
     /// Events recorded after `after` (all when `None`), oldest first, at
     /// most `limit`: what export and sync read.
     fn events_after(&self, after: Option<EventId>, limit: usize) -> Result<Vec<Event>, StoreError>;
+
+    /// Events of one kind ([`Fact::kind`](ckisa_domain::Fact::kind)) recorded
+    /// after `after` (all when `None`), oldest first, at most `limit`.
+    fn events_of_kind(
+        &self,
+        kind: &str,
+        after: Option<EventId>,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError>;
+
+    /// Every feed's activity buckets starting at or after `since_ms`.
+    fn feed_activity(&self, since_ms: i64) -> Result<Vec<FeedActivity>, StoreError>;
 
     /// A number that grows with every commit, for cheap change detection by
     /// live pages.

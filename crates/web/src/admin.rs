@@ -1,5 +1,6 @@
 //! Pages for the IT team: the quarantine of refused inputs (`/quarantaine`)
-//! and the node status (`/statut`).
+//! and the node status (`/statut`), which on a demonstration node also
+//! carries the switch of the simulated HIS (see `demo`).
 //!
 //! The quarantine page lists reasons and sizes only; the raw inputs may
 //! hold patient data and are not shown here.
@@ -12,6 +13,7 @@ use ckisa_store::{FeedStatus, QuarantineEntry};
 
 use crate::access::{Audited, Caller};
 use crate::codes::{self, Shown};
+use crate::demo::{self, HisPanel};
 use crate::error::AppError;
 use crate::format::{Fmt, Freshness, clean};
 use crate::i18n::Tr;
@@ -92,6 +94,9 @@ struct StatusTemplate {
     quarantined: u64,
     feeds: Vec<FeedRow>,
     facts: Vec<(Shown, u64)>,
+    /// The simulated HIS switch, on a demonstration node for those who may
+    /// use it.
+    his: Option<HisPanel>,
 }
 
 /// `GET /statut`.
@@ -120,6 +125,7 @@ pub(crate) async fn status_page(
             .iter()
             .map(|(kind, count)| (codes::fact_kind(fmt.tr, kind), *count))
             .collect(),
+        his: demo::panel(&state, &ctx),
     }
     .render()?;
     let page = Page {

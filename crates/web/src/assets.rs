@@ -23,6 +23,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../static/app.js"),
     ),
+    (
+        "dashboard.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/dashboard.js"),
+    ),
 ];
 
 /// `GET /static/{file}`.

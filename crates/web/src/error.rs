@@ -73,6 +73,10 @@ pub enum AppError {
     /// A view could not be encoded as JSON.
     #[error("JSON encoding failed")]
     Json(#[source] serde_json::Error),
+    /// A crisis action that makes no sense now or a crisis form with a
+    /// wrong field; the French reason is shown as is.
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 /// A client mistake, with a message safe to show.
@@ -127,6 +131,7 @@ enum ErrorKind {
     OutsideUnits,
     CsrfRefused,
     BadInput(BadInput),
+    Refused(String),
     Unavailable,
     Internal,
 }
@@ -143,6 +148,7 @@ impl ErrorKind {
             | ErrorKind::OutsideUnits
             | ErrorKind::CsrfRefused => StatusCode::FORBIDDEN,
             ErrorKind::BadInput(_) => StatusCode::BAD_REQUEST,
+            ErrorKind::Refused(_) => StatusCode::CONFLICT,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -160,6 +166,7 @@ impl ErrorKind {
             ErrorKind::OutsideUnits => "outside_units",
             ErrorKind::CsrfRefused => "csrf_refused",
             ErrorKind::BadInput(_) => "bad_request",
+            ErrorKind::Refused(_) => "refused",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal_error",
         }
@@ -177,6 +184,7 @@ impl ErrorKind {
             ErrorKind::OutsideUnits => "error.outside_units",
             ErrorKind::CsrfRefused => "error.csrf",
             ErrorKind::BadInput(_) => "error.bad_request",
+            ErrorKind::Refused(_) => "error.refused",
             ErrorKind::Unavailable => "error.unavailable",
             ErrorKind::Internal => "error.internal",
         })
@@ -185,6 +193,7 @@ impl ErrorKind {
     fn message(&self, tr: Tr, request_id: Option<&str>) -> String {
         match self {
             ErrorKind::BadInput(bad) => bad.message(tr),
+            ErrorKind::Refused(reason) => reason.clone(),
             ErrorKind::Internal | ErrorKind::Unavailable => tr.fmt(
                 "error.internal_detail",
                 &[("id", request_id.unwrap_or("-"))],
@@ -211,6 +220,7 @@ impl AppError {
             AppError::OutsideUnits => ErrorKind::OutsideUnits,
             AppError::CsrfRefused => ErrorKind::CsrfRefused,
             AppError::BadInput(bad) => ErrorKind::BadInput(bad.clone()),
+            AppError::Refused(reason) => ErrorKind::Refused(reason.clone()),
             AppError::Store(StoreError::Closed) => ErrorKind::Unavailable,
             AppError::Store(_)
             | AppError::StoreTask(_)

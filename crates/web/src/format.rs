@@ -192,6 +192,22 @@ impl Fmt<'_> {
         }
     }
 
+    /// A length of time for crisis clocks: `12 min`, `3 h 05`, `2 j 4 h`.
+    pub(crate) fn span(&self, ms: i64) -> String {
+        let minutes = ms.max(0) / 60_000;
+        let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+        if days > 0 {
+            self.tr.fmt(
+                "span.days",
+                &[("d", &days.to_string()), ("h", &hours.to_string())],
+            )
+        } else if hours > 0 {
+            format!("{hours} h {minutes:02}")
+        } else {
+            format!("{minutes} min")
+        }
+    }
+
     /// An observation value as one line of text, its unit written for
     /// people (`mmHg`, `°C`); a document by its size, never its content.
     pub(crate) fn observation_value(&self, value: &ObservationValue) -> String {

@@ -110,13 +110,13 @@ impl Tr {
     /// The text of `key`; the key itself (and a debug log) when unknown, so
     /// a missing entry shows up on screen instead of breaking the page.
     pub fn t(&self, key: &str) -> &'static str {
-        match CATALOG.binary_search_by(|(k, _)| (*k).cmp(key)) {
-            Ok(at) => CATALOG[at].1[self.0.index()],
-            Err(_) => {
-                tracing::debug!(key, "missing translation key");
-                "?"
+        for catalog in CATALOGS {
+            if let Ok(at) = catalog.binary_search_by(|(k, _)| (*k).cmp(key)) {
+                return catalog[at].1[self.0.index()];
             }
         }
+        tracing::debug!(key, "missing translation key");
+        "?"
     }
 
     /// The text of `key` with `{name}` placeholders replaced.
@@ -134,8 +134,21 @@ impl Tr {
     }
 }
 
-/// Key -> text per language, in [`Lang::ALL`] order, sorted by key (a test
-/// checks the order, lookups use a binary search).
+/// One catalog: key -> text per language, in [`Lang::ALL`] order, sorted
+/// by key (a test checks the order, lookups use a binary search).
+pub type Catalog = &'static [(&'static str, [&'static str; LANGS])];
+
+/// Every catalog: the general one, then one per page family that keeps its
+/// texts beside its code (keys never repeat across catalogs).
+pub const CATALOGS: &[Catalog] = &[
+    CATALOG,
+    crate::crisis::CATALOG,
+    crate::crisis::DASHBOARD_TEXT,
+    crate::crisis::JOURNAL_TEXT,
+    crate::crisis::REPORT_TEXT,
+];
+
+/// The general catalog.
 pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("account.all_units", ["Toutes les unités", "All units"]),
     (
@@ -369,6 +382,7 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         "error.patient_not_found",
         ["Patient introuvable", "Patient not found"],
     ),
+    ("error.refused", ["Action refusée", "Action refused"]),
     (
         "error.session_blocked",
         [
@@ -641,6 +655,7 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("login.title", ["Connexion", "Log in"]),
     ("nav.accounts", ["Comptes", "Accounts"]),
     ("nav.audit", ["Audit", "Audit"]),
+    ("nav.crisis", ["Crise", "Crisis"]),
     ("nav.label", ["Navigation principale", "Main navigation"]),
     ("nav.quarantine", ["Quarantaine", "Quarantine"]),
     ("nav.search", ["Recherche", "Search"]),
@@ -939,14 +954,34 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("size.document", ["document, {size}", "document, {size}"]),
     ("size.kilo", ["{n} Ko", "{n} KB"]),
     ("size.mega", ["{n} Mo", "{n} MB"]),
+    ("span.days", ["{d} j {h} h", "{d} d {h} h"]),
     ("status.accepted", ["Acceptés", "Accepted"]),
     ("status.count", ["Nombre", "Count"]),
     ("status.data_dir", ["Dossier de données", "Data folder"]),
+    ("status.demo", ["Démonstration", "Demonstration"]),
     ("status.duplicates", ["Doublons", "Duplicates"]),
     ("status.events", ["Événements", "Events"]),
     ("status.facts", ["Faits par type", "Facts by kind"]),
     ("status.feed", ["Flux", "Feed"]),
     ("status.feeds", ["Flux", "Feeds"]),
+    ("status.his", ["SIH simulé", "Simulated HIS"]),
+    (
+        "status.his_hint",
+        [
+            "Démonstration : arrêter le SIH simulé reproduit une panne ; la cellule de crise voit l'alerte de silence du flux sih-demo sur la page Crise en deux minutes environ.",
+            "Demonstration: stopping the simulated HIS reproduces an outage; the crisis cell sees the silence alert of the sih-demo feed on the Crisis page within about two minutes.",
+        ],
+    ),
+    ("status.his_running", ["en marche", "running"]),
+    (
+        "status.his_start",
+        ["Relancer le SIH simulé", "Restart the simulated HIS"],
+    ),
+    (
+        "status.his_stop",
+        ["Arrêter le SIH simulé", "Stop the simulated HIS"],
+    ),
+    ("status.his_stopped", ["arrêté", "stopped"]),
     (
         "status.in_house",
         ["Patients hospitalisés", "Patients in house"],
@@ -1001,17 +1036,51 @@ mod tests {
         map
     }
 
-    #[test]
-    fn catalog_is_sorted_unique_and_complete() {
-        for pair in CATALOG.windows(2) {
-            assert!(
-                pair[0].0 < pair[1].0,
-                "{} must sort before {}",
-                pair[0].0,
-                pair[1].0
+    fn all_keys() -> impl Iterator<Item = &'static (&'static str, [&'static str; LANGS])> {
+        CATALOGS.iter().flat_map(|c| c.iter())
+    }
+
+    /// Every file under `folder`, recursively.
+    fn files(folder: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(folder).expect("folder exists") {
+            let path = entry.expect("readable dir entry").path();
+            if path.is_dir() {
+                files(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+
+    fn sources() -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for folder in ["templates", "src"] {
+            files(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder),
+                &mut out,
             );
         }
-        for (key, texts) in CATALOG {
+        out
+    }
+
+    #[test]
+    fn catalog_is_sorted_unique_and_complete() {
+        for catalog in CATALOGS {
+            for pair in catalog.windows(2) {
+                assert!(
+                    pair[0].0 < pair[1].0,
+                    "{} must sort before {}",
+                    pair[0].0,
+                    pair[1].0
+                );
+            }
+        }
+        let mut keys: Vec<&str> = all_keys().map(|(k, _)| *k).collect();
+        let count = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), count, "a key is in two catalogs");
+        for (key, texts) in all_keys() {
             assert!(
                 texts.iter().all(|t| !t.trim().is_empty()),
                 "{key} has an empty text"
@@ -1021,22 +1090,17 @@ mod tests {
 
     #[test]
     fn every_key_used_by_templates_and_code_exists() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
-        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
         let mut used = 0;
-        for folder in [dir, src] {
-            for entry in std::fs::read_dir(folder).expect("templates and src folders exist") {
-                let path = entry.expect("readable dir entry").path();
-                let text = std::fs::read_to_string(&path).expect("readable file");
-                for marker in ["tr.t(\"", "tr.fmt(\""] {
-                    for piece in text.split(marker).skip(1) {
-                        let key = piece.split('"').next().unwrap_or_default();
-                        assert!(
-                            CATALOG.iter().any(|(k, _)| *k == key),
-                            "{key} used in {path:?} is missing from the catalog"
-                        );
-                        used += 1;
-                    }
+        for path in sources() {
+            let text = std::fs::read_to_string(&path).expect("readable file");
+            for marker in ["tr.t(\"", "tr.fmt(\""] {
+                for piece in text.split(marker).skip(1) {
+                    let key = piece.split('"').next().unwrap_or_default();
+                    assert!(
+                        all_keys().any(|(k, _)| *k == key),
+                        "{key} used in {path:?} is missing from the catalog"
+                    );
+                    used += 1;
                 }
             }
         }
@@ -1045,17 +1109,18 @@ mod tests {
 
     #[test]
     fn every_catalog_key_is_used_somewhere() {
-        let mut sources = String::new();
-        for folder in ["templates", "src"] {
-            let dir = format!("{}/{folder}", env!("CARGO_MANIFEST_DIR"));
-            for entry in std::fs::read_dir(dir).expect("folder exists") {
-                let path = entry.expect("readable dir entry").path();
-                if !path.ends_with("i18n.rs") {
-                    sources.push_str(&std::fs::read_to_string(&path).expect("readable file"));
-                }
+        let mut text = String::new();
+        for path in sources() {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if name != "i18n.rs" && !name.ends_with("text.rs") {
+                text.push_str(&std::fs::read_to_string(&path).expect("readable file"));
             }
         }
-        for (key, _) in CATALOG {
+        let sources = text;
+        for (key, _) in all_keys() {
             assert!(
                 sources.contains(&format!("\"{key}\"")),
                 "{key} is never used"

@@ -28,6 +28,8 @@ const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Which navigation entry is the current page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Nav {
+    /// The crisis capsule's pages.
+    Crisis,
     Units,
     Search,
     Quarantine,
@@ -42,6 +44,7 @@ pub(crate) enum Nav {
 impl Nav {
     fn name(self) -> &'static str {
         match self {
+            Nav::Crisis => "crisis",
             Nav::Units => "units",
             Nav::Search => "search",
             Nav::Quarantine => "quarantine",
@@ -72,6 +75,7 @@ struct UserBar {
 
 /// Which navigation entries the caller may follow.
 struct NavAllowed {
+    crisis: bool,
     units: bool,
     search: bool,
     quarantine: bool,
@@ -84,6 +88,7 @@ impl NavAllowed {
     fn of(caller: Option<&Caller>) -> NavAllowed {
         let may = |action| caller.is_some_and(|c| c.reach(action) != Reach::Never);
         NavAllowed {
+            crisis: may(Action::CrisisView),
             units: may(Action::UnitList),
             search: may(Action::PatientSearch)
                 && !caller.is_some_and(|c| c.reaches_no_unit(Action::PatientSearch)),
@@ -114,6 +119,34 @@ fn user_bar(tr: Tr, caller: Option<&Caller>) -> Option<UserBar> {
     })
 }
 
+/// The crisis banner: level, name, since when, elapsed.
+struct BannerView {
+    text: String,
+    since: String,
+    elapsed: String,
+    since_ms: i64,
+    recovery: bool,
+}
+
+fn banner_view(fmt: &Fmt<'_>, ctx: &PageCtx) -> Option<BannerView> {
+    let banner = ctx.banner.as_ref()?;
+    let level = banner.level.to_string();
+    let key = if banner.recovery {
+        "crisis.banner_recovery"
+    } else {
+        "crisis.banner"
+    };
+    Some(BannerView {
+        text: fmt
+            .tr
+            .fmt(key, &[("level", &level), ("name", &banner.level_name)]),
+        since: fmt.wall(banner.since_ms),
+        elapsed: fmt.span(fmt.now_ms - banner.since_ms),
+        since_ms: banner.since_ms,
+        recovery: banner.recovery,
+    })
+}
+
 struct LangLink {
     code: &'static str,
     label: &'static str,
@@ -133,6 +166,7 @@ struct LayoutTemplate<'a> {
     query: &'a str,
     langs: Vec<LangLink>,
     fresh: &'a [FreshItem],
+    banner: Option<BannerView>,
     live: bool,
     main: &'a str,
     footer: String,
@@ -144,6 +178,7 @@ struct LayoutTemplate<'a> {
 struct PartialTemplate<'a> {
     tr: Tr,
     fresh: &'a [FreshItem],
+    banner: Option<BannerView>,
     main: &'a str,
 }
 
@@ -181,6 +216,7 @@ pub(crate) fn respond(
         PartialTemplate {
             tr: fmt.tr,
             fresh: &fresh,
+            banner: banner_view(&fmt, ctx),
             main: &page.main,
         }
         .render()?
@@ -196,6 +232,7 @@ pub(crate) fn respond(
             query: page.query,
             langs: lang_links(ctx),
             fresh: &fresh,
+            banner: banner_view(&fmt, ctx),
             live: true,
             main: &page.main,
             footer,
@@ -240,6 +277,7 @@ pub(crate) fn respond_bare(
         query: page.query,
         langs: lang_links(ctx),
         fresh: &[],
+        banner: banner_view(&fmt, ctx),
         live: false,
         main: &page.main,
         footer,
@@ -289,6 +327,7 @@ pub(crate) fn error_page(tr: Tr, site_name: &str, title: &str, message: &str) ->
             query: "",
             langs: Vec::new(),
             fresh: &[],
+            banner: None,
             live: false,
             main: &main,
             footer: String::new(),

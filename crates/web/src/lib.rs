@@ -26,6 +26,8 @@ mod api;
 mod assets;
 mod breakglass;
 mod codes;
+mod crisis;
+mod demo;
 mod error;
 mod format;
 pub mod i18n;
@@ -50,6 +52,9 @@ use ckisa_store::{Store, StoreError};
 use jiff::tz::TimeZone;
 
 pub use access::{ROUTES, Rule};
+#[doc(hidden)]
+pub use crisis::dashboard_fragment;
+pub use demo::SimulatedHis;
 pub use error::{AppError, BadInput};
 pub use i18n::Lang;
 
@@ -68,6 +73,12 @@ pub struct WebConfig {
     /// Configured feed names, so that a feed that never sent anything still
     /// shows as "aucune donnée reçue".
     pub feeds: Vec<String>,
+    /// The establishment's continuity plan (BIA, action cards, contacts,
+    /// stocks, crisis levels); the default plan when the config has none.
+    pub plan: Arc<ckisa_crisis::plan::Plan>,
+    /// The simulated HIS of `ckisa demo`, which the status page can stop
+    /// and start again; `None` on any other node.
+    pub simulated_his: Option<Arc<dyn SimulatedHis>>,
 }
 
 impl WebConfig {
@@ -84,6 +95,8 @@ impl WebConfig {
             node_id: node_id.into(),
             site_name: String::new(),
             feeds: Vec::new(),
+            plan: Arc::default(),
+            simulated_his: None,
         }
     }
 }
@@ -113,6 +126,7 @@ struct Inner {
     clock: fn() -> i64,
     started: Instant,
     live: live::Generation,
+    crisis: crisis::Hub,
 }
 
 impl AppState {
@@ -130,6 +144,7 @@ impl AppState {
         clock: fn() -> i64,
     ) -> AppState {
         let inner = Inner {
+            crisis: crisis::Hub::new(Arc::clone(&config.plan)),
             store,
             config,
             security,
@@ -206,6 +221,8 @@ pub(crate) struct PageCtx {
     pub(crate) now_ms: i64,
     /// Who is asking, once past the gate (none on public pages).
     pub(crate) caller: Option<access::Caller>,
+    /// The crisis open now, for the banner every logged-in page shows.
+    pub(crate) banner: Option<crisis::Banner>,
 }
 
 impl PageCtx {
@@ -233,13 +250,19 @@ impl FromRequestParts<AppState> for PageCtx {
             .headers
             .get("x-partial")
             .is_some_and(|v| v.as_bytes() == b"1");
+        let caller = parts.extensions.get::<access::Caller>().cloned();
+        let banner = match caller {
+            Some(_) => state.banner().await,
+            None => None,
+        };
         Ok(PageCtx {
             lang,
             partial,
             path: parts.uri.path().to_owned(),
             query: parts.uri.query().map(str::to_owned),
             now_ms: state.now_ms(),
-            caller: parts.extensions.get::<access::Caller>().cloned(),
+            caller,
+            banner,
         })
     }
 }
@@ -279,12 +302,42 @@ pub fn router(state: AppState) -> Router {
         .route("/recherche", get(search::page))
         .route("/quarantaine", get(admin::quarantine_page))
         .route("/statut", get(admin::status_page))
+        .route("/demo/sih", post(demo::control))
         .route("/audit", get(security::audit_page))
         .route("/audit/export.csv", get(security::export_csv))
         .route("/audit/export.json", get(security::export_fhir))
         .route("/comptes", get(security::accounts_page))
         .route("/comptes/{login}/desactiver", post(security::disable))
         .route("/comptes/{login}/activer", post(security::enable))
+        .route("/crise", get(crisis::overview_page))
+        .route(
+            "/crise/transition/{kind}",
+            get(crisis::transition_page).post(crisis::transition_submit),
+        )
+        .route("/crise/fiches/{card}/{step}", post(crisis::tick_card))
+        .route("/crise/alertes/{id}/vu", post(crisis::acknowledge_alert))
+        .route("/crise/contacts", get(crisis::contacts_page))
+        .route("/crise/tableau", get(crisis::dashboard_page))
+        .route("/crise/tableau/flux", get(crisis::dashboard_stream))
+        .route(
+            "/crise/unites/{code}/point",
+            get(crisis::report_form).post(crisis::report_submit),
+        )
+        .route(
+            "/crise/stocks",
+            get(crisis::stock_form).post(crisis::stock_submit),
+        )
+        .route("/crise/main-courante", get(crisis::log_page))
+        .route("/crise/main-courante/nouvelle", post(crisis::log_submit))
+        .route("/crise/decisions", get(crisis::decisions_page))
+        .route("/crise/decisions/nouvelle", post(crisis::decision_submit))
+        .route("/crise/taches", get(crisis::tasks_page))
+        .route("/crise/taches/nouvelle", post(crisis::task_submit))
+        .route("/crise/taches/{id}", get(crisis::task_page))
+        .route("/crise/taches/{id}/suivi", post(crisis::task_update))
+        .route("/crise/historique", get(crisis::history_page))
+        .route("/crise/rapport/{id}", get(crisis::report_page))
+        .route("/crise/rapport/{id}/pdf", get(crisis::report_pdf))
         .route("/evenements", get(live::events))
         .route("/api/v1/units", get(api::units))
         .route("/api/v1/units/{code}", get(api::unit_board))

@@ -46,6 +46,12 @@ impl Generation {
     pub(crate) fn close(&self) {
         self.closing.send_replace(true);
     }
+
+    /// The signal that ends every stream at shutdown, for the streams of
+    /// other modules (the crisis dashboard's `/crise/tableau/flux`).
+    pub(crate) fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
 }
 
 /// `GET /evenements`.

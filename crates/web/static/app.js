@@ -18,7 +18,7 @@
 
   function swap(html) {
     var doc = new DOMParser().parseFromString(html, 'text/html');
-    ['fresh', 'main'].forEach(function (id) {
+    ['banner', 'fresh', 'main'].forEach(function (id) {
       var next = doc.getElementById(id);
       var current = document.getElementById(id);
       if (next && current) {

@@ -102,6 +102,7 @@ fn sample(pattern: &str) -> (Method, &'static str, &'static str) {
         "/recherche" => (Method::GET, "/recherche?q=dupont", ""),
         "/quarantaine" => (Method::GET, "/quarantaine", ""),
         "/statut" => (Method::GET, "/statut", ""),
+        "/demo/sih" => (Method::POST, "/demo/sih", "action=arreter"),
         "/audit" => (Method::GET, "/audit?acteur=x", ""),
         "/audit/export.csv" => (Method::GET, "/audit/export.csv", ""),
         "/audit/export.json" => (Method::GET, "/audit/export.json", ""),
@@ -118,6 +119,40 @@ fn sample(pattern: &str) -> (Method, &'static str, &'static str) {
         "/healthz" => (Method::GET, "/healthz", ""),
         "/metrics" => (Method::GET, "/metrics", ""),
         "/static/{file}" => (Method::GET, "/static/app.css", ""),
+        "/crise" => (Method::GET, "/crise", ""),
+        "/crise/transition/{kind}" => (Method::GET, "/crise/transition/declarer", ""),
+        "/crise/fiches/{card}/{step}" => (Method::POST, "/crise/fiches/INCONNUE/0", "fait=1"),
+        "/crise/alertes/{id}/vu" => (Method::POST, "/crise/alertes/inconnue/vu", ""),
+        "/crise/contacts" => (Method::GET, "/crise/contacts", ""),
+        "/crise/tableau" => (Method::GET, "/crise/tableau", ""),
+        "/crise/tableau/flux" => (Method::GET, "/crise/tableau/flux", ""),
+        "/crise/unites/{code}/point" => (Method::GET, "/crise/unites/CARDIO/point", ""),
+        "/crise/stocks" => (Method::GET, "/crise/stocks", ""),
+        "/crise/main-courante" => (Method::GET, "/crise/main-courante", ""),
+        "/crise/main-courante/nouvelle" => (
+            Method::POST,
+            "/crise/main-courante/nouvelle",
+            "texte=Point%20de%20situation",
+        ),
+        "/crise/decisions" => (Method::GET, "/crise/decisions", ""),
+        "/crise/decisions/nouvelle" => (
+            Method::POST,
+            "/crise/decisions/nouvelle",
+            "decision=Passer%20en%20mode%20d%C3%A9grad%C3%A9&decideur=Directeur&motif=&suites=",
+        ),
+        "/crise/taches" => (Method::GET, "/crise/taches", ""),
+        "/crise/taches/nouvelle" => (
+            Method::POST,
+            "/crise/taches/nouvelle",
+            "titre=Imprimer%20les%20plans&detail=&pour=role&cible=cadre&echeance=",
+        ),
+        "/crise/taches/{id}" => (Method::GET, "/crise/taches/inconnue", ""),
+        "/crise/taches/{id}/suivi" => {
+            (Method::POST, "/crise/taches/inconnue/suivi", "statut=faite")
+        }
+        "/crise/historique" => (Method::GET, "/crise/historique", ""),
+        "/crise/rapport/{id}" => (Method::GET, "/crise/rapport/inconnue", ""),
+        "/crise/rapport/{id}/pdf" => (Method::GET, "/crise/rapport/inconnue/pdf", ""),
         other => panic!("no sample request for route {other}: add one"),
     }
 }
@@ -135,11 +170,29 @@ fn request_for(pattern: &str, session: Option<&TestSession>) -> Request<Body> {
     }
 }
 
+/// A simulated HIS that only remembers whether it runs, so that the
+/// demonstration's route answers in the matrix walk.
+#[derive(Debug, Default)]
+struct FakeHis(std::sync::atomic::AtomicBool);
+
+impl ckisa_web::SimulatedHis for FakeHis {
+    fn running(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set_running(&self, on: bool) -> Result<(), String> {
+        self.0.store(on, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
 /// Every route with every role: refused exactly where the matrix says
 /// never, answered everywhere else; and every refusal is in the trail.
 #[tokio::test]
 async fn every_route_answers_every_role_as_the_matrix_says() {
-    let harness = Harness::over(FakeStore::hospital());
+    let mut config = support::test_config();
+    config.simulated_his = Some(std::sync::Arc::new(FakeHis::default()));
+    let harness = Harness::with_config(FakeStore::hospital(), config);
     harness.add("cible", Role::Nurse, Scope::Units(vec!["CARDIO".into()]));
     for role in Role::ALL {
         let login = format!("u-{}", role.code());
@@ -152,9 +205,14 @@ async fn every_route_answers_every_role_as_the_matrix_says() {
                 Rule::Act(action) => reach(role, *action) != Reach::Never,
                 Rule::Public | Rule::Session | Rule::LoggedIn => true,
             };
+            // Past the gate, a crisis route may still find nothing to act on
+            // (an unknown task or alert: 404, or a transition the book
+            // refuses: 409); what matters is that the gate let it through.
+            let found_nothing = pattern.starts_with("/crise")
+                && matches!(reply.status, StatusCode::NOT_FOUND | StatusCode::CONFLICT);
             if allowed {
                 assert!(
-                    reply.status.is_success() || reply.status.is_redirection(),
+                    reply.status.is_success() || reply.status.is_redirection() || found_nothing,
                     "{role} {pattern}: {} {}",
                     reply.status,
                     reply.body

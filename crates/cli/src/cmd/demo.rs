@@ -1,21 +1,28 @@
 //! `ckisa demo`: a whole node on a laptop in one command: a generated
 //! hospital, a simulated HIS feeding it over MLLP on loopback, and the web UI.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use anyhow::Context;
 use ckisa_ingest::files::{self, IngestContext, Input};
+use ckisa_ingest::pipeline::EventFactory;
 use ckisa_store::Store;
+use ckisa_store_sqlite::SqliteStore;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::cmd::demo_accounts;
 use crate::config::{Config, DEFAULT_DATA, DEFAULT_HTTP, DEFAULT_MLLP, FeedConfig, parse_addr};
 use crate::keys::{self, KEY_RULES, KeyArgs, Missing};
-use crate::node::{Node, bind_web, check_web_exposure, shutdown_on_signal};
+use crate::node::{Node, Site, bind_web, check_web_exposure, shutdown_on_signal};
 use crate::out;
 
 /// Name of the generated configuration file in the data folder.
-const DEMO_CONFIG: &str = "ckisa-demo.toml";
+pub(crate) const DEMO_CONFIG: &str = "ckisa-demo.toml";
 
 /// Démarrer un nœud de démonstration : un hôpital généré d'environ 600 lits
 /// en 20 unités, alimenté en direct par un SIH simulé (HL7 v2 sur MLLP), avec
@@ -51,6 +58,12 @@ pub(crate) struct Cmd {
     /// <dossier>.ac (à faire approuver par le navigateur).
     #[arg(long)]
     tls: bool,
+    /// Silence du flux au bout duquel la veille lève une alerte tant
+    /// qu'elle apprend le rythme des flux (« 30s », « 2m » ; par défaut
+    /// celui du plan de démonstration, 2 minutes) : pour montrer la
+    /// détection d'une panne sans attendre.
+    #[arg(long, value_name = "DURÉE")]
+    alerte_silence: Option<String>,
     #[command(flatten)]
     key: KeyArgs,
 }
@@ -82,7 +95,14 @@ impl Cmd {
         if !config_path.exists() {
             crate::node::write_private(&config_path, establishment.config_toml.as_bytes())?;
         }
-        let config = Config::load(&config_path)?;
+        let mut config = Config::load(&config_path)?;
+        if let Some(text) = &self.alerte_silence {
+            let silence = ckisa_crisis::plan::parse_duration(text)
+                .map_err(|error| anyhow::anyhow!("--alerte-silence {text:?} : {error}"))?;
+            let plan = Arc::make_mut(&mut config.plan);
+            plan.detection.learning_silence = silence;
+            plan.detection.silence_floor = plan.detection.silence_floor.min(silence);
+        }
         out::line(&format!("Site : {}", config.site_name));
         let key = demo_key(&self.key, &self.data)?;
         out::line(&format!("Clé : {}", key.describe()));
@@ -120,36 +140,37 @@ impl Cmd {
         // The web port first: if it is taken, nothing has been announced yet.
         let listener = bind_web(http, tls.as_ref()).await?;
         let bound = node.start_feeds(&feeds, &shutdown).await?;
+        let mut simulated_his: Option<Arc<dyn ckisa_web::SimulatedHis>> = None;
         if self.rate > 0.0 {
-            let pace = ckisa_demo::Pace::per_second(self.rate);
-            // A new stream seed per start, so that a restarted demo sends new
-            // control ids instead of replaying the previous run's.
-            let stream_seed = self.seed ^ node.factory.now_ms() as u64;
-            let store = node.store.clone();
-            let occupied = tokio::task::spawn_blocking(move || occupancy(store.as_ref())).await??;
-            // The feed resumes from who the store says is in which bed, so a
-            // restarted demo never admits into an occupied bed or moves a
-            // patient who has left.
-            let state = ckisa_demo::HisState::resume(&establishment, stream_seed, &occupied);
-            let his = ckisa_demo::run_simulated_his(bound[0], state, pace, shutdown.clone());
-            tokio::spawn(async move {
-                if let Err(err) = his.await {
-                    tracing::warn!(error = %err, "the simulated HIS stopped");
-                }
+            let his = Arc::new(HisSwitch {
+                target: bound[0],
+                establishment: Arc::new(establishment),
+                store: node.store.clone(),
+                factory: node.factory.clone(),
+                seed: self.seed,
+                pace: ckisa_demo::Pace::per_second(self.rate),
+                runtime: tokio::runtime::Handle::current(),
+                node_shutdown: shutdown.clone(),
+                switching: Mutex::new(()),
+                current: Mutex::new(None),
             });
+            let starting = his.clone();
+            tokio::task::spawn_blocking(move || starting.start()).await??;
             out::line(&format!(
-                "SIH simulé : {} message(s)/s vers {}",
+                "SIH simulé : {} message(s)/s vers {} (arrêt et relance : page Statut, \
+                 comptes securite-si et administrateur)",
                 self.rate, bound[0]
             ));
+            simulated_his = Some(his);
         }
         out::line("Ctrl-C pour arrêter.");
-        node.serve_web(
-            listener,
-            &config.site_name,
-            &[String::from("sih-demo")],
-            shutdown,
-        )
-        .await
+        let site = Site {
+            name: &config.site_name,
+            feeds: &[String::from("sih-demo")],
+            plan: &config.plan,
+            simulated_his,
+        };
+        node.serve_web(listener, site, shutdown).await
     }
 }
 
@@ -243,6 +264,147 @@ fn machine_hostname() -> Option<String> {
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
                 && !name.starts_with(['-', '.'])
         })
+}
+
+/// Time a stopped HIS has to close its connection before its task is
+/// dropped.
+const HIS_STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// The simulated HIS of the demo, which IT security and administrators stop
+/// and start again from the status page (`ckisa_web::SimulatedHis`), to
+/// show the outage watch at work. It owns the running HIS task and its stop
+/// signal; the node's shutdown stops it too.
+struct HisSwitch {
+    /// The demo feed's MLLP address.
+    target: SocketAddr,
+    establishment: Arc<ckisa_demo::Establishment>,
+    store: Arc<SqliteStore>,
+    factory: Arc<EventFactory>,
+    /// The establishment's seed, mixed with the start time for each stream.
+    seed: u64,
+    pace: ckisa_demo::Pace,
+    runtime: tokio::runtime::Handle,
+    node_shutdown: watch::Receiver<bool>,
+    /// One switch at a time (held while the store is read or the old task
+    /// is waited for; `current` is only locked briefly).
+    switching: Mutex<()>,
+    current: Mutex<Option<RunningHis>>,
+}
+
+/// A HIS task and the sender of its stop signal.
+#[derive(Debug)]
+struct RunningHis {
+    stop: Arc<watch::Sender<bool>>,
+    task: JoinHandle<()>,
+}
+
+impl HisSwitch {
+    /// Starts a HIS that resumes from the store's occupancy, exactly as at
+    /// the demo's start. Blocks on the store: call it on the blocking pool.
+    fn start(&self) -> anyhow::Result<()> {
+        // A new stream seed per start, so that a restarted HIS sends new
+        // control ids instead of replaying the previous stream's.
+        let stream_seed = self.seed ^ self.factory.now_ms() as u64;
+        let occupied = occupancy(self.store.as_ref())?;
+        // The feed resumes from who the store says is in which bed, so a
+        // restarted HIS never admits into an occupied bed or moves a patient
+        // who has left.
+        let state = ckisa_demo::HisState::resume(&self.establishment, stream_seed, &occupied);
+        let (stop, stopped) = watch::channel(false);
+        let stop = Arc::new(stop);
+        let his = ckisa_demo::run_simulated_his(self.target, state, self.pace, stopped);
+        let task = self.runtime.spawn(async move {
+            if let Err(err) = his.await {
+                tracing::warn!(error = %err, "the simulated HIS stopped");
+            }
+        });
+        // The node's shutdown stops this HIS; the relay ends with the HIS
+        // (its receiver dropped).
+        let relay = stop.clone();
+        let mut node_shutdown = self.node_shutdown.clone();
+        self.runtime.spawn(async move {
+            tokio::select! {
+                _ = node_shutdown.wait_for(|stop| *stop) => {
+                    let _ = relay.send(true);
+                }
+                () = relay.closed() => {}
+            }
+        });
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(RunningHis { stop, task });
+        Ok(())
+    }
+
+    /// Stops the HIS and waits for its task to end (its MLLP connection
+    /// closed), at most [`HIS_STOP_GRACE`]; a task that outlives it is
+    /// aborted. Blocks: call it on the blocking pool.
+    fn stop(&self) {
+        let running = self
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let Some(RunningHis { stop, task }) = running else {
+            return;
+        };
+        let _ = stop.send(true);
+        let abort = task.abort_handle();
+        let ended = self
+            .runtime
+            .block_on(async { tokio::time::timeout(HIS_STOP_GRACE, task).await });
+        if ended.is_err() {
+            tracing::warn!("the simulated HIS did not stop in time: its task is aborted");
+            abort.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for HisSwitch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HisSwitch")
+            .field("target", &self.target)
+            .field("pace", &self.pace)
+            .field("current", &self.current)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ckisa_web::SimulatedHis for HisSwitch {
+    fn running(&self) -> bool {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|running| !running.task.is_finished())
+    }
+
+    fn set_running(&self, on: bool) -> Result<(), String> {
+        let _switching = self
+            .switching
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if on == self.running() {
+            return Ok(());
+        }
+        if !on {
+            self.stop();
+            tracing::info!("simulated HIS stopped from the web interface");
+            out::line("SIH simulé : arrêté depuis l'interface web (flux sih-demo interrompu).");
+            return Ok(());
+        }
+        if *self.node_shutdown.borrow() {
+            return Err("le nœud s'arrête : le SIH simulé ne peut plus être relancé".to_owned());
+        }
+        // A HIS whose task ended by itself leaves its handle behind.
+        self.stop();
+        if let Err(error) = self.start() {
+            tracing::error!(error = format!("{error:#}"), "simulated HIS restart failed");
+            return Err(format!("relance du SIH simulé impossible : {error:#}"));
+        }
+        tracing::info!("simulated HIS restarted from the web interface");
+        out::line("SIH simulé : relancé depuis l'interface web (flux sih-demo repris).");
+        Ok(())
+    }
 }
 
 /// Every occupied bed of the store, as the simulated HIS resumes from it.

@@ -3,9 +3,11 @@
 
 mod admin;
 mod audit;
+mod crisis;
 mod demo;
 mod demo_accounts;
 mod ingest;
+mod plan;
 mod rekey;
 mod serve;
 mod status;
@@ -41,6 +43,11 @@ pub(crate) enum Command {
     Audit(audit::Cmd),
     /// Certificats HTTPS : autorité locale du site et certificat du nœud.
     Tls(tls::Cmd),
+    /// Le plan de continuité (BIA, fiches réflexes, annuaire, stocks) :
+    /// vérification.
+    Plan(plan::Cmd),
+    /// La crise : état, déclaration, niveau, retour à la normale, clôture.
+    Crisis(crisis::Cmd),
     /// Changer la clé du dossier de données (nœud arrêté), ou chiffrer un
     /// dossier d'une version précédente (--chiffrer).
     Rekey(rekey::Cmd),
@@ -65,6 +72,8 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Tokens(cmd) => cmd.run(),
         Command::Audit(cmd) => cmd.run(),
         Command::Tls(cmd) => cmd.run(),
+        Command::Plan(cmd) => cmd.run(),
+        Command::Crisis(cmd) => cmd.run(),
         Command::Rekey(cmd) => cmd.run(),
     }
 }

@@ -7,7 +7,7 @@ use ckisa_store::Store;
 
 use crate::config::{Config, parse_addr};
 use crate::keys::{self, KEY_RULES, KeyArgs, Missing};
-use crate::node::{Node, bind_web, check_web_exposure, shutdown_on_signal};
+use crate::node::{Node, Site, bind_web, check_web_exposure, shutdown_on_signal};
 use crate::out;
 
 /// Démarrer le nœud d'un site réel, d'après un fichier de configuration TOML.
@@ -98,7 +98,12 @@ impl Cmd {
         node.start_feeds(&config.feeds, &shutdown).await?;
         out::line("Ctrl-C pour arrêter.");
         let feeds: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
-        node.serve_web(listener, &config.site_name, &feeds, shutdown)
-            .await
+        let site = Site {
+            name: &config.site_name,
+            feeds: &feeds,
+            plan: &config.plan,
+            simulated_his: None,
+        };
+        node.serve_web(listener, site, shutdown).await
     }
 }

@@ -232,7 +232,21 @@ fn config_is_valid_toml_in_the_node_schema_matching_the_units() {
     let config: toml::Table = est.config_toml.parse().expect("valid TOML");
     // The node's parser refuses unknown keys: only these may appear.
     let top = sorted_keys(&config);
-    assert_eq!(top, ["feeds", "site", "units"]);
+    assert_eq!(top, ["feeds", "plan", "site", "units"]);
+    // The continuity plan names only units of this establishment.
+    let codes: HashSet<&str> = est.units.iter().map(|u| u.code.as_str()).collect();
+    let activities = config["plan"]["activities"].as_array().expect("BIA");
+    for activity in activities {
+        for unit in activity
+            .get("units")
+            .and_then(|u| u.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let code = unit.as_str().expect("unit code");
+            assert!(codes.contains(code), "the plan names unit {code}");
+        }
+    }
     let site = sorted_keys(config["site"].as_table().expect("site"));
     assert_eq!(site, ["name", "zone"]);
     assert_eq!(config["site"]["zone"].as_str(), Some("Europe/Paris"));

@@ -10,10 +10,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ckisa_domain::{
-    Actor, Allergy, CarePlan, Coded, Condition, Directory, EncounterKey, Event, EventId, Fact,
-    Field, Hlc, Identifier, Leave, Medication, MedicationKind, Moment, NodeId, Observation,
-    ObservationCategory, ObservationValue, PatientKey, PatientUpdate, Place, Procedure,
-    RecordStatus, Report, ResourceRef, Sex, Source, SourceChannel, StayUpdate,
+    Actor, Allergy, CarePlan, Coded, Condition, CrisisFact, Directory, EncounterKey, Event,
+    EventId, Fact, Field, Hlc, Identifier, ItemId, Leave, Medication, MedicationKind, Moment,
+    NodeId, Observation, ObservationCategory, ObservationValue, PatientKey, PatientUpdate, Place,
+    Procedure, RecordStatus, Report, ResourceRef, Sex, Source, SourceChannel, StayUpdate,
 };
 use ckisa_store::{DedupKey, Outcome, PatientQuery, Rejection, Store, Submission, UnitDefinition};
 
@@ -1139,6 +1139,83 @@ pub(crate) fn events_after(store: &dyn Store) {
     assert!(store.events_after(Some(sent[1].id), 10).unwrap().is_empty());
 }
 
+/// Crisis facts come back by kind, in order, from any point; a submission
+/// from no feed counts in no feed; feed activity is bucketed by reception.
+pub(crate) fn crisis_events_and_activity(store: &dyn Store) {
+    let before = store.events_of_kind("crisis", None, usize::MAX).unwrap();
+    let entry = |text: &str| {
+        Fact::Crisis(CrisisFact::LogEntry {
+            id: ItemId(text.to_owned()),
+            text: text.to_owned(),
+            corrects: None,
+        })
+    };
+    let typed = Submission {
+        feed: String::new(),
+        received_ms: tick() as i64,
+        dedup: None,
+        events: vec![event(entry("un")), event(entry("deux"))],
+    };
+    let sent = typed.events.clone();
+    let feeds_before = store.feeds().unwrap();
+    let activity_before = store.feed_activity(0).unwrap();
+    assert_eq!(commit_one(store, typed), Outcome::Stored);
+    commit_one(
+        store,
+        message(
+            "CRISIS-ACT-1",
+            vec![person(&patient("ACT-1"), "Flux", "Un")],
+        ),
+    );
+
+    let after = store
+        .events_of_kind("crisis", before.last().map(|e| e.id), 10)
+        .unwrap();
+    assert_eq!(after, sent);
+    assert_eq!(
+        store
+            .events_of_kind("crisis", Some(sent[0].id), 10)
+            .unwrap(),
+        vec![sent[1].clone()]
+    );
+    assert!(
+        store
+            .events_of_kind("patient", Some(sent[1].id), 10)
+            .unwrap()
+            .len()
+            == 1
+    );
+
+    let feeds = store.feeds().unwrap();
+    assert!(
+        feeds.iter().all(|f| !f.name.is_empty()),
+        "typed entries count in no feed"
+    );
+    let adt = |feeds: &[ckisa_store::FeedStatus]| {
+        feeds
+            .iter()
+            .find(|f| f.name == "adt")
+            .map_or(0, |f| f.accepted)
+    };
+    assert_eq!(adt(&feeds), adt(&feeds_before) + 1);
+    let total = |activity: &[ckisa_store::FeedActivity]| -> u64 {
+        activity
+            .iter()
+            .filter(|a| a.feed == "adt")
+            .flat_map(|a| &a.buckets)
+            .map(|b| b.count)
+            .sum()
+    };
+    let activity = store.feed_activity(0).unwrap();
+    assert_eq!(total(&activity), total(&activity_before) + 1);
+    for feed in &activity {
+        for bucket in &feed.buckets {
+            assert_eq!(bucket.start_ms % ckisa_store::ACTIVITY_BUCKET_MS, 0);
+        }
+    }
+    assert!(store.feed_activity(i64::MAX).unwrap().is_empty());
+}
+
 /// Every story, in order, on one store.
 pub(crate) fn all(store: &dyn Store) {
     census_and_chart(store);
@@ -1152,6 +1229,7 @@ pub(crate) fn all(store: &dyn Store) {
     search(store);
     encounter_moved(store);
     events_after(store);
+    crisis_events_and_activity(store);
 }
 
 /// Everything the pages can show, as text, to compare two stores or the

@@ -19,6 +19,8 @@ use ckisa_store::*;
 use ckisa_store_sqlite::key::DbKey;
 use tower::ServiceExt;
 
+pub(crate) mod crisis;
+
 /// 15/03/2024 12:00:00 in Paris.
 pub(crate) const NOW: i64 = 1_710_500_400_000;
 
@@ -54,6 +56,8 @@ pub(crate) struct FakeStore {
     pub(crate) generation: AtomicU64,
     pub(crate) failing: AtomicBool,
     pub(crate) last_query: Mutex<Option<PatientQuery>>,
+    /// Crisis events committed (the only submissions the fake accepts).
+    pub(crate) crisis_events: Mutex<Vec<Event>>,
 }
 
 fn failure() -> StoreError {
@@ -72,8 +76,23 @@ impl FakeStore {
 }
 
 impl Store for FakeStore {
-    fn commit(&self, _batch: Vec<Submission>) -> Result<Vec<Outcome>, StoreError> {
-        Err(StoreError::Closed)
+    /// Keeps crisis events (typed by people, in no feed) so that the crisis
+    /// pages work over the fake; anything else fails as a closed store.
+    fn commit(&self, batch: Vec<Submission>) -> Result<Vec<Outcome>, StoreError> {
+        let crisis = |s: &Submission| s.events.iter().all(|e| matches!(e.fact, Fact::Crisis(_)));
+        if !batch.iter().all(crisis) {
+            return Err(StoreError::Closed);
+        }
+        let mut kept = self.crisis_events.lock().unwrap();
+        let outcomes = batch
+            .into_iter()
+            .map(|submission| {
+                kept.extend(submission.events);
+                Outcome::Stored
+            })
+            .collect();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(outcomes)
     }
 
     fn quarantine(&self, _rejections: Vec<Rejection>) -> Result<(), StoreError> {
@@ -142,6 +161,29 @@ impl Store for FakeStore {
         _after: Option<EventId>,
         _limit: usize,
     ) -> Result<Vec<Event>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    fn events_of_kind(
+        &self,
+        kind: &str,
+        after: Option<EventId>,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        let kept = self.crisis_events.lock().unwrap();
+        let start = after
+            .and_then(|id| kept.iter().position(|e| e.id == id))
+            .map_or(0, |at| at + 1);
+        Ok(kept[start..]
+            .iter()
+            .filter(|e| e.fact.kind() == kind)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn feed_activity(&self, _since_ms: i64) -> Result<Vec<ckisa_store::FeedActivity>, StoreError> {
+        self.check()?;
         Ok(Vec::new())
     }
 
