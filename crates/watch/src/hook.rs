@@ -58,7 +58,7 @@ impl HookSpec {
 pub struct HookAlert {
     /// `CKISA_ALERTE_CLE`: the alert's key (`silence:adt-principal`).
     pub key: String,
-    /// `CKISA_ALERTE_TYPE`: `silence`, `debit` or `sonde` for alerts.
+    /// `CKISA_ALERTE_TYPE`: `silence`, `debit`, `sonde`, `pdma` or `stock`.
     pub kind: String,
     /// `CKISA_ALERTE_SUJET`: the feed or probe name.
     pub subject: String,

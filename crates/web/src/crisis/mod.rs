@@ -166,7 +166,9 @@ impl AppState {
             Err(RecordError::Refused(refusal)) => return Err(AppError::Refused(refusal.0)),
             Err(RecordError::Store(error)) => return Err(AppError::Store(error)),
         }
-        self.catch_up(self.inner.store.generation()).await
+        self.catch_up(self.inner.store.generation()).await?;
+        hub.dashboard.changed();
+        Ok(())
     }
 }
 

@@ -56,6 +56,14 @@ pub(crate) struct Feed {
     pub(super) counter: Mutex<Option<Counter>>,
 }
 
+impl Feed {
+    /// Wakes the producer now (a crisis fact was just recorded here), so
+    /// that the browsers do not wait for the next poll.
+    pub(crate) fn changed(&self) {
+        self.wake.notify_one();
+    }
+}
+
 impl Default for Feed {
     fn default() -> Feed {
         Feed {
