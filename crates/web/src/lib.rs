@@ -8,11 +8,12 @@
 //! without JavaScript; a small static script refreshes them live.
 //!
 //! **Invariant:** every store call runs on the blocking pool
-//! ([`AppState::read`]), never on an executor thread.
+//! (`AppState::read`), never on an executor thread.
 //!
 //! **Invariant:** nothing from the store reaches a page unescaped: templates
 //! escape by default, and only HTML rendered by our own templates is marked
-//! safe (the page body inside the layout).
+//! safe (the page body inside the layout), plus the report's charts, drawn
+//! by `ckisa_print::chart_svg`, which escapes every text it writes.
 //!
 //! **Invariant:** pages and API answers carry `Cache-Control: no-store`:
 //! patient data never sits in a browser or proxy cache.
