@@ -147,6 +147,14 @@ fn banner_view(fmt: &Fmt<'_>, ctx: &PageCtx) -> Option<BannerView> {
     })
 }
 
+/// "2 alertes de panne en cours", for those who acknowledge them.
+fn alert_strip(fmt: &Fmt<'_>, ctx: &PageCtx) -> Option<String> {
+    (ctx.open_alerts > 0).then(|| {
+        fmt.tr
+            .fmt("crisis.alert_strip", &[("n", &ctx.open_alerts.to_string())])
+    })
+}
+
 struct LangLink {
     code: &'static str,
     label: &'static str,
@@ -167,6 +175,7 @@ struct LayoutTemplate<'a> {
     langs: Vec<LangLink>,
     fresh: &'a [FreshItem],
     banner: Option<BannerView>,
+    alert_strip: Option<String>,
     live: bool,
     main: &'a str,
     footer: String,
@@ -179,6 +188,7 @@ struct PartialTemplate<'a> {
     tr: Tr,
     fresh: &'a [FreshItem],
     banner: Option<BannerView>,
+    alert_strip: Option<String>,
     main: &'a str,
 }
 
@@ -217,6 +227,7 @@ pub(crate) fn respond(
             tr: fmt.tr,
             fresh: &fresh,
             banner: banner_view(&fmt, ctx),
+            alert_strip: alert_strip(&fmt, ctx),
             main: &page.main,
         }
         .render()?
@@ -233,6 +244,7 @@ pub(crate) fn respond(
             langs: lang_links(ctx),
             fresh: &fresh,
             banner: banner_view(&fmt, ctx),
+            alert_strip: alert_strip(&fmt, ctx),
             live: true,
             main: &page.main,
             footer,
@@ -278,6 +290,7 @@ pub(crate) fn respond_bare(
         langs: lang_links(ctx),
         fresh: &[],
         banner: banner_view(&fmt, ctx),
+        alert_strip: alert_strip(&fmt, ctx),
         live: false,
         main: &page.main,
         footer,
@@ -328,6 +341,7 @@ pub(crate) fn error_page(tr: Tr, site_name: &str, title: &str, message: &str) ->
             langs: Vec::new(),
             fresh: &[],
             banner: None,
+            alert_strip: None,
             live: false,
             main: &main,
             footer: String::new(),

@@ -224,6 +224,9 @@ pub(crate) struct PageCtx {
     pub(crate) caller: Option<access::Caller>,
     /// The crisis open now, for the banner every logged-in page shows.
     pub(crate) banner: Option<crisis::Banner>,
+    /// Outage alerts still open, shown on every page to those who
+    /// acknowledge them (crisis director and cell, IT security).
+    pub(crate) open_alerts: usize,
 }
 
 impl PageCtx {
@@ -256,6 +259,14 @@ impl FromRequestParts<AppState> for PageCtx {
             Some(_) => state.banner().await,
             None => None,
         };
+        let watches_alerts = caller
+            .as_ref()
+            .is_some_and(|c| c.reach(ckisa_auth::Action::AlertAck) != ckisa_auth::Reach::Never);
+        let open_alerts = if watches_alerts {
+            state.open_alert_count().await
+        } else {
+            0
+        };
         Ok(PageCtx {
             lang,
             partial,
@@ -264,6 +275,7 @@ impl FromRequestParts<AppState> for PageCtx {
             now_ms: state.now_ms(),
             caller,
             banner,
+            open_alerts,
         })
     }
 }

@@ -319,3 +319,78 @@ async fn contacts_show_every_means_in_order() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn an_open_alert_shows_on_every_page_of_those_who_acknowledge_it() {
+    use ckisa_crisis::ledger::{self, Author};
+    use ckisa_domain::{Actor, AlertKind, CrisisFact, Hlc, ItemId, NodeId};
+
+    let node = CrisisNode::new();
+    let director = node.login_as("dir6", Role::CrisisDirector, Scope::Units(Vec::new()));
+    let rssi = node.login_as("rssi6", Role::ItSecurity, Scope::Units(Vec::new()));
+    let nurse = node.login_as("ide6", Role::Nurse, unit("REA"));
+    // The node's watch raises an alert (as it would after a silence).
+    let now = support::crisis::clock_now();
+    let mut book = ledger::load(node.store.as_ref()).expect("book");
+    let author = Author {
+        actor: Actor::System,
+        node: NodeId("noeud-test".into()),
+        origin: "veille",
+    };
+    let alert = CrisisFact::AlertRaised {
+        id: ItemId("alerte-1".into()),
+        key: "silence:adt".into(),
+        kind: AlertKind::FeedSilent,
+        subject: "adt".into(),
+        since_ms: now - 600_000,
+        evidence: "Le flux adt est silencieux depuis 10 min <script>x</script>".into(),
+    };
+    let hlc = Hlc::new(u64::try_from(now).unwrap(), 0);
+    ledger::record(&mut book, node.store.as_ref(), &author, alert, hlc, now).expect("recorded");
+
+    for who in [&director, &rssi] {
+        let page = node.get(who, "/unites").await;
+        assert!(
+            page.body.contains("Alertes de panne en cours : 1"),
+            "{}",
+            page.body
+        );
+    }
+    assert!(
+        !node
+            .get(&nurse, "/unites")
+            .await
+            .body
+            .contains("Alertes de panne")
+    );
+    let overview = node.get(&director, "/crise").await;
+    assert!(
+        overview.body.contains("Flux silencieux"),
+        "{}",
+        overview.body
+    );
+    assert!(
+        overview.body.contains("&lt;script&gt;") || overview.body.contains("&#60;script&#62;"),
+        "evidence escaped: {}",
+        overview.body
+    );
+    assert!(!overview.body.contains("<script>x"));
+
+    // The nurse may not acknowledge it; the director may, once.
+    let refused = node.post(&nurse, "/crise/alertes/alerte-1/vu", &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let seen = node
+        .post(&director, "/crise/alertes/alerte-1/vu", &[])
+        .await;
+    assert_eq!(seen.status, StatusCode::SEE_OTHER);
+    let overview = node.get(&rssi, "/crise").await;
+    assert!(
+        overview.body.contains("Pris en compte par dir6"),
+        "{}",
+        overview.body
+    );
+    let unknown = node
+        .post(&director, "/crise/alertes/inconnue/vu", &[])
+        .await;
+    assert_eq!(unknown.status, StatusCode::CONFLICT);
+}

@@ -233,6 +233,17 @@ pub(crate) struct Banner {
 }
 
 impl AppState {
+    /// How many outage alerts are open (0 when the book cannot be read).
+    pub(crate) async fn open_alert_count(&self) -> usize {
+        match self.book().await {
+            Ok(book) => book.open_alerts().len(),
+            Err(error) => {
+                tracing::warn!(%error, "crisis book unreadable for the alert strip");
+                0
+            }
+        }
+    }
+
     /// The banner of the crisis open now, if any.
     pub(crate) async fn banner(&self) -> Option<Banner> {
         let book = match self.book().await {

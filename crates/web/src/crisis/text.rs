@@ -24,6 +24,13 @@ pub(crate) const CATALOG: Catalog = &[
         "crisis.alert_stock",
         ["Stock sous le seuil", "Stock below threshold"],
     ),
+    (
+        "crisis.alert_strip",
+        [
+            "Alertes de panne en cours : {n} (voir Crise)",
+            "Open outage alerts: {n} (see Crisis)",
+        ],
+    ),
     ("crisis.alerts", ["Alertes de panne", "Outage alerts"]),
     ("crisis.application", ["Application", "Application"]),
     (
