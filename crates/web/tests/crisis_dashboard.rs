@@ -11,6 +11,7 @@
 mod support;
 
 use std::time::Duration;
+use support::crisis::{html, unit};
 
 use axum::body::Body;
 use axum::http::header::{CONTENT_TYPE, COOKIE};
@@ -32,19 +33,6 @@ const HOUR: i64 = 60 * MINUTE;
 
 /// Held shared by tests that read the clock, alone by the one that moves it.
 static CLOCK: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
-
-/// `text` as askama escapes it in a page.
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-fn unit(code: &str) -> Scope {
-    Scope::Units(vec![code.into()])
-}
 
 fn director(node: &CrisisNode) -> TestSession {
     node.login_as("dir", Role::CrisisDirector, Scope::Units(Vec::new()))

@@ -7,6 +7,7 @@
 mod support;
 
 use std::sync::LazyLock;
+use support::crisis::unit;
 
 use axum::body::Body;
 use axum::http::header::{CONTENT_TYPE, COOKIE, LOCATION};
@@ -26,10 +27,6 @@ const TASKS: &str = "/crise/taches";
 const NEW_TASK: &str = "/crise/taches/nouvelle";
 const DECISIONS: &str = "/crise/decisions";
 const NEW_DECISION: &str = "/crise/decisions/nouvelle";
-
-fn unit(code: &str) -> Scope {
-    Scope::Units(vec![code.into()])
-}
 
 /// A page's text with askama's escapes undone, to look for sentences.
 fn text(answer: &Answer) -> String {

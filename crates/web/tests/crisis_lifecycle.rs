@@ -7,19 +7,7 @@ mod support;
 use axum::http::StatusCode;
 use ckisa_auth::{Role, Scope};
 use support::crisis::{CrisisNode, advance};
-
-/// `text` as askama escapes it in a page.
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-fn unit(code: &str) -> Scope {
-    Scope::Units(vec![code.into()])
-}
+use support::crisis::{html, unit};
 
 #[tokio::test]
 async fn only_the_crisis_director_runs_the_lifecycle_and_each_step_is_recorded() {

@@ -18,6 +18,7 @@ use ckisa_domain::{
     SourceChannel, TaskStatus, UnitReport,
 };
 use ckisa_store::{Outcome, Store, Submission};
+use support::crisis::html;
 use support::crisis::{CrisisNode, advance, clock_now};
 
 const MIN: i64 = 60_000;
@@ -105,15 +106,6 @@ fn row<'a>(body: &'a str, header: &str) -> &'a str {
     let start = body[..at].rfind("<tr").expect("row starts");
     let end = body[at..].find("</tr>").expect("row ends") + at;
     &body[start..end]
-}
-
-/// `text` as askama escapes it in a page.
-fn html(text: &str) -> String {
-    text.replace('&', "&#38;")
-        .replace('<', "&#60;")
-        .replace('>', "&#62;")
-        .replace('"', "&#34;")
-        .replace('\'', "&#39;")
 }
 
 /// The crisis of this file, run on `node`; returns the declaration time and

@@ -201,3 +201,17 @@ pub(crate) fn form_encode(fields: &[(&str, &str)]) -> String {
         .collect::<Vec<_>>()
         .join("&")
 }
+
+/// `text` as askama escapes it in a page.
+pub(crate) fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// The scope of one unit.
+pub(crate) fn unit(code: &str) -> Scope {
+    Scope::Units(vec![code.into()])
+}
