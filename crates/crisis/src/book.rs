@@ -308,6 +308,9 @@ pub struct Book {
     stocks: Vec<StockCount>,
     ticks: HashMap<(CrisisId, String, u32), Tick>,
     alerts: Vec<Alert>,
+    /// Crises declared while another was open (two people on two nodes or
+    /// processes at once): each stands for the open one it joined.
+    aliases: HashMap<CrisisId, CrisisId>,
     last: Option<EventId>,
     applied: u64,
 }
@@ -343,9 +346,11 @@ impl Book {
         &self.crises
     }
 
-    /// One crisis by id.
+    /// One crisis by id (or by the id of a declaration that joined it).
     pub fn crisis(&self, id: &str) -> Option<&Crisis> {
-        self.crises.iter().find(|c| c.id.0 == id)
+        let id = CrisisId(id.to_owned());
+        let id = self.aliases.get(&id).unwrap_or(&id);
+        self.crises.iter().find(|c| &c.id == id)
     }
 
     /// Main courante entries, oldest first; `crisis` selects those written
@@ -565,6 +570,7 @@ impl Book {
     }
 
     fn open_crisis(&self, id: &CrisisId) -> Result<&Crisis, Refusal> {
+        let id = self.aliases.get(id).unwrap_or(id);
         match self.active() {
             Some(open) if &open.id == id => Ok(open),
             Some(_) => refuse("ce n'est pas la crise en cours"),
@@ -600,6 +606,15 @@ impl Book {
                 level,
                 reason,
             } => {
+                // A second declaration while a crisis is open (made at the
+                // same time elsewhere) joins the open one as a level change,
+                // so that there is never more than one open crisis; its id
+                // keeps working for later transitions.
+                if let Some(open) = self.active().map(|c| c.id.clone()) {
+                    self.aliases.insert(crisis, open.clone());
+                    self.transition(&open, stamp, TransitionKind::Level(level), reason);
+                    return;
+                }
                 let stamp = Stamp {
                     crisis: Some(crisis.clone()),
                     ..stamp
@@ -760,7 +775,8 @@ impl Book {
     }
 
     fn transition(&mut self, id: &CrisisId, stamp: Stamp, kind: TransitionKind, reason: String) {
-        match self.crises.iter_mut().find(|c| &c.id == id) {
+        let id = self.aliases.get(id).unwrap_or(id).clone();
+        match self.crises.iter_mut().find(|c| c.id == id) {
             Some(crisis) if crisis.closed_ms().is_none() => crisis.transitions.push(Transition {
                 stamp: Stamp {
                     crisis: Some(id.clone()),
@@ -972,6 +988,46 @@ mod tests {
             95 * 60_000 + 3
         );
         assert!(s.record("dir", close).is_err(), "closed twice");
+    }
+
+    #[test]
+    fn two_declarations_made_at_once_elsewhere_give_one_crisis() {
+        let mut s = Script::new();
+        s.record("dir", declare(2)).unwrap();
+        // A second node declared too before seeing the first: applied
+        // without the check, as a synced event would be.
+        let second = CrisisFact::Declared {
+            crisis: CrisisId("c2".into()),
+            level: 3,
+            reason: "déclarée aussi par l'astreinte".into(),
+        };
+        s.ms += 1;
+        let event = Event {
+            id: EventId::new(s.ms),
+            hlc: Hlc::new(s.ms, 0),
+            origin: NodeId("autre".into()),
+            actor: Actor::User("astreinte".into()),
+            source: Source {
+                channel: SourceChannel::User,
+                origin: "cli".into(),
+                message_id: None,
+                sender: None,
+                fhir_id: None,
+            },
+            fact: Fact::Crisis(second),
+        };
+        s.book.apply(&event);
+        assert_eq!(s.book.crises().len(), 1);
+        assert_eq!(s.book.active().unwrap().level(), 3);
+        assert_eq!(s.book.crisis("c2").unwrap().id, c1());
+        // Closing through either id closes the one crisis.
+        let close = CrisisFact::Closed {
+            crisis: CrisisId("c2".into()),
+            reason: "fin".into(),
+        };
+        s.record("astreinte", close).unwrap();
+        assert_eq!(s.book.phase(), Phase::Normal);
+        assert!(s.book.crises()[0].closed_ms().is_some());
     }
 
     #[test]
