@@ -89,6 +89,18 @@ impl Directory {
     /// expired (idle or absolute timeout; audited once, as
     /// `session.expired`), or the account is disabled. Memory only.
     pub fn session(&self, token: &str, now_ms: i64) -> Option<SessionView> {
+        self.lookup(token, now_ms, true)
+    }
+
+    /// The live session of this token, like [`session`](Directory::session)
+    /// but without touching it: what a long-lived stream checks before each
+    /// push, so that an open live page does not keep its session from idling
+    /// out.
+    pub fn peek_session(&self, token: &str, now_ms: i64) -> Option<SessionView> {
+        self.lookup(token, now_ms, false)
+    }
+
+    fn lookup(&self, token: &str, now_ms: i64, touch: bool) -> Option<SessionView> {
         let inner = &self.inner;
         let hash = sha256(token);
         let (id, login, csrf, locked, expires_ms) = {
@@ -101,7 +113,7 @@ impl Directory {
                 return None;
             }
             let live = sessions.get_mut(&hash)?;
-            if !live.locked {
+            if touch && !live.locked {
                 live.last_seen_ms = live.last_seen_ms.max(now_ms);
             }
             let expires_ms = live.expires_ms(&inner.options);

@@ -43,6 +43,8 @@ pub(crate) struct Config {
     /// The continuity plan (`[plan]`, see `docs/plan.md`); the default
     /// plan, with a warning, when the file has none.
     pub(crate) plan: Arc<Plan>,
+    /// Whether the file has a `[plan]` table.
+    pub(crate) has_plan: bool,
 }
 
 /// One MLLP feed.
@@ -151,6 +153,8 @@ impl Config {
         if let Some(folder) = absolute.parent() {
             config.resolve_paths(folder);
         }
+        check_hook(&config.plan)
+            .with_context(|| format!("configuration invalide dans {}", path.display()))?;
         Ok(config)
     }
 
@@ -217,8 +221,37 @@ impl Config {
             feeds,
             units,
             plan: Arc::new(plan),
+            has_plan: raw.plan.is_some(),
         })
     }
+}
+
+/// The alert hook must be a program this node can run: a plan that names
+/// a missing or non-executable file would only fail at the first alert.
+fn check_hook(plan: &Plan) -> anyhow::Result<()> {
+    let Some(hook) = &plan.crisis.hook else {
+        return Ok(());
+    };
+    let path = Path::new(&hook.program);
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("plan.crisis.hook.program : {} introuvable", hook.program))?;
+    if !meta.is_file() {
+        bail!(
+            "plan.crisis.hook.program : {} n'est pas un fichier",
+            hook.program
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if meta.permissions().mode() & 0o111 == 0 {
+            bail!(
+                "plan.crisis.hook.program : {} n'est pas exécutable (chmod +x)",
+                hook.program
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Checks the `[plan]` table against the units, feeds and roles; every
@@ -241,14 +274,14 @@ fn check_plan(
 }
 
 /// What a plan may name: the configured units and feeds, ckisa's roles, and
-/// `file` (what `ckisa ingest` counts as a feed).
+/// `fichiers` (the feed `ckisa ingest` counts files under by default).
 fn plan_context(units: &[UnitDefinition], feeds: &[FeedConfig]) -> PlanContext {
     PlanContext {
         units: units.iter().map(|u| u.code.clone()).collect(),
         feeds: feeds
             .iter()
             .map(|f| f.name.clone())
-            .chain([String::from("file")])
+            .chain([String::from("fichiers")])
             .collect(),
         roles: ckisa_auth::Role::ALL
             .iter()

@@ -322,7 +322,8 @@ fn domain_kind(kind: detect::AlertKind) -> AlertKind {
 
 /// The short code of a kind, the prefix of its keys (`CKISA_ALERTE_TYPE`
 /// for the hook).
-fn kind_code(kind: AlertKind) -> &'static str {
+/// The alert kind as the hook, the docs and `crisis status --json` name it.
+pub(crate) fn kind_code(kind: AlertKind) -> &'static str {
     match kind {
         AlertKind::FeedSilent => detect::AlertKind::FeedSilent.code(),
         AlertKind::FeedRateLow => detect::AlertKind::FeedRateLow.code(),

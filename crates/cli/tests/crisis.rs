@@ -298,3 +298,55 @@ fn the_lifecycle_runs_from_the_command_line_for_the_crisis_director_only() {
         "{csv}"
     );
 }
+
+#[test]
+fn plan_check_refuses_a_file_without_a_plan_and_a_hook_that_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = site_config(dir.path(), "");
+    let output = run(&["plan", "check", "--config", bare.to_str().unwrap()], 1);
+    assert!(
+        text(&output.stderr).contains("table [plan] absente"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let plain = dir.path().join("alerte.txt");
+    std::fs::write(&plain, "pas un programme").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let folder = dir.path().to_str().unwrap().to_owned();
+    for (program, says) in [
+        ("/nonexistent/alerte.sh", "introuvable"),
+        (folder.as_str(), "n'est pas un fichier"),
+        (plain.to_str().unwrap(), "n'est pas exécutable"),
+    ] {
+        let plan = format!("{DEMO_PLAN}\n[plan.crisis.hook]\nprogram = \"{program}\"\nargs = []\n");
+        // The demo plan may already have a [plan.crisis] table: the hook goes
+        // into it rather than a second one.
+        let plan = if DEMO_PLAN.contains("[plan.crisis]\n") {
+            DEMO_PLAN.replacen(
+                "[plan.crisis]\n",
+                &format!("[plan.crisis]\nhook = {{ program = \"{program}\", args = [] }}\n"),
+                1,
+            )
+        } else {
+            plan
+        };
+        let path = site_config(dir.path(), &plan);
+        let output = run(&["plan", "check", "--config", path.to_str().unwrap()], 1);
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains("plan.crisis.hook.program"), "{stderr}");
+        assert!(stderr.contains(says), "{program}: {stderr}");
+    }
+    let long = DEMO_PLAN.replacen("dmia = \"", "dmia = \"9999j", 1);
+    let path = site_config(dir.path(), &long);
+    let output = run(&["plan", "check", "--config", path.to_str().unwrap()], 1);
+    assert!(
+        text(&output.stderr).contains("trop longue"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -212,7 +212,7 @@ args = [{script:?}, {hook_dir:?}]
             .find(|alert| alert["key"] == "silence:sih-adt")
     });
     assert_eq!(alert["subject"], "sih-adt");
-    assert_eq!(alert["kind"], "FeedSilent");
+    assert_eq!(alert["kind"], "silence");
     let evidence = alert["evidence"].as_str().unwrap_or_default();
     assert!(
         evidence.contains("Flux « sih-adt » silencieux")

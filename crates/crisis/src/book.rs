@@ -99,20 +99,28 @@ impl Crisis {
         self.find(TransitionKind::Closed).map(|t| t.stamp.at_ms)
     }
 
-    /// When recovery was announced, if it was.
+    /// When recovery was (last) announced, if it was.
     pub fn recovery_ms(&self) -> Option<i64> {
-        self.find(TransitionKind::Recovery).map(|t| t.stamp.at_ms)
+        self.transitions
+            .iter()
+            .rev()
+            .find(|t| t.kind == TransitionKind::Recovery)
+            .map(|t| t.stamp.at_ms)
     }
 
-    /// Phase while open; `Normal` once closed.
+    /// Phase while open; `Normal` once closed. A level change after
+    /// recovery was announced (the outage flares up again) puts the crisis
+    /// back in the declared phase.
     pub fn phase(&self) -> Phase {
-        if self.closed_ms().is_some() {
-            Phase::Normal
-        } else if self.recovery_ms().is_some() {
-            Phase::Recovery
-        } else {
-            Phase::Declared
+        let mut phase = Phase::Declared;
+        for transition in &self.transitions {
+            phase = match transition.kind {
+                TransitionKind::Declared(_) | TransitionKind::Level(_) => Phase::Declared,
+                TransitionKind::Recovery => Phase::Recovery,
+                TransitionKind::Closed => return Phase::Normal,
+            };
         }
+        phase
     }
 
     /// The declaration's reason.
@@ -292,8 +300,15 @@ pub struct Tick {
 #[error("{0}")]
 pub struct Refusal(pub String);
 
+/// A refusal, shown as a sentence (capital first letter).
 fn refuse<T>(text: impl Into<String>) -> Result<T, Refusal> {
-    Err(Refusal(text.into()))
+    let text = text.into();
+    let mut chars = text.chars();
+    let sentence = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    };
+    Err(Refusal(sentence))
 }
 
 /// Everything the crisis facts of the log say, folded.
@@ -967,7 +982,17 @@ mod tests {
         };
         s.at(60).record("dir", recovery.clone()).unwrap();
         assert_eq!(s.book.phase(), Phase::Recovery);
-        assert!(s.record("dir", recovery).is_err(), "recovery twice");
+        assert!(s.record("dir", recovery.clone()).is_err(), "recovery twice");
+        // The outage flares up again: a level change reopens the crisis.
+        let flare = CrisisFact::LevelChanged {
+            crisis: c1(),
+            level: 2,
+            reason: "le SIH retombe".into(),
+        };
+        s.record("dir", flare).unwrap();
+        assert_eq!(s.book.phase(), Phase::Declared);
+        s.record("dir", recovery).unwrap();
+        assert_eq!(s.book.phase(), Phase::Recovery);
         let empty = CrisisFact::Closed {
             crisis: c1(),
             reason: "  ".into(),
@@ -982,10 +1007,14 @@ mod tests {
         assert_eq!(s.book.phase(), Phase::Normal);
         assert!(s.book.active().is_none());
         let crisis = &s.book.crises()[0];
-        assert_eq!(crisis.transitions.len(), 4);
+        assert_eq!(
+            crisis.transitions.len(),
+            6,
+            "declared, level, recovery, level, recovery, closed"
+        );
         assert_eq!(
             crisis.closed_ms().unwrap() - crisis.declared_ms(),
-            95 * 60_000 + 3
+            95 * 60_000 + 5
         );
         assert!(s.record("dir", close).is_err(), "closed twice");
     }

@@ -245,15 +245,16 @@ pub struct UnitCompliance {
     /// Unit code.
     pub unit: String,
     /// Reports the plan expects: the duration over the reporting interval,
-    /// rounded down, at least 1.
+    /// rounded down (0 for a crisis shorter than one interval).
     pub expected: u32,
     /// Reports received during the crisis.
     pub received: u32,
     /// Longest time without a report: declaration to first report, between
     /// reports, last report to the end (the whole duration without any).
     pub longest_gap_ms: i64,
-    /// `min(received, expected) / expected`, in percent.
-    pub compliance_pct: f64,
+    /// `min(received, expected) / expected`, in percent; `None` when no
+    /// report was expected yet, which is no failure to report.
+    pub compliance_pct: Option<f64>,
     /// Status of the last report, if any.
     pub last_status: Option<Rag>,
     /// Worst status reported, if any.
@@ -648,7 +649,7 @@ fn unit_compliance(
         .duration_ms
         .checked_div(interval_ms)
         .unwrap_or(0)
-        .clamp(1, i64::from(u32::MAX));
+        .max(0);
     let expected = u32::try_from(expected).unwrap_or(u32::MAX);
     codes
         .into_iter()
@@ -668,7 +669,8 @@ fn unit_compliance(
                 expected,
                 received,
                 longest_gap_ms,
-                compliance_pct: f64::from(received.min(expected)) * 100.0 / f64::from(expected),
+                compliance_pct: (expected > 0)
+                    .then(|| f64::from(received.min(expected)) * 100.0 / f64::from(expected)),
                 last_status: mine.last().map(|r| r.report.status),
                 worst_status: mine.iter().map(|r| r.report.status).max(),
             }
@@ -1235,7 +1237,7 @@ orange_at = 0.75
         let s = scripted(true);
         let r = report_of(&s, 10_000);
         // 300 minutes at one report every 120: 2 expected.
-        let rows: Vec<(&str, u32, u32, i64, f64)> = r
+        let rows: Vec<(&str, u32, u32, i64, Option<f64>)> = r
             .units
             .iter()
             .map(|u| {
@@ -1251,9 +1253,9 @@ orange_at = 0.75
         assert_eq!(
             rows,
             vec![
-                ("REA", 2, 2, 150, 100.0),
-                ("URG", 2, 1, 210, 50.0),
-                ("CARDIO", 2, 0, 300, 0.0),
+                ("REA", 2, 2, 150, Some(100.0)),
+                ("URG", 2, 1, 210, Some(50.0)),
+                ("CARDIO", 2, 0, 300, Some(0.0)),
             ]
         );
         assert_eq!(r.units[0].last_status, Some(Rag::Red));
@@ -1263,7 +1265,7 @@ orange_at = 0.75
     }
 
     #[test]
-    fn a_unit_that_reported_without_being_listed_is_added_and_expected_is_at_least_one() {
+    fn a_unit_that_reported_without_being_listed_is_added() {
         let mut s = Script::new();
         s.at(
             0,
@@ -1278,28 +1280,68 @@ orange_at = 0.75
         s.at(20, "cadre", report("PSY", Rag::Green, 3, ""));
         s.at(30, "cadre", report("PSY", Rag::Green, 3, ""));
         s.at(
-            45,
+            125,
             "dir",
             CrisisFact::Closed {
                 crisis: c1(),
                 reason: "fin".into(),
             },
         );
-        let r = report_of(&s, 100);
+        let r = report_of(&s, 200);
         assert_eq!(r.units.len(), 4);
         let psy = &r.units[3];
         assert_eq!(psy.unit, "PSY");
         assert_eq!(
             (psy.expected, psy.received),
             (1, 3),
-            "45 minutes still expect one report"
+            "125 minutes at one report every 120"
         );
         assert_eq!(
-            psy.compliance_pct, 100.0,
+            psy.compliance_pct,
+            Some(100.0),
             "extra reports do not go past 100 %"
         );
-        assert_eq!(psy.longest_gap_ms, 15 * MIN, "last report to the close");
+        assert_eq!(psy.longest_gap_ms, 95 * MIN, "last report to the close");
         assert_eq!(r.figures, TaskFigures::default(), "no task, no delay");
+    }
+
+    #[test]
+    fn a_crisis_shorter_than_the_interval_expects_no_report() {
+        let mut s = Script::new();
+        s.at(
+            0,
+            "dir",
+            CrisisFact::Declared {
+                crisis: c1(),
+                level: 1,
+                reason: "test".into(),
+            },
+        );
+        s.at(1, "cadre", report("REA", Rag::Orange, 3, ""));
+        s.at(
+            4,
+            "dir",
+            CrisisFact::Closed {
+                crisis: c1(),
+                reason: "fausse alerte".into(),
+            },
+        );
+        let r = report_of(&s, 100);
+        let rows: Vec<(&str, u32, u32, Option<f64>)> = r
+            .units
+            .iter()
+            .map(|u| (u.unit.as_str(), u.expected, u.received, u.compliance_pct))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("REA", 0, 1, None),
+                ("URG", 0, 0, None),
+                ("CARDIO", 0, 0, None),
+            ],
+            "4 minutes at one report every 120: none due yet"
+        );
+        assert_eq!(r.units[1].longest_gap_ms, 4 * MIN);
     }
 
     #[test]

@@ -279,6 +279,31 @@ impl Caller {
         }
     }
 
+    /// Whether this caller's session still lets it in as it did at the gate:
+    /// not ended (logout, expiry), its account not disabled, not locked
+    /// since, role and scope unchanged. For the event streams, which outlive
+    /// the gate's single check: they end when this turns false, and the
+    /// browser's reconnection meets the gate again. The lookup is the
+    /// gate's own (memory only, well under a microsecond) and, like any
+    /// request, restarts the session's idle time. A token is never still
+    /// valid here: the streams take sessions only, and its secret is not
+    /// kept to check it again.
+    /// (Peeks at the session without restarting its idle time: a page left
+    /// open on a live stream still idles out after 15 minutes.)
+    pub(crate) fn still_valid(&self, state: &AppState) -> bool {
+        let (Principal::Session(then), Some(token)) = (&self.principal, &self.token) else {
+            return false;
+        };
+        let now_ms = state.now_ms();
+        let peeked = state.security().directory.peek_session(token, now_ms);
+        peeked.is_some_and(|now| {
+            !now.locked
+                && !now.must_change
+                && now.account.role == then.account.role
+                && now.account.scope == then.account.scope
+        })
+    }
+
     /// Writes one audited act of this caller (queued, see `AuditSink::append`).
     pub(crate) fn audit(&self, state: &AppState, act: Audited<'_>) {
         let record = AuditRecord {
@@ -540,12 +565,15 @@ fn identify(
     }
     let name = session_cookie_name(state.security().secure_cookies);
     let token = cookie(headers, name).ok_or(Refusal::NotLoggedIn)?;
-    state
-        .security()
-        .directory
-        .session(token, state.now_ms())
+    live_session(state, token)
         .map(|view| (Principal::Session(Arc::new(view)), Some(Arc::from(token))))
         .ok_or(Refusal::NotLoggedIn)
+}
+
+/// The live session of the cookie value `token`, touched; `None` once it
+/// ended or its account was disabled.
+fn live_session(state: &AppState, token: &str) -> Option<SessionView> {
+    state.security().directory.session(token, state.now_ms())
 }
 
 fn is_state_changing(method: &Method) -> bool {

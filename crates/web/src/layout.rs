@@ -16,6 +16,7 @@ use ckisa_auth::{Action, Reach, Role};
 use ckisa_store::FeedStatus;
 
 use crate::access::Caller;
+use crate::crisis::Banner;
 use crate::error::AppError;
 use crate::format::{Fmt, Freshness};
 use crate::i18n::{Lang, Tr};
@@ -119,17 +120,20 @@ fn user_bar(tr: Tr, caller: Option<&Caller>) -> Option<UserBar> {
     })
 }
 
-/// The crisis banner: level, name, since when, elapsed.
-struct BannerView {
-    text: String,
-    since: String,
-    elapsed: String,
-    since_ms: i64,
-    recovery: bool,
+/// The crisis banner in words: level, name, since when, elapsed. Shown by
+/// `templates/crisis_banner.html`, in every page's banner and in the
+/// crisis dashboard's pushed fragment.
+pub(crate) struct BannerView {
+    pub(crate) text: String,
+    pub(crate) since: String,
+    pub(crate) elapsed: String,
+    pub(crate) since_ms: i64,
+    pub(crate) recovery: bool,
 }
 
-fn banner_view(fmt: &Fmt<'_>, ctx: &PageCtx) -> Option<BannerView> {
-    let banner = ctx.banner.as_ref()?;
+/// The words of `banner` as of `fmt.now_ms`; none outside a crisis.
+pub(crate) fn banner_view(fmt: &Fmt<'_>, banner: Option<&Banner>) -> Option<BannerView> {
+    let banner = banner?;
     let level = banner.level.to_string();
     let key = if banner.recovery {
         "crisis.banner_recovery"
@@ -226,7 +230,7 @@ pub(crate) fn respond(
         PartialTemplate {
             tr: fmt.tr,
             fresh: &fresh,
-            banner: banner_view(&fmt, ctx),
+            banner: banner_view(&fmt, ctx.banner.as_ref()),
             alert_strip: alert_strip(&fmt, ctx),
             main: &page.main,
         }
@@ -243,7 +247,7 @@ pub(crate) fn respond(
             query: page.query,
             langs: lang_links(ctx),
             fresh: &fresh,
-            banner: banner_view(&fmt, ctx),
+            banner: banner_view(&fmt, ctx.banner.as_ref()),
             alert_strip: alert_strip(&fmt, ctx),
             live: true,
             main: &page.main,
@@ -289,7 +293,7 @@ pub(crate) fn respond_bare(
         query: page.query,
         langs: lang_links(ctx),
         fresh: &[],
-        banner: banner_view(&fmt, ctx),
+        banner: banner_view(&fmt, ctx.banner.as_ref()),
         alert_strip: alert_strip(&fmt, ctx),
         live: false,
         main: &page.main,

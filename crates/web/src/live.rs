@@ -5,7 +5,9 @@
 //! every 100 ms while at least one page listens, and publishes changes on a
 //! `watch` channel; each stream sends the current generation on connect and
 //! every change after, plus keep-alive comments. `static/app.js` re-fetches
-//! the page's live parts when the number changes.
+//! the page's live parts when the number changes. A stream ends as soon as
+//! its caller's session no longer lets it in (logout, account disabled,
+//! expiry): checked before each event and every [`CHECK_EVERY`] in between.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -19,9 +21,14 @@ use futures_util::stream;
 use tokio::sync::watch;
 
 use crate::AppState;
+use crate::access::Caller;
 
 /// How often the poller reads the store's generation.
 const POLL_EVERY: Duration = Duration::from_millis(100);
+
+/// Interval between keep-alive comments, and between checks of the
+/// caller's session on a stream without change.
+const CHECK_EVERY: Duration = Duration::from_secs(15);
 
 /// The shared generation channel, whether its poller runs, and the signal
 /// that ends every stream at shutdown.
@@ -57,34 +64,61 @@ impl Generation {
 /// `GET /evenements`.
 pub(crate) async fn events(
     State(state): State<AppState>,
+    caller: Caller,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let receiver = subscribe(&state).await;
     let closing = state.inner.live.closing.subscribe();
-    let stream = stream::unfold((receiver, closing, true), next_event);
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    let first = Listening {
+        state,
+        caller,
+        receiver,
+        closing,
+        first: true,
+    };
+    let stream = stream::unfold(first, next_event);
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(CHECK_EVERY))
 }
 
-type StreamState = (watch::Receiver<u64>, watch::Receiver<bool>, bool);
+/// Where one stream stands.
+struct Listening {
+    state: AppState,
+    caller: Caller,
+    receiver: watch::Receiver<u64>,
+    closing: watch::Receiver<bool>,
+    /// Nothing was sent yet.
+    first: bool,
+}
 
 /// The next event: the current generation on the first call, then each
-/// change; nothing once the server closes the streams.
-async fn next_event(
-    (mut receiver, mut closing, first): StreamState,
-) -> Option<(Result<Event, Infallible>, StreamState)> {
-    if *closing.borrow_and_update() {
-        return None;
-    }
-    if !first {
+/// change; nothing once the server closes the streams or the caller's
+/// session ended.
+async fn next_event(mut listening: Listening) -> Option<(Result<Event, Infallible>, Listening)> {
+    // The first event goes at once; later ones wait for a change. The
+    // session is checked before each, and on every quiet interval.
+    let mut ready = listening.first;
+    loop {
+        if *listening.closing.borrow_and_update() || !listening.caller.still_valid(&listening.state)
+        {
+            return None;
+        }
+        if ready {
+            break;
+        }
         tokio::select! {
-            changed = receiver.changed() => changed.ok()?,
-            _ = closing.changed() => return None,
+            changed = listening.receiver.changed() => {
+                changed.ok()?;
+                ready = true;
+            }
+            _ = listening.closing.changed() => return None,
+            () = tokio::time::sleep(CHECK_EVERY) => {}
         }
     }
-    let generation = *receiver.borrow_and_update();
+    listening.first = false;
+    let generation = *listening.receiver.borrow_and_update();
     let event = Event::default()
         .event("generation")
         .data(generation.to_string());
-    Some((Ok(event), (receiver, closing, false)))
+    Some((Ok(event), listening))
 }
 
 /// A receiver holding the current generation, starting the poller when no

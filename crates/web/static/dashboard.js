@@ -6,6 +6,10 @@
 // The line #tableau-etat says whether updates arrive ("mise à jour en
 // direct") or the connection is lost; its texts come from its data-live and
 // data-lost attributes, so that they follow the page's language.
+// The fragment also carries, in <template id="tableau-bandeau">, the crisis
+// part of the layout's banner (or nothing outside a crisis): it takes the
+// place of the .crisis-banner paragraph in #banner, which this page does
+// not refresh otherwise; the person's own .alert-strip there is left alone.
 // The unit codes of the rows become links to the unit's status report form
 // when the page lists that unit in #points (the units this person may
 // report for).
@@ -45,10 +49,36 @@
     });
   }
 
+  function updateBanner() {
+    var holder = document.getElementById('banner');
+    var pushed = box.querySelector('#tableau-bandeau');
+    if (!holder || !pushed || !pushed.content) {
+      return;
+    }
+    var fresh = pushed.content.querySelector('.crisis-banner');
+    var current = holder.querySelector('.crisis-banner');
+    if (!fresh) {
+      if (current) {
+        holder.removeChild(current);
+      }
+      return;
+    }
+    if (current && current.outerHTML === fresh.outerHTML) {
+      return;
+    }
+    fresh = document.importNode(fresh, true);
+    if (current) {
+      holder.replaceChild(fresh, current);
+    } else {
+      holder.insertBefore(fresh, holder.firstChild);
+    }
+  }
+
   function connect() {
     var source = new EventSource(url);
     source.addEventListener('tableau', function (event) {
       box.innerHTML = event.data;
+      updateBanner();
       linkUnits();
       show(true);
     });

@@ -325,7 +325,7 @@ async fn a_unit_report_shows_on_the_dashboard_with_its_status() {
     );
     assert!(page.body.contains("<span class=\"rag red\">Rouge</span>"));
     assert!(page.body.contains("<td class=\"num short\">8 / 11</td>"));
-    assert!(text_of(&page.body).contains("1 à jour, 0 en retard, 2 attendus"));
+    assert!(text_of(&page.body).contains("1 à jour, 0 en retard, 2 en attente"));
 
     let form = node.get(&cadre, "/crise/unites/REA/point").await;
     let history = text_of(&form.body);
@@ -367,7 +367,7 @@ async fn units_silent_longer_than_the_interval_are_flagged() {
         "{}",
         unit_row(body, "CARDIO")
     );
-    assert!(text_of(body).contains("(un toutes les 2 h 00) : 1 à jour, 2 en retard, 0 attendus"));
+    assert!(text_of(body).contains("(un toutes les 2 h 00) : 1 à jour, 2 en retard, 0 en attente"));
 
     // Ten minutes on, URG's report is 2 h 05 old: late too.
     advance(10 * MINUTE);
@@ -711,26 +711,69 @@ impl Events {
     /// most five seconds.
     async fn next(&mut self) -> String {
         loop {
+            let block = self.block().await.expect("the stream stays open");
+            if block.lines().any(|l| l == "event: tableau") {
+                return block
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data: "))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+            }
+        }
+    }
+
+    /// The next block of the stream (an event or a comment), waiting at
+    /// most five seconds; `None` once the stream ended.
+    async fn block(&mut self) -> Option<String> {
+        loop {
             if let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
                 let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
-                let block = String::from_utf8(block).expect("UTF-8 event");
-                if block.lines().any(|l| l == "event: tableau") {
-                    return block
-                        .lines()
-                        .filter_map(|l| l.strip_prefix("data: "))
-                        .collect::<Vec<_>>()
-                        .join("\n");
-                }
-                continue;
+                return Some(String::from_utf8(block).expect("UTF-8 event"));
             }
             let chunk = tokio::time::timeout(Duration::from_secs(5), self.body.next())
                 .await
-                .expect("an event within 5 s")
-                .expect("the stream stays open")
-                .expect("the stream reads");
-            self.buffer.extend_from_slice(&chunk);
+                .expect("a block or the end within 5 s")?;
+            self.buffer
+                .extend_from_slice(&chunk.expect("the stream reads"));
         }
     }
+
+    /// Waits for the stream to end, failing if a block holding `needle`
+    /// comes before the end.
+    async fn ends_without(&mut self, needle: &str) {
+        while let Some(block) = self.block().await {
+            assert!(!block.contains(needle), "sent after the end: {block}");
+        }
+    }
+}
+
+/// The content of the fragment's hidden banner, which the script puts in
+/// place of the page's.
+fn pushed_banner(fragment: &str) -> String {
+    let start = fragment
+        .find("<template id=\"tableau-bandeau\">")
+        .expect("a banner in the fragment");
+    let rest = &fragment[start..];
+    rest[rest.find('>').expect("tag ends") + 1..rest.find("</template>").expect("template ends")]
+        .trim()
+        .to_owned()
+}
+
+fn level_changed(node: &CrisisNode, at_ms: i64, level: u8) {
+    let fact = CrisisFact::LevelChanged {
+        crisis: CrisisId("crise-test".into()),
+        level,
+        reason: "plan blanc".into(),
+    };
+    commit(node, at_ms, "dir", vec![Fact::Crisis(fact)]);
+}
+
+fn closed(node: &CrisisNode, at_ms: i64) {
+    let fact = CrisisFact::Closed {
+        crisis: CrisisId("crise-test".into()),
+        reason: "SIH rétabli".into(),
+    };
+    commit(node, at_ms, "dir", vec![Fact::Crisis(fact)]);
 }
 
 #[tokio::test]
@@ -763,4 +806,101 @@ async fn the_stream_sends_the_dashboard_on_connect_and_after_each_change() {
         oxygen.contains("777 bouteilles Normal 12 bouteilles a day (plan)"),
         "{oxygen}"
     );
+}
+
+#[tokio::test]
+async fn the_pushed_fragment_carries_the_banner_of_the_crisis_as_it_is_now() {
+    let _clock = CLOCK.read().await;
+    let node = CrisisNode::new();
+    let session = director(&node);
+    let now = clock_now();
+    declare(&node, now - 30 * MINUTE);
+
+    // The page's banner and the one pushed are the same markup.
+    let page = node.get(&session, "/crise/tableau").await;
+    let at = page
+        .body
+        .find("<div id=\"banner\">")
+        .expect("the layout's banner");
+    let layout = &page.body[at..];
+    let layout = &layout[..layout.find("</p>").expect("banner paragraph") + 4];
+    let mut stream = Events::open(&node, &session, "/crise/tableau/flux").await;
+    let first = pushed_banner(&stream.next().await);
+    assert!(
+        first.starts_with("<p class=\"crisis-banner\" role=\"status\">"),
+        "{first}"
+    );
+    assert!(
+        first.contains("Crise déclarée — niveau 2 (Cellule de crise activée)"),
+        "{first}"
+    );
+    assert!(layout.ends_with(&first), "{layout}\n{first}");
+
+    level_changed(&node, now - 20 * MINUTE, 3);
+    let update = stream.next_with("niveau 3").await;
+    let banner = pushed_banner(&update);
+    assert!(
+        banner.contains("Crise déclarée — niveau 3 (Plan blanc)"),
+        "{banner}"
+    );
+    assert!(!banner.contains("niveau 2"), "{banner}");
+
+    let mut english = Events::open(&node, &session, "/crise/tableau/flux?lang=en").await;
+    let banner = pushed_banner(&english.next().await);
+    assert!(
+        banner.contains("Crisis declared — level 3 (Plan blanc)"),
+        "{banner}"
+    );
+
+    closed(&node, now - 10 * MINUTE);
+    loop {
+        let update = stream.next().await;
+        let banner = pushed_banner(&update);
+        if !banner.contains("crisis-banner") {
+            assert_eq!(banner, "", "nothing once closed");
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_streams_end_when_the_session_is_logged_out() {
+    let _clock = CLOCK.read().await;
+    let node = CrisisNode::new();
+    let session = director(&node);
+    let pharmacist = node.login_as("pharma", Role::Pharmacist, Scope::AllUnits);
+    let mut dashboard = Events::open(&node, &session, "/crise/tableau/flux").await;
+    dashboard.next().await;
+    let mut generations = Events::open(&node, &session, "/evenements").await;
+    let block = generations.block().await.expect("the first generation");
+    assert!(block.contains("event: generation"), "{block}");
+
+    let out = node.post(&session, "/deconnexion", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let fields = [("stock", "O2-B5"), ("quantite", "777"), ("commentaire", "")];
+    let sent = node.post(&pharmacist, "/crise/stocks", &fields).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    dashboard.ends_without("777").await;
+    generations.ends_without("event: generation").await;
+}
+
+#[tokio::test]
+async fn the_streams_end_when_the_account_is_disabled() {
+    let _clock = CLOCK.read().await;
+    let node = CrisisNode::new();
+    let session = director(&node);
+    let pharmacist = node.login_as("pharma", Role::Pharmacist, Scope::AllUnits);
+    let mut dashboard = Events::open(&node, &session, "/crise/tableau/flux").await;
+    dashboard.next().await;
+    let mut generations = Events::open(&node, &session, "/evenements").await;
+    generations.block().await.expect("the first generation");
+
+    node.directory
+        .disable_user("dir", &ckisa_auth::Actor::cli(), clock_now())
+        .expect("account disabled");
+    let fields = [("stock", "O2-B5"), ("quantite", "777"), ("commentaire", "")];
+    let sent = node.post(&pharmacist, "/crise/stocks", &fields).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    dashboard.ends_without("777").await;
+    generations.ends_without("event: generation").await;
 }

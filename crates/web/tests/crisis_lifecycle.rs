@@ -236,12 +236,11 @@ async fn each_role_ticks_its_own_cards_and_the_cell_sees_progress() {
     assert_eq!(ticked.status, StatusCode::SEE_OTHER, "{}", ticked.body);
     let other_tick = format!("/crise/fiches/{}/0", other.code);
     let refused = node.post(&manager, &other_tick, &[("fait", "1")]).await;
-    assert_eq!(refused.status, StatusCode::CONFLICT);
-    assert!(refused.body.contains("un autre rôle"), "{}", refused.body);
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let past_end = format!("/crise/fiches/{}/{}", card.code, card.steps.len());
     assert_eq!(
         node.post(&manager, &past_end, &[]).await.status,
-        StatusCode::CONFLICT
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         node.post(&observer, &tick, &[("fait", "1")]).await.status,
@@ -381,4 +380,89 @@ async fn an_open_alert_shows_on_every_page_of_those_who_acknowledge_it() {
         .post(&director, "/crise/alertes/inconnue/vu", &[])
         .await;
     assert_eq!(unknown.status, StatusCode::CONFLICT);
+}
+
+/// What another process (`ckisa crisis declare` beside the node) records
+/// reaches the pages within the resync delay, and the web checks the next
+/// transition against it: no second crisis, no lost change.
+#[tokio::test]
+async fn a_transition_made_by_another_process_is_seen_and_checked_against() {
+    use ckisa_crisis::ledger::{self, Author};
+    use ckisa_domain::{Actor, CrisisFact, CrisisId, Hlc, NodeId};
+    use ckisa_store_sqlite::{SqliteOptions, SqliteStore};
+
+    let node = CrisisNode::new();
+    let director = node.login_as("dir7", Role::CrisisDirector, Scope::Units(Vec::new()));
+    assert!(
+        node.get(&director, "/crise")
+            .await
+            .body
+            .contains("Aucune crise déclarée")
+    );
+    // A second store over the same folder: its commits do not move the
+    // node's own generation counter, as with another process.
+    let other = SqliteStore::open(
+        &node.dir.path().join("store"),
+        SqliteOptions::new("Europe/Paris"),
+    )
+    .expect("second store");
+    let mut book = ledger::load(&other).expect("book");
+    let author = Author {
+        actor: Actor::User("dir7".into()),
+        node: NodeId("noeud-test".into()),
+        origin: "cli",
+    };
+    let now = support::crisis::clock_now();
+    let declared = CrisisFact::Declared {
+        crisis: CrisisId("par-la-ligne-de-commande".into()),
+        level: 2,
+        reason: "déclarée en ligne de commande".into(),
+    };
+    let hlc = Hlc::new(u64::try_from(now).unwrap(), 0);
+    ledger::record(&mut book, &other, &author, declared, hlc, now).expect("declared");
+
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let page = node.get(&director, "/crise").await;
+    assert!(
+        page.body.contains("Crise déclarée — niveau 2"),
+        "{}",
+        page.body
+    );
+    // Declaring again on the web is refused, not a second crisis.
+    let again = node
+        .post(
+            &director,
+            "/crise/transition/declarer",
+            &[("niveau", "3"), ("motif", "encore")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.body.contains("déjà ouverte"), "{}", again.body);
+
+    // The other process closes it; the web's level change right after is
+    // refused, not silently lost.
+    let close = CrisisFact::Closed {
+        crisis: CrisisId("par-la-ligne-de-commande".into()),
+        reason: "close en ligne de commande".into(),
+    };
+    let hlc = Hlc::new(u64::try_from(now).unwrap() + 1, 0);
+    ledger::record(&mut book, &other, &author, close, hlc, now).expect("closed");
+    let level = node
+        .post(
+            &director,
+            "/crise/transition/niveau",
+            &[("niveau", "3"), ("motif", "aggravation")],
+        )
+        .await;
+    assert!(
+        level.status == StatusCode::CONFLICT || level.status == StatusCode::BAD_REQUEST,
+        "{} {}",
+        level.status,
+        level.body
+    );
+    assert!(
+        level.body.contains("Aucune crise n&#39;est ouverte"),
+        "{}",
+        level.body
+    );
 }

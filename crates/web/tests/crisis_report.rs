@@ -452,6 +452,17 @@ async fn an_open_crisis_has_a_provisional_report() {
     )));
     assert!(page.body.contains("La crise a duré 10 min."));
     assert!(page.body.contains("Aucune décision enregistrée."));
+    // 10 minutes at one report every 2 h: no report due yet, so no unit
+    // is behind and none shows a percentage or a colour.
+    for unit in ["REA", "URG", "CARDIO"] {
+        let line = row(&page.body, unit);
+        assert!(
+            line.contains("<td class=\"num\">0</td><td class=\"num\">0</td>"),
+            "{line}"
+        );
+        assert!(line.contains("aucun point attendu"), "{line}");
+        assert!(!line.contains('%') && !line.contains("rag"), "{line}");
+    }
 }
 
 #[tokio::test]

@@ -45,6 +45,28 @@ fn idle_sessions_expire_and_use_keeps_them_alive() {
     assert!(expired[0].detail.contains("inactivité"));
 }
 
+/// A live page's stream peeks at its session before each push: that must
+/// not keep an unattended terminal's session alive.
+#[test]
+fn peeking_at_a_session_does_not_keep_it_alive() {
+    let fx = Fixture::new();
+    fx.add("jdupont", Role::Nurse, "REA");
+    let token = fx.login("jdupont", T0).token;
+    for minute in 1..15 {
+        let view = fx
+            .directory
+            .peek_session(&token, T0 + minute * MINUTE)
+            .unwrap();
+        assert_eq!(view.expires_ms, T0 + 15 * MINUTE, "not touched");
+    }
+    assert!(
+        fx.directory
+            .peek_session(&token, T0 + 15 * MINUTE)
+            .is_none()
+    );
+    assert!(fx.directory.session(&token, T0 + 15 * MINUTE).is_none());
+}
+
 #[test]
 fn sessions_end_after_the_absolute_lifetime_however_used() {
     let fx = Fixture::new();

@@ -22,7 +22,7 @@ use ckisa_store::Store as _;
 
 use crate::cmd::admin::FolderArgs;
 use crate::cmd::demo::DEMO_CONFIG;
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_DATA};
 use crate::node::{Guard, Replica, paris};
 use crate::out;
 
@@ -94,13 +94,31 @@ struct Act {
 }
 
 impl Cmd {
-    pub(crate) fn run(self) -> anyhow::Result<ExitCode> {
+    pub(crate) fn run(mut self) -> anyhow::Result<ExitCode> {
+        // The site's configuration gives the plan, and the data folder when
+        // --data is not given.
+        let site = match &self.config {
+            Some(path) => Some(Config::load(path)?),
+            None => None,
+        };
+        if let Some(site) = &site
+            && self.folder.data == Path::new(DEFAULT_DATA)
+        {
+            self.folder.data = site.data.clone();
+        }
         let key = self.folder.node_key()?;
         let replica = Replica::open(&self.folder.data, paris(), &key)?;
-        let plan = load_plan(self.config.as_deref(), &self.folder.data)?;
+        let plan = match site {
+            Some(site) => Some(site.plan),
+            None => demo_plan(&self.folder.data)?,
+        };
         let book = ledger::load(replica.store.as_ref())?;
         let (act, wanted) = match self.action {
             CrisisAction::Status { json } => {
+                if plan.is_none() && !json {
+                    out::warn(NO_PLAN);
+                }
+                let plan = plan.unwrap_or_else(default_plan);
                 status(&replica, &plan, &book, json)?;
                 return Ok(ExitCode::SUCCESS);
             }
@@ -109,27 +127,33 @@ impl Cmd {
             CrisisAction::Recover { act } => (act, Wanted::Recover),
             CrisisAction::Close { act } => (act, Wanted::Close),
         };
+        let Some(plan) = plan else {
+            bail!("{NO_PLAN}");
+        };
         let guard = Guard::open(&self.folder.data, &key)?;
         transition(&replica, &guard, &plan, book, &act, wanted)
     }
 }
 
-/// The plan of `--config`, else of a demo folder's configuration, else the
-/// default plan (three levels, no activity).
-fn load_plan(config: Option<&Path>, data: &Path) -> anyhow::Result<Arc<Plan>> {
+/// Said when the site's plan is not at hand.
+const NO_PLAN: &str = "donnez --config FICHIER : les niveaux de crise et les activités du BIA \
+    sont dans le plan de la configuration du site (sans lui, seuls les niveaux par défaut sont \
+    connus)";
+
+/// The plan of a demo folder's own configuration, if the folder is one.
+fn demo_plan(data: &Path) -> anyhow::Result<Option<Arc<Plan>>> {
     let demo = data.join(DEMO_CONFIG);
-    let path = match config {
-        Some(path) => Some(path.to_owned()),
-        None => demo.exists().then_some(demo),
-    };
-    match path {
-        Some(path) => Ok(Config::load(&path)?.plan),
-        None => {
-            let plan = plan::check(&plan::RawPlan::default(), &plan::PlanContext::default())
-                .map_err(|errors| anyhow::anyhow!("plan par défaut invalide : {errors:?}"))?;
-            Ok(Arc::new(plan))
-        }
+    if !demo.exists() {
+        return Ok(None);
     }
+    Ok(Some(Config::load(&demo)?.plan))
+}
+
+/// The default plan: three levels, no activity.
+fn default_plan() -> Arc<Plan> {
+    let plan =
+        plan::check(&plan::RawPlan::default(), &plan::PlanContext::default()).unwrap_or_default();
+    Arc::new(plan)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -308,7 +332,8 @@ fn status(replica: &Replica, plan: &Plan, book: &Book, json: bool) -> anyhow::Re
             "alerts": alerts.iter().map(|a| serde_json::json!({
                 "id": a.id.0,
                 "key": a.key,
-                "kind": format!("{:?}", a.kind),
+                "kind": crate::watch::kind_code(a.kind),
+                "raised_ms": a.stamp.at_ms,
                 "subject": a.subject,
                 "since_ms": a.since_ms,
                 "evidence": a.evidence,

@@ -38,6 +38,14 @@ impl Cmd {
                 return Ok(ExitCode::from(1));
             }
         };
+        if !loaded.has_plan {
+            out::warn(&format!(
+                "{} : table [plan] absente ; le nœud tournerait avec le plan par défaut (trois \
+                 niveaux, aucune activité) : voir docs/plan.md",
+                config.display()
+            ));
+            return Ok(ExitCode::from(1));
+        }
         let plan = &loaded.plan;
         out::line(&format!(
             "Plan valide ({}) : {} activité(s), {} application(s), {} fiche(s) réflexe(s), \

@@ -119,6 +119,12 @@ pub enum DurationError {
         /// The whole text.
         text: String,
     },
+    /// Longer than a year.
+    #[error("{text:?} : durée trop longue (un an, 366j, au plus)")]
+    TooLong {
+        /// The whole text.
+        text: String,
+    },
     /// A duration of zero, meaningless for every duration of the plan.
     #[error("{text:?} : une durée nulle n'a pas de sens ici")]
     Zero {
@@ -250,9 +256,18 @@ fn bare_number(
     finish(text, total)
 }
 
+/// Longest duration a plan may give: a year (a DMIA, a silence threshold or
+/// a report interval beyond it is a typing mistake).
+const MAX_SECONDS: u64 = 366 * 86_400;
+
 fn finish(text: &str, seconds: u64) -> Result<Duration, DurationError> {
     if seconds == 0 {
         return Err(DurationError::Zero {
+            text: text.to_string(),
+        });
+    }
+    if seconds > MAX_SECONDS {
+        return Err(DurationError::TooLong {
             text: text.to_string(),
         });
     }

@@ -83,9 +83,9 @@ pub(crate) async fn dashboard_page(
 pub(crate) async fn dashboard_stream(
     State(state): State<AppState>,
     ctx: PageCtx,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<Response, AppError> {
-    Ok(feed::respond(state, ctx.lang))
+    Ok(feed::respond(state, ctx.lang, caller))
 }
 
 /// Builds the model and renders the fragment the stream pushes, in `lang`:
@@ -120,6 +120,8 @@ async fn build_model(state: &AppState) -> Result<Model, AppError> {
         Some(declared) => Some(count_movements(state, declared).await?),
         None => None,
     };
+    // The layout's own banner, read before the book guard below is taken.
+    let banner = state.banner().await;
     let book = state.book().await?;
     Ok(Model::build(Sources {
         version,
@@ -128,6 +130,7 @@ async fn build_model(state: &AppState) -> Result<Model, AppError> {
         book: &book,
         plan: state.hub().plan(),
         movements,
+        banner,
     }))
 }
 

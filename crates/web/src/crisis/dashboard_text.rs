@@ -186,7 +186,7 @@ pub(crate) const CATALOG: Catalog = &[
     (
         "dashboard.reports_tally",
         [
-            "Points de situation (un toutes les {interval}) : {on_time} à jour, {late} en retard, {awaited} attendus",
+            "Points de situation (un toutes les {interval}) : {on_time} à jour, {late} en retard, {awaited} en attente",
             "Status reports (one every {interval}): {on_time} up to date, {late} late, {awaited} awaited",
         ],
     ),

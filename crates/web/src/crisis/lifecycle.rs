@@ -574,7 +574,6 @@ pub(crate) struct TickForm {
 /// deciders may tick any card (a card read out over the radio).
 pub(crate) async fn tick_card(
     State(state): State<AppState>,
-    ctx: PageCtx,
     caller: Caller,
     Path((card, step)): Path<(String, u32)>,
     form: Result<Form<TickForm>, FormRejection>,
@@ -582,17 +581,13 @@ pub(crate) async fn tick_card(
     let Ok(Form(form)) = form else {
         return Err(AppError::BadInput(BadInput::FormInvalid));
     };
-    let tr = ctx.fmt(&state).tr;
     let plan = state.hub().plan();
-    let Some(found) = plan.card(&card) else {
-        return Err(AppError::Refused(tr.t("crisis.card_unknown").to_owned()));
+    let Some(found) = plan.card(&card).filter(|c| (step as usize) < c.steps.len()) else {
+        return Err(AppError::PageNotFound);
     };
-    if step as usize >= found.steps.len() {
-        return Err(AppError::Refused(tr.t("crisis.card_unknown").to_owned()));
-    }
     let role = caller.role().map(|r| r.code()).unwrap_or_default();
     if found.role != role && caller.reach(Action::CrisisDecide) == Reach::Never {
-        return Err(AppError::Refused(tr.t("crisis.card_not_yours").to_owned()));
+        return Err(AppError::Forbidden);
     }
     let done = form.fait.as_deref() != Some("0");
     let fact = CrisisFact::CardStep { card, step, done };

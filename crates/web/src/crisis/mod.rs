@@ -25,6 +25,7 @@ mod text;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use ckisa_auth::Action;
 use ckisa_crisis::book::{Book, Phase};
@@ -59,6 +60,9 @@ pub(crate) struct Hub {
     plan: Arc<Plan>,
     /// Store generation the book last caught up with.
     seen: AtomicU64,
+    /// When it last read the log, in ms since `started`.
+    synced_ms: AtomicU64,
+    started: Instant,
     /// One catch-up or write at a time.
     writing: Mutex<()>,
     clock: Arc<HlcClock>,
@@ -72,6 +76,8 @@ impl Hub {
             book: RwLock::new(Book::new()),
             plan,
             seen: AtomicU64::new(u64::MAX),
+            synced_ms: AtomicU64::new(0),
+            started: Instant::now(),
             writing: Mutex::new(()),
             clock: Arc::new(HlcClock::new(60_000)),
             dashboard: dashboard::Feed::default(),
@@ -81,22 +87,41 @@ impl Hub {
     pub(crate) fn plan(&self) -> &Plan {
         &self.plan
     }
+
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether the log should be read again even without a local commit.
+    fn resync_due(&self) -> bool {
+        self.elapsed_ms() >= self.synced_ms.load(Ordering::Acquire) + RESYNC_EVERY_MS
+    }
 }
+
+/// How often the book reads the log even when this process committed
+/// nothing: what `ckisa crisis` records beside a serving node shows within
+/// this delay.
+const RESYNC_EVERY_MS: u64 = 1_000;
 
 impl AppState {
     pub(crate) fn hub(&self) -> &Hub {
         &self.inner.crisis
     }
 
-    /// Catches the book up with the log if the store changed since the last
-    /// time; cheap when it did not (one atomic read).
+    /// Catches the book up with the log if this process's store changed
+    /// since the last time, or if [`RESYNC_EVERY_MS`] passed (another
+    /// process, `ckisa crisis`, may have written: the generation counts only
+    /// this process's commits); cheap otherwise (two atomic reads).
     pub(crate) async fn crisis_sync(&self) -> Result<(), AppError> {
         let hub = self.hub();
         let generation = self.inner.store.generation();
-        if hub.seen.load(Ordering::Acquire) == generation {
+        if hub.seen.load(Ordering::Acquire) == generation && !hub.resync_due() {
             return Ok(());
         }
         let _writing = hub.writing.lock().await;
+        if hub.seen.load(Ordering::Acquire) == generation && !hub.resync_due() {
+            return Ok(());
+        }
         self.catch_up(generation).await
     }
 
@@ -104,9 +129,6 @@ impl AppState {
     /// caller holds `writing`.
     async fn catch_up(&self, generation: u64) -> Result<(), AppError> {
         let hub = self.hub();
-        if hub.seen.load(Ordering::Acquire) == generation {
-            return Ok(());
-        }
         let last = hub.book.read().await.last_event();
         let events = self
             .read(move |store| ledger::new_events(store, last))
@@ -118,6 +140,7 @@ impl AppState {
             }
         }
         hub.seen.store(generation, Ordering::Release);
+        hub.synced_ms.store(hub.elapsed_ms(), Ordering::Release);
         Ok(())
     }
 

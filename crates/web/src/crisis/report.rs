@@ -665,19 +665,22 @@ fn unit_rows(fmt: &Fmt<'_>, report: &AfterAction) -> Vec<UnitRow> {
         .units
         .iter()
         .map(|unit| {
-            let light = if unit.received >= unit.expected {
-                Light::Green
-            } else if unit.received > 0 {
-                Light::Orange
-            } else {
-                Light::Red
+            // Nothing due yet is no failure: no colour and no percentage.
+            let light = match unit.compliance_pct {
+                None => Light::None,
+                Some(_) if unit.received >= unit.expected => Light::Green,
+                Some(_) if unit.received > 0 => Light::Orange,
+                Some(_) => Light::Red,
             };
             UnitRow {
                 unit: unit.unit.clone(),
                 expected: unit.expected.to_string(),
                 received: unit.received.to_string(),
                 gap: fmt.span(unit.longest_gap_ms),
-                compliance: format!("{} %", unit.compliance_pct.round()),
+                compliance: unit.compliance_pct.map_or_else(
+                    || tr.t("report.none_expected").to_owned(),
+                    |pct| format!("{} %", pct.round()),
+                ),
                 last_status: unit
                     .last_status
                     .map_or_else(|| tr.t("report.none"), |status| rag(tr, status)),

@@ -258,6 +258,10 @@ pub(crate) const CATALOG: Catalog = &[
     ("report.no_count", ["aucun comptage", "no count"]),
     ("report.no_deadline", ["sans échéance", "no deadline"]),
     ("report.none", ["—", "—"]),
+    (
+        "report.none_expected",
+        ["aucun point attendu", "no report expected"],
+    ),
     ("report.not_reached", ["non atteint", "not reached"]),
     ("report.ongoing", ["en cours", "ongoing"]),
     ("report.outcome_cancelled", ["annulée", "cancelled"]),

@@ -51,20 +51,6 @@ pub(crate) const CATALOG: Catalog = &[
     ("crisis.cancel", ["Annuler", "Cancel"]),
     ("crisis.card", ["Fiche", "Card"]),
     (
-        "crisis.card_not_yours",
-        [
-            "Cette fiche réflexe est celle d'un autre rôle.",
-            "This action card belongs to another role.",
-        ],
-    ),
-    (
-        "crisis.card_unknown",
-        [
-            "Cette fiche ou cette étape n'existe pas dans le plan.",
-            "This card or step is not in the plan.",
-        ],
-    ),
-    (
         "crisis.cards_preview",
         [
             "Aperçu : les étapes se cochent une fois la crise déclarée.",

@@ -204,10 +204,10 @@ pub(crate) fn form_encode(fields: &[(&str, &str)]) -> String {
 
 /// `text` as askama escapes it in a page.
 pub(crate) fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
         .replace('\'', "&#39;")
 }
 

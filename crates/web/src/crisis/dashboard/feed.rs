@@ -10,7 +10,9 @@
 //! on a `watch` channel. Each stream sends its language's event on connect
 //! and after every publication, plus keep-alive comments: the encoded bytes
 //! are shared, never rendered or copied per browser, and a browser that
-//! lags simply gets the latest snapshot.
+//! lags simply gets the latest snapshot. A stream ends as soon as its
+//! caller's session no longer lets it in (logout, account disabled,
+//! expiry): checked before each event and each keep-alive.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -27,6 +29,7 @@ use tokio::time::Instant;
 
 use super::movements::Counter;
 use crate::AppState;
+use crate::access::Caller;
 use crate::i18n::{LANGS, Lang};
 
 /// How often the producer looks at the store's generation.
@@ -111,14 +114,16 @@ fn encode(fragment: &str) -> Bytes {
     Bytes::from(out)
 }
 
-/// The stream of one browser, in `lang`.
-pub(super) fn respond(state: AppState, lang: Lang) -> Response {
+/// The stream of one browser, in `lang`, for as long as `caller`'s session
+/// stays valid.
+pub(super) fn respond(state: AppState, lang: Lang, caller: Caller) -> Response {
     let listener = Listener::join(state.clone(), lang);
     let receiver = listener.feed().latest.subscribe();
     start(&state);
     let closing = state.inner.live.closing();
     let first = Step {
         listener,
+        caller,
         receiver,
         closing,
         sent: None,
@@ -160,6 +165,8 @@ impl Drop for Listener {
 /// Where one stream stands.
 struct Step {
     listener: Listener,
+    /// Who listens: checked again before each send.
+    caller: Caller,
     receiver: watch::Receiver<Option<Arc<Snapshot>>>,
     closing: watch::Receiver<bool>,
     /// The last event sent, to send each one once.
@@ -172,14 +179,15 @@ type Item = Result<Bytes, Infallible>;
 
 /// The next bytes of a stream: the retry delay, then the latest snapshot's
 /// event in the stream's language whenever it is new, keep-alive comments
-/// in between; nothing once the server closes the streams.
+/// in between; nothing once the server closes the streams or the caller's
+/// session ended.
 async fn next(mut step: Step) -> Option<(Item, Step)> {
     if !step.greeted {
         step.greeted = true;
         return Some((Ok(Bytes::from_static(RETRY)), step));
     }
     loop {
-        if *step.closing.borrow_and_update() {
+        if *step.closing.borrow_and_update() || !step.caller.still_valid(&step.listener.state) {
             return None;
         }
         let current = step.receiver.borrow_and_update().clone();
@@ -202,6 +210,9 @@ async fn next(mut step: Step) -> Option<(Item, Step)> {
             changed = step.receiver.changed() => changed.ok()?,
             _ = step.closing.changed() => return None,
             () = tokio::time::sleep(KEEP_ALIVE) => {
+                if !step.caller.still_valid(&step.listener.state) {
+                    return None;
+                }
                 return Some((Ok(Bytes::from_static(b": ...\n\n")), step));
             }
         }

@@ -10,6 +10,7 @@ use ckisa_domain::{AlertKind, Assignee, CrisisId, Rag};
 use ckisa_store::{UNLOCATED_UNIT, UnitSummary};
 
 use super::movements::Movements;
+use crate::crisis::Banner;
 
 /// Most overdue tasks and open alerts listed; the full lists are a link
 /// away.
@@ -23,6 +24,9 @@ pub(crate) struct Model {
     pub(super) now_ms: i64,
     /// The crisis open now.
     pub(super) crisis: Option<CrisisState>,
+    /// The crisis part of every page's banner, as the layout shows it; the
+    /// browsers put it in place of their page's, which does not refresh.
+    pub(super) banner: Option<Banner>,
     /// How often units report (the plan's `unit_report_interval`), in ms.
     pub(super) interval_ms: i64,
     /// The whole establishment.
@@ -268,6 +272,8 @@ pub(super) struct Sources<'a> {
     pub(super) book: &'a Book,
     pub(super) plan: &'a Plan,
     pub(super) movements: Option<Movements>,
+    /// The banner of the crisis open now (`AppState::banner`).
+    pub(super) banner: Option<Banner>,
 }
 
 impl Model {
@@ -280,6 +286,7 @@ impl Model {
             book,
             plan,
             movements,
+            banner,
         } = sources;
         let active = book.active();
         let crisis = active.map(|c| CrisisState {
@@ -333,6 +340,7 @@ impl Model {
             tasks: tasks(book, active.map(|c| &c.id), now_ms),
             alerts: alerts(book),
             crisis,
+            banner,
         }
     }
 
@@ -541,6 +549,7 @@ units = ["MED"]
             book: &book,
             plan: &plan,
             movements: None,
+            banner: None,
         });
         assert_eq!(model.total.beds, 46);
         assert_eq!(model.total.free(), 8);

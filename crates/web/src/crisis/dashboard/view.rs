@@ -12,7 +12,7 @@ use super::model::{
 };
 use crate::format::Fmt;
 use crate::i18n::Tr;
-use crate::layout::role_label;
+use crate::layout::{BannerView, banner_view, role_label};
 
 /// The fragment pushed to browsers: `<div id="tableau">`'s content.
 #[derive(Template)]
@@ -111,6 +111,8 @@ pub(super) struct View {
     /// The crisis line; none outside a crisis.
     pub(super) crisis: Option<String>,
     pub(super) recovery: bool,
+    /// The crisis part of the page's banner, which the browser swaps in.
+    pub(super) banner: Option<BannerView>,
     pub(super) totals: Vec<Figure>,
     pub(super) bed_types: Vec<BedTypeRow>,
     /// On time, late, awaited.
@@ -167,6 +169,7 @@ impl View {
             stamp: tr.fmt("dashboard.stamp", &[("time", time)]),
             recovery: model.crisis.as_ref().is_some_and(|c| c.recovery),
             crisis,
+            banner: banner_view(fmt, model.banner.as_ref()),
             totals: totals(model, tr),
             bed_types: model
                 .bed_types
