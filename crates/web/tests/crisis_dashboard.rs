@@ -904,3 +904,44 @@ async fn the_streams_end_when_the_account_is_disabled() {
     dashboard.ends_without("777").await;
     generations.ends_without("event: generation").await;
 }
+
+/// A count recorded by another process on the same folder (no commit in
+/// this one, so no generation change here) still reaches the open streams.
+#[tokio::test]
+async fn a_change_recorded_by_another_process_reaches_the_stream() {
+    use ckisa_crisis::ledger::{self, Author};
+    use ckisa_domain::{Actor, CrisisFact, Hlc, NodeId};
+    use ckisa_store_sqlite::{SqliteOptions, SqliteStore};
+
+    let _clock = CLOCK.read().await;
+    let node = CrisisNode::new();
+    let session = director(&node);
+    let mut stream = Events::open(&node, &session, "/crise/tableau/flux").await;
+    let first = stream.next().await;
+    assert!(!first.contains("4242"), "{first}");
+
+    let other = SqliteStore::open(
+        &node.dir.path().join("store"),
+        SqliteOptions::new("Europe/Paris"),
+    )
+    .expect("second store");
+    let mut book = ledger::load(&other).expect("book");
+    let author = Author {
+        actor: Actor::User("pharma".into()),
+        node: NodeId("noeud-test".into()),
+        origin: "cli",
+    };
+    let now = support::crisis::clock_now();
+    let counted = CrisisFact::StockCounted {
+        stock: "O2-B5".into(),
+        quantity: 4242.0,
+        comment: String::new(),
+    };
+    let hlc = Hlc::new(u64::try_from(now).unwrap(), 0);
+    ledger::record(&mut book, &other, &author, counted, hlc, now).expect("counted");
+    let update = stream.next_with("4242").await;
+    assert!(
+        row(&update, "Bouteilles d&#39;oxygène B5").contains("4242"),
+        "{update}"
+    );
+}

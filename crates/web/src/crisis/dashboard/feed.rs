@@ -83,6 +83,10 @@ impl Default for Feed {
 pub(super) struct Snapshot {
     /// Store generation the model was read at.
     generation: u64,
+    /// Crisis events folded into the book when it was built (catches what
+    /// another process, `ckisa crisis`, recorded: that moves no generation
+    /// here).
+    applied: u64,
     /// When it was built (monotonic).
     built: Instant,
     /// The `tableau` event in each language, in [`Lang::ALL`] order.
@@ -278,8 +282,10 @@ async fn publish_if_stale(state: &AppState) -> Result<(), crate::error::AppError
         Lang::ALL[i] == Lang::Fr || feed.listeners[i].load(Ordering::SeqCst) > 0
     });
     let generation = state.read(|store| Ok(store.generation())).await?;
+    let applied = state.book().await?.applied();
     let fresh = feed.latest.borrow().as_ref().is_some_and(|latest| {
         latest.generation == generation
+            && latest.applied == applied
             && latest.built.elapsed() < REFRESH_EVERY
             && wanted
                 .iter()
@@ -298,6 +304,7 @@ async fn publish_if_stale(state: &AppState) -> Result<(), crate::error::AppError
     }
     let snapshot = Snapshot {
         generation: model.version,
+        applied,
         built: Instant::now(),
         events,
     };
