@@ -962,3 +962,41 @@ async fn a_post_without_the_csrf_token_is_refused() {
     assert!(!page.contains("sans jeton"));
     assert!(page.contains("<span class=\"task-status ouverte\">Ouverte</span>"));
 }
+
+#[tokio::test]
+async fn tasks_go_only_to_roles_and_people_who_can_follow_them() {
+    let node = CrisisNode::new();
+    let director = node.login_as("dir-admin", Role::CrisisDirector, Scope::AllUnits);
+    node.login_as("admin-x", Role::Administrator, Scope::Units(Vec::new()));
+    node.login_as("obs-x", Role::ExerciseObserver, Scope::Units(Vec::new()));
+    for (kind, target) in [
+        ("role", "administrateur"),
+        ("role", "observateur"),
+        ("personne", "admin-x"),
+        ("personne", "obs-x"),
+    ] {
+        let fields = [
+            ("titre", "Relancer les imprimantes"),
+            ("detail", ""),
+            ("pour", kind),
+            ("cible", target),
+            ("echeance", ""),
+        ];
+        let answer = node.post(&director, NEW_TASK, &fields).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{kind} {target}");
+        assert!(
+            answer.body.contains("ne peut pas suivre de tâche"),
+            "{kind} {target}: {}",
+            answer.body
+        );
+    }
+    let fields = [
+        ("titre", "Relancer les imprimantes"),
+        ("detail", ""),
+        ("pour", "role"),
+        ("cible", "securite-si"),
+        ("echeance", ""),
+    ];
+    let answer = node.post(&director, NEW_TASK, &fields).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+}

@@ -288,6 +288,9 @@ async fn clocks_turn_orange_then_red_against_the_dmia() {
     let page = node.get(&director, "/crise").await;
     assert!(page.body.contains("class=\"rag-red\""), "{}", page.body);
     assert!(page.body.contains("dépassée"), "{}", page.body);
+    let english = node.get(&director, "/crise?lang=en").await;
+    assert!(english.body.contains("exceeded by"), "{}", english.body);
+    assert!(english.body.contains("left of"), "{}", english.body);
 }
 
 #[tokio::test]
@@ -370,6 +373,15 @@ async fn an_open_alert_shows_on_every_page_of_those_who_acknowledge_it() {
         .post(&director, "/crise/alertes/alerte-1/vu", &[])
         .await;
     assert_eq!(seen.status, StatusCode::SEE_OTHER);
+    let form = "/crise/alertes/alerte-1/vu";
+    assert!(
+        !node.get(&director, "/crise").await.body.contains(form),
+        "already seen by her"
+    );
+    assert!(
+        node.get(&rssi, "/crise").await.body.contains(form),
+        "not yet by IT security"
+    );
     let overview = node.get(&rssi, "/crise").await;
     assert!(
         overview.body.contains("Pris en compte par dir6"),

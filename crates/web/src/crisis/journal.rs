@@ -59,6 +59,14 @@ const MAX_AHEAD_MS: i64 = 366 * 24 * 3_600_000;
 struct Person {
     name: String,
     disabled: bool,
+    /// Whether the account's role may follow its tasks in the capsule.
+    follows: bool,
+}
+
+/// Whether `role` may follow (and update) its tasks in the capsule: the
+/// account administrator and exercise observers may not.
+fn follows_tasks(role: Role) -> bool {
+    ckisa_auth::reach(role, ckisa_auth::Action::CrisisWrite) != ckisa_auth::Reach::Never
 }
 
 /// Display names of accounts and units, read once per request.
@@ -85,6 +93,7 @@ impl Names {
                     let person = Person {
                         name: a.display_name,
                         disabled: a.disabled,
+                        follows: follows_tasks(a.role),
                     };
                     (a.login, person)
                 })
@@ -961,19 +970,28 @@ fn parse_assignee(tr: Tr, names: &Names, kind: &str, target: &str) -> Result<Ass
                 Some(person) if person.disabled => {
                     Err(tr.fmt("task.error_person_disabled", &[("login", &login)]))
                 }
+                Some(person) if !person.follows => {
+                    Err(tr.fmt("task.error_cannot_follow", &[("who", &login)]))
+                }
                 Some(_) => Ok(Assignee::Person(login)),
                 None => Err(tr.fmt("task.error_person_unknown", &[("login", target)])),
             }
         }
-        "role" => ckisa_auth::rules::role_from_text(target)
-            .map(|role| Assignee::Role(role.code().to_owned()))
-            .ok_or_else(|| {
-                let codes: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
-                tr.fmt(
+        "role" => match ckisa_auth::rules::role_from_text(target) {
+            Some(role) if follows_tasks(role) => Ok(Assignee::Role(role.code().to_owned())),
+            Some(role) => Err(tr.fmt("task.error_cannot_follow", &[("who", role.code())])),
+            None => {
+                let codes: Vec<&str> = Role::ALL
+                    .iter()
+                    .filter(|r| follows_tasks(**r))
+                    .map(|r| r.code())
+                    .collect();
+                Err(tr.fmt(
                     "task.error_role_unknown",
                     &[("role", target), ("roles", &codes.join(", "))],
-                )
-            }),
+                ))
+            }
+        },
         "unite" => names
             .units
             .iter()

@@ -243,6 +243,13 @@ pub(crate) const CATALOG: Catalog = &[
         ],
     ),
     (
+        "task.error_cannot_follow",
+        [
+            "« {who} » ne peut pas suivre de tâche dans la capsule de crise (administration des comptes ou observation d'exercice) : confiez-la à un autre rôle ou à une autre personne.",
+            "“{who}” cannot follow tasks in the crisis capsule (account administration or exercise observation): assign it to another role or person.",
+        ],
+    ),
+    (
         "task.error_decide_only",
         [
             "seules la direction et la cellule de crise peuvent réattribuer une tâche ou changer son échéance",

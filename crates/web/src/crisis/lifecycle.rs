@@ -100,6 +100,8 @@ struct BreachRow {
 
 struct AlertRow {
     id: String,
+    /// This caller already acknowledged it.
+    seen_by_me: bool,
     kind: &'static str,
     subject: String,
     since: String,
@@ -235,7 +237,7 @@ fn overview(
             plan::activity_clocks(plan, crisis.declared_ms(), now)
                 .into_iter()
                 .map(|clock| ClockRow {
-                    summary: clock.summary(),
+                    summary: clock_summary(fmt, &clock),
                     name: clock.name,
                     criticality: clock.criticality.code(),
                     dmia: plan::format_duration(clock.dmia),
@@ -280,6 +282,9 @@ fn overview(
         .into_iter()
         .map(|alert| AlertRow {
             id: alert.id.0.clone(),
+            seen_by_me: caller
+                .login()
+                .is_some_and(|me| alert.acknowledged.iter().any(|s| s.by == me)),
             kind: tr.t(alert_kind_key(alert.kind)),
             subject: alert.subject.clone(),
             since: fmt.wall(alert.since_ms),
@@ -382,6 +387,24 @@ fn overview(
         } else {
             Vec::new()
         },
+    }
+}
+
+/// "3 h 15 left of 4 h" or "DMIA of 4 h exceeded by 20 min", in the page's
+/// language.
+fn clock_summary(fmt: &Fmt<'_>, clock: &plan::ActivityClock) -> String {
+    let dmia = fmt.span(i64::try_from(clock.dmia.as_millis()).unwrap_or(i64::MAX));
+    let remaining = clock.remaining_ms();
+    if remaining > 0 {
+        fmt.tr.fmt(
+            "crisis.clock_left",
+            &[("left", &fmt.span(remaining)), ("dmia", &dmia)],
+        )
+    } else {
+        fmt.tr.fmt(
+            "crisis.clock_over",
+            &[("over", &fmt.span(-remaining)), ("dmia", &dmia)],
+        )
     }
 }
 

@@ -59,6 +59,17 @@ pub(crate) const CATALOG: Catalog = &[
     ),
     ("crisis.clock", ["Temps écoulé", "Elapsed time"]),
     (
+        "crisis.clock_left",
+        ["{left} restantes sur {dmia}", "{left} left of {dmia}"],
+    ),
+    (
+        "crisis.clock_over",
+        [
+            "DMIA de {dmia} dépassée de {over}",
+            "RTO of {dmia} exceeded by {over}",
+        ],
+    ),
+    (
         "crisis.clocks",
         ["Horloges des activités (DMIA)", "Activity clocks (RTO)"],
     ),
