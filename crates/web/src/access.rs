@@ -196,6 +196,14 @@ impl Caller {
         }
     }
 
+    /// The session's CSRF token, for the forms of a page; a token caller
+    /// has none (forms are for people).
+    pub(crate) fn csrf(&self) -> Result<&str, AppError> {
+        self.session()
+            .map(|s| s.csrf.as_str())
+            .ok_or(AppError::Forbidden)
+    }
+
     /// Who, as the audit trail writes it.
     pub(crate) fn actor(&self) -> String {
         match &self.principal {

@@ -15,7 +15,7 @@ use ckisa_auth::{Action, Reach};
 use serde::Deserialize;
 
 use crate::access::{Audited, Caller, redirect};
-use crate::error::{AppError, BadInput};
+use crate::error::{AppError, BadInput, read_form};
 use crate::{AppState, PageCtx};
 
 /// The simulated HIS of a demonstration node, as the web layer sees it.
@@ -73,9 +73,7 @@ pub(crate) async fn control(
     let Some(his) = state.config().simulated_his.clone() else {
         return Err(AppError::PageNotFound);
     };
-    let Ok(Form(form)) = form else {
-        return Err(AppError::BadInput(BadInput::FormInvalid));
-    };
+    let form = read_form(form)?;
     let on = match form.action.as_str() {
         "arreter" => false,
         "relancer" => true,

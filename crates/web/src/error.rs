@@ -109,6 +109,23 @@ impl BadInput {
     }
 }
 
+/// A form extracted by axum, or the "form cannot be read" error.
+pub(crate) fn read_form<T>(
+    form: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
+) -> Result<T, AppError> {
+    form.map(|axum::Form(form)| form)
+        .map_err(|_| AppError::BadInput(BadInput::FormInvalid))
+}
+
+/// Query parameters extracted by axum, or the "query cannot be read" error.
+pub(crate) fn read_query<T>(
+    query: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, AppError> {
+    query
+        .map(|axum::extract::Query(query)| query)
+        .map_err(|_| AppError::BadInput(BadInput::QueryInvalid))
+}
+
 /// The failure as the response carries it to [`finish`].
 #[derive(Debug, Clone)]
 pub(crate) struct ErrorReport {

@@ -255,17 +255,12 @@ impl FromRequestParts<AppState> for PageCtx {
             .get("x-partial")
             .is_some_and(|v| v.as_bytes() == b"1");
         let caller = parts.extensions.get::<access::Caller>().cloned();
-        let banner = match caller {
-            Some(_) => state.banner().await,
-            None => None,
-        };
-        let watches_alerts = caller
-            .as_ref()
-            .is_some_and(|c| c.reach(ckisa_auth::Action::AlertAck) != ckisa_auth::Reach::Never);
-        let open_alerts = if watches_alerts {
-            state.open_alert_count().await
-        } else {
-            0
+        let (banner, open_alerts) = match &caller {
+            Some(caller) => {
+                let reach = caller.reach(ckisa_auth::Action::AlertAck);
+                state.page_header(reach != ckisa_auth::Reach::Never).await
+            }
+            None => (None, 0),
         };
         Ok(PageCtx {
             lang,

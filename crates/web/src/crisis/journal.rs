@@ -36,7 +36,7 @@ use serde::Deserialize;
 
 use super::new_id;
 use crate::access::{Caller, redirect};
-use crate::error::{AppError, BadInput};
+use crate::error::{AppError, BadInput, read_form, read_query};
 use crate::format::Fmt;
 use crate::i18n::Tr;
 use crate::layout::{self, Nav, Page, role_label};
@@ -342,24 +342,6 @@ fn concerns(caller: &Caller, assignee: &Assignee) -> bool {
     }
 }
 
-fn csrf(caller: &Caller) -> Result<&str, AppError> {
-    caller
-        .session()
-        .map(|s| s.csrf.as_str())
-        .ok_or(AppError::Forbidden)
-}
-
-fn read_form<T>(form: Result<Form<T>, FormRejection>) -> Result<T, AppError> {
-    form.map(|Form(form)| form)
-        .map_err(|_| AppError::BadInput(BadInput::FormInvalid))
-}
-
-fn read_query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, AppError> {
-    query
-        .map(|Query(query)| query)
-        .map_err(|_| AppError::BadInput(BadInput::QueryInvalid))
-}
-
 /// A typed text: `None` with the French reason when it is empty but
 /// required, or longer than the book accepts.
 fn check_text(tr: Tr, field: &str, text: &str, required: bool) -> Option<String> {
@@ -528,7 +510,7 @@ async fn log_view(
     drop(book);
     let form = if may_write(caller) {
         Some(LogFormView {
-            csrf: csrf(caller)?,
+            csrf: caller.csrf()?,
             text: &draft.text,
             quoted,
             error: draft.error.as_deref(),
@@ -812,7 +794,7 @@ async fn decisions_view(
     };
     let form = if may_decide(caller) {
         Some(DecisionFormView {
-            csrf: csrf(caller)?,
+            csrf: caller.csrf()?,
             draft,
             errors,
         })
@@ -1416,7 +1398,7 @@ async fn tasks_view(
     };
     let form = if may_decide(caller) {
         Some(TaskFormView {
-            csrf: csrf(caller)?,
+            csrf: caller.csrf()?,
             errors,
         })
     } else {
@@ -1573,7 +1555,7 @@ async fn task_view(
     let form = if allowed {
         let selected = parse_status(&draft.statut).or(Some(current));
         Some(UpdateView {
-            csrf: csrf(caller)?,
+            csrf: caller.csrf()?,
             statuses: status_choices(tr, selected),
             decide: may_decide(caller),
             draft,

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::new_id;
 use crate::access::{Caller, redirect};
-use crate::error::{AppError, BadInput};
+use crate::error::{AppError, read_form};
 use crate::format::Fmt;
 use crate::i18n::Tr;
 use crate::layout::{self, Nav, Page};
@@ -366,7 +366,7 @@ fn overview(
 
     OverviewTemplate {
         tr,
-        csrf: caller.session().map(|s| s.csrf.clone()).unwrap_or_default(),
+        csrf: caller.csrf().unwrap_or_default().to_owned(),
         active: active.is_some(),
         recovery: book.phase() == Phase::Recovery,
         headline,
@@ -491,7 +491,7 @@ fn transition_form(
     };
     let main = TransitionTemplate {
         tr,
-        csrf: caller.session().map(|s| s.csrf.clone()).unwrap_or_default(),
+        csrf: caller.csrf()?.to_owned(),
         title: tr.t(transition.title_key()),
         segment: transition.segment(),
         levels,
@@ -518,9 +518,7 @@ pub(crate) async fn transition_submit(
     form: Result<Form<TransitionForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let transition = transition_of(&segment)?;
-    let Ok(Form(form)) = form else {
-        return Err(AppError::BadInput(BadInput::FormInvalid));
-    };
+    let form = read_form(form)?;
     let tr = ctx.fmt(&state).tr;
     let plan = state.hub().plan();
     let level = match (transition.takes_level(), form.niveau.as_deref()) {
@@ -601,9 +599,7 @@ pub(crate) async fn tick_card(
     Path((card, step)): Path<(String, u32)>,
     form: Result<Form<TickForm>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let Ok(Form(form)) = form else {
-        return Err(AppError::BadInput(BadInput::FormInvalid));
-    };
+    let form = read_form(form)?;
     let plan = state.hub().plan();
     let Some(found) = plan.card(&card).filter(|c| (step as usize) < c.steps.len()) else {
         return Err(AppError::PageNotFound);

@@ -256,26 +256,32 @@ pub(crate) struct Banner {
 }
 
 impl AppState {
-    /// How many outage alerts are open (0 when the book cannot be read).
-    pub(crate) async fn open_alert_count(&self) -> usize {
-        match self.book().await {
-            Ok(book) => book.open_alerts().len(),
-            Err(error) => {
-                tracing::warn!(%error, "crisis book unreadable for the alert strip");
-                0
-            }
-        }
-    }
-
     /// The banner of the crisis open now, if any.
     pub(crate) async fn banner(&self) -> Option<Banner> {
+        self.page_header(false).await.0
+    }
+
+    /// What every page's header shows of the crisis: its banner, and how
+    /// many outage alerts are open when `with_alerts` (for those who
+    /// acknowledge them); one read of the book. Nothing when the book
+    /// cannot be read (logged): a page must not fail for its header.
+    pub(crate) async fn page_header(&self, with_alerts: bool) -> (Option<Banner>, usize) {
         let book = match self.book().await {
             Ok(book) => book,
             Err(error) => {
-                tracing::warn!(%error, "crisis book unreadable for the banner");
-                return None;
+                tracing::warn!(%error, "crisis book unreadable for the page header");
+                return (None, 0);
             }
         };
+        let alerts = if with_alerts {
+            book.open_alerts().len()
+        } else {
+            0
+        };
+        (self.banner_of(&book), alerts)
+    }
+
+    fn banner_of(&self, book: &Book) -> Option<Banner> {
         let crisis = book.active()?;
         let level = crisis.level();
         Some(Banner {

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use super::model::stocks;
 use super::view::{StockRow, rag_class, rag_label, stock_row};
 use crate::access::{Audited, Caller, redirect};
-use crate::error::{AppError, BadInput};
+use crate::error::{AppError, read_form};
 use crate::format::Fmt;
 use crate::i18n::Tr;
 use crate::layout::{self, Nav};
@@ -266,9 +266,7 @@ pub(crate) async fn report_submit(
     form: Result<Form<ReportFields>, FormRejection>,
 ) -> Result<Response, AppError> {
     let unit = reportable_unit(&state, &caller, &code).await?;
-    let Ok(Form(fields)) = form else {
-        return Err(AppError::BadInput(BadInput::FormInvalid));
-    };
+    let fields = read_form(form)?;
     match fields.parse(ctx.fmt(&state).tr, &unit.code) {
         Ok(report) => {
             state
@@ -437,9 +435,7 @@ pub(crate) async fn stock_submit(
     caller: Caller,
     form: Result<Form<CountFields>, FormRejection>,
 ) -> Result<Response, AppError> {
-    let Ok(Form(fields)) = form else {
-        return Err(AppError::BadInput(BadInput::FormInvalid));
-    };
+    let fields = read_form(form)?;
     let tr = ctx.fmt(&state).tr;
     match fields.parse(tr, state.hub().plan()) {
         Ok((stock, quantity)) => {
