@@ -63,3 +63,24 @@ mod tests {
         assert_eq!(lines, vec!["rôle     x", "médecin  1"]);
     }
 }
+
+/// Text typed by someone else (a reason typed on the web), made safe to
+/// print on a terminal: control characters (escape sequences that would
+/// clear or recolour it) become `?`.
+pub(crate) fn plain(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod plain_tests {
+    #[test]
+    fn escape_sequences_never_reach_the_terminal() {
+        assert_eq!(
+            super::plain("essai \u{1b}[2J\u{1b}[31mROUGE\u{1b}[0m fin"),
+            "essai ?[2J?[31mROUGE?[0m fin"
+        );
+        assert_eq!(super::plain("Crise déclarée"), "Crise déclarée");
+    }
+}

@@ -28,7 +28,7 @@ use ckisa_auth::{Action, Reach, Role, SessionView, TokenInfo, reach};
 use ckisa_store::StayView;
 
 use crate::AppState;
-use crate::error::AppError;
+use crate::error::{AppError, BadInput};
 
 /// Name of the session cookie. With TLS the `__Host-` prefix pins it to
 /// this host, path `/` and HTTPS.
@@ -331,10 +331,20 @@ impl Caller {
 
 /// Request text as the trail keeps it: control characters (a NUL typed
 /// into a URL, a line break) become U+FFFD, so that an export stays text.
+/// Longest request text the trail keeps of one entry's field (a 3,000-
+/// character unit code in a URL is a probe, not a name to keep whole).
+const MAX_AUDITED_CHARS: usize = 256;
+
 fn printable(text: &str) -> String {
-    text.chars()
+    let mut kept: String = text
+        .chars()
+        .take(MAX_AUDITED_CHARS)
         .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect()
+        .collect();
+    if text.chars().nth(MAX_AUDITED_CHARS).is_some() {
+        kept.push('…');
+    }
+    kept
 }
 
 fn unit_of(stay: &StayView) -> Option<&str> {
@@ -494,6 +504,7 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
     if is_state_changing(request.method()) {
         request = match check_csrf(&caller, request).await {
             Ok(request) => request,
+            Err(error @ AppError::BadInput(_)) => return error.into_response(),
             Err(error) => {
                 caller.audit(
                     &state,
@@ -644,9 +655,11 @@ async fn check_csrf(caller: &Caller, request: Request) -> Result<Request, AppErr
         return Err(AppError::CsrfRefused);
     }
     let (parts, body) = request.into_parts();
+    // Too long to be a form of ours: a typing or paste mistake, not an
+    // attack; said as such (and not audited as a forged request).
     let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
         .await
-        .map_err(|_| AppError::CsrfRefused)?;
+        .map_err(|_| AppError::BadInput(BadInput::FormTooLarge))?;
     let sent = form_urlencoded_value(&bytes, CSRF_FIELD).ok_or(AppError::CsrfRefused)?;
     if !constant_time_eq(sent.as_bytes(), session.csrf.as_bytes()) {
         return Err(AppError::CsrfRefused);

@@ -92,6 +92,8 @@ pub enum BadInput {
     KeyInvalid,
     /// A form that cannot be read.
     FormInvalid,
+    /// A form body over the 64 KiB a form of ours can need.
+    FormTooLarge,
     /// An administrator tried to disable their own account.
     SelfDisable,
 }
@@ -104,6 +106,7 @@ impl BadInput {
             BadInput::QueryInvalid => tr.t("input.query_invalid").to_owned(),
             BadInput::KeyInvalid => tr.t("input.key_invalid").to_owned(),
             BadInput::FormInvalid => tr.t("input.form_invalid").to_owned(),
+            BadInput::FormTooLarge => tr.t("input.form_too_large").to_owned(),
             BadInput::SelfDisable => tr.t("input.self_disable").to_owned(),
         }
     }

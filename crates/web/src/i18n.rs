@@ -559,6 +559,13 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         ],
     ),
     (
+        "input.form_too_large",
+        [
+            "Formulaire trop long (plus de 64 Kio) : aucun champ ne dépasse 4 000 caractères, raccourcissez le texte et envoyez-le de nouveau.",
+            "Form too long (over 64 KiB): no field takes more than 4,000 characters; shorten the text and send it again.",
+        ],
+    ),
+    (
         "input.key_invalid",
         [
             "Identifiant de patient invalide",

@@ -478,3 +478,49 @@ async fn a_transition_made_by_another_process_is_seen_and_checked_against() {
         level.body
     );
 }
+
+/// A pasted text too long for any form of ours is a typing mistake: it is
+/// said so in French, not refused as a forged request; a step that is not a
+/// number is no step.
+#[tokio::test]
+async fn an_oversized_form_and_an_odd_step_get_plain_answers() {
+    let node = CrisisNode::new();
+    let director = node.login_as("dir8", Role::CrisisDirector, Scope::Units(Vec::new()));
+    let huge = "y".repeat(70_000);
+    let answer = node
+        .post(
+            &director,
+            "/crise/main-courante/nouvelle",
+            &[("texte", &huge)],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert!(
+        answer.body.contains("Formulaire trop long"),
+        "{}",
+        answer.body
+    );
+    node.trail.flush().expect("flush");
+    let refused = node
+        .trail
+        .search(&ckisa_audit::AuditQuery {
+            actor: Some("dir8".into()),
+            limit: 100,
+            ..ckisa_audit::AuditQuery::default()
+        })
+        .expect("search");
+    assert!(
+        refused.iter().all(|e| !e.record.action.contains("csrf")),
+        "not audited as a forged request"
+    );
+    for step in ["99999999999999999999", "-1", "deux"] {
+        let uri = format!("/crise/fiches/DIR-DECLENCHER/{step}");
+        let answer = node.post(&director, &uri, &[("fait", "1")]).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{step}");
+        assert!(
+            answer.body.contains("<html"),
+            "a French page: {}",
+            answer.body
+        );
+    }
+}

@@ -367,7 +367,7 @@ fn status(replica: &Replica, plan: &Plan, book: &Book, json: bool) -> anyhow::Re
                 plan::format_duration(std::time::Duration::from_millis(
                     (now - crisis.declared_ms()).max(0).unsigned_abs()
                 )),
-                crisis.reason()
+                out::plain(crisis.reason())
             ));
         }
     }
@@ -381,10 +381,13 @@ fn status(replica: &Replica, plan: &Plan, book: &Book, json: bool) -> anyhow::Re
         ));
     }
     for alert in &alerts {
-        out::line(&format!("Alerte : {} — {}", alert.subject, alert.evidence));
+        out::line(&out::plain(&format!(
+            "Alerte : {} — {}",
+            alert.subject, alert.evidence
+        )));
     }
     for breach in &breaches {
-        out::line(&format!("PDMA : {breach}"));
+        out::line(&out::plain(&format!("PDMA : {breach}")));
     }
     Ok(())
 }

@@ -596,11 +596,14 @@ pub(crate) struct TickForm {
 pub(crate) async fn tick_card(
     State(state): State<AppState>,
     caller: Caller,
-    Path((card, step)): Path<(String, u32)>,
+    Path((card, step)): Path<(String, String)>,
     form: Result<Form<TickForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let form = read_form(form)?;
     let plan = state.hub().plan();
+    // A step that is not a small number is no step of the plan: 404, not
+    // the router's English rejection.
+    let step: u32 = step.parse().map_err(|_| AppError::PageNotFound)?;
     let Some(found) = plan.card(&card).filter(|c| (step as usize) < c.steps.len()) else {
         return Err(AppError::PageNotFound);
     };
