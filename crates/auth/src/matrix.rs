@@ -52,11 +52,33 @@ pub enum Action {
     AlertAck,
     /// After-action reports of closed crises.
     CrisisReport,
+    /// Downtime documentation of care: administrations, vitals, nursing
+    /// notes, handover.
+    CareDocument,
+    /// Writing, changing and stopping downtime prescriptions.
+    Prescribe,
+    /// Pharmaceutical review of prescriptions.
+    PrescriptionReview,
+    /// Requesting lab tests and printing specimen labels.
+    LabRequest,
+    /// Entering lab results against a scanned specimen label.
+    LabResult,
+    /// Admitting (provisional identity), transferring and discharging.
+    Movement,
+    /// Appointment day lists of the clinics.
+    Schedule,
+    /// The kitchen's room and diet lists.
+    Kitchen,
+    /// A unit's paper fallback reports (PDF).
+    PaperReports,
+    /// Re-integration: the worklist, matching provisional identities, the
+    /// export back to the HIS.
+    Reconcile,
 }
 
 impl Action {
     /// Every action, in matrix order.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 29] = [
         Action::UnitList,
         Action::UnitBoard,
         Action::PatientChart,
@@ -76,6 +98,16 @@ impl Action {
         Action::StockCount,
         Action::AlertAck,
         Action::CrisisReport,
+        Action::CareDocument,
+        Action::Prescribe,
+        Action::PrescriptionReview,
+        Action::LabRequest,
+        Action::LabResult,
+        Action::Movement,
+        Action::Schedule,
+        Action::Kitchen,
+        Action::PaperReports,
+        Action::Reconcile,
     ];
 
     /// Stable code, used in the audit trail and in token scopes.
@@ -100,6 +132,16 @@ impl Action {
             Action::StockCount => "crisis.stock",
             Action::AlertAck => "crisis.alert",
             Action::CrisisReport => "crisis.report",
+            Action::CareDocument => "care.document",
+            Action::Prescribe => "care.prescribe",
+            Action::PrescriptionReview => "care.review",
+            Action::LabRequest => "care.lab-request",
+            Action::LabResult => "care.lab-result",
+            Action::Movement => "care.movement",
+            Action::Schedule => "care.schedule",
+            Action::Kitchen => "care.kitchen",
+            Action::PaperReports => "care.paper",
+            Action::Reconcile => "care.reconcile",
         }
     }
 
@@ -125,6 +167,16 @@ impl Action {
             Action::StockCount => "comptage des stocks critiques",
             Action::AlertAck => "prise en compte des alertes de panne",
             Action::CrisisReport => "rapport de retour d'expérience",
+            Action::CareDocument => "soins en mode dégradé (administrations, constantes, transmissions)",
+            Action::Prescribe => "prescrire, modifier, arrêter une prescription",
+            Action::PrescriptionReview => "validation pharmaceutique des prescriptions",
+            Action::LabRequest => "demande d'examen de biologie et étiquette de prélèvement",
+            Action::LabResult => "saisie des résultats de biologie",
+            Action::Movement => "admettre, muter, faire sortir un patient",
+            Action::Schedule => "listes de rendez-vous des consultations",
+            Action::Kitchen => "listes des régimes pour la cuisine",
+            Action::PaperReports => "dossiers papier de secours d'une unité (PDF)",
+            Action::Reconcile => "réintégration dans le SIH (export, rapprochement, identités provisoires)",
         }
     }
 }
@@ -195,6 +247,29 @@ pub fn reach(role: Role, action: Action) -> Reach {
             A::CrisisReport,
         ) => E,
         (_, A::CrisisReport) => N,
+
+        // The clinical capsule in degraded mode: caregivers in their units;
+        // the pharmacy and the lab across the establishment for their part.
+        (R::UnitManager | R::Nurse | R::Physician, A::CareDocument | A::LabRequest) => S,
+        (_, A::CareDocument | A::LabRequest) => N,
+        (R::Physician, A::Prescribe) => S,
+        (_, A::Prescribe) => N,
+        (R::Pharmacist, A::PrescriptionReview) => E,
+        (_, A::PrescriptionReview) => N,
+        (R::Lab, A::LabResult) => E,
+        (_, A::LabResult) => N,
+        (R::UnitManager | R::Nurse | R::Physician, A::Movement | A::PaperReports) => S,
+        (_, A::Movement | A::PaperReports) => N,
+        // Clinic lists and kitchen lists are establishment-wide by nature.
+        (R::UnitManager | R::Nurse | R::Physician, A::Schedule) => E,
+        (_, A::Schedule) => N,
+        (R::UnitManager | R::Nurse | R::CrisisDirector | R::CrisisCellMember, A::Kitchen) => E,
+        (_, A::Kitchen) => N,
+        // Re-integration: unit managers for their units, the crisis
+        // direction for the establishment.
+        (R::UnitManager, A::Reconcile) => S,
+        (R::CrisisDirector | R::CrisisCellMember, A::Reconcile) => E,
+        (_, A::Reconcile) => N,
     }
 }
 

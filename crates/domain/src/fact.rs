@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::care::{Appointment, CareFact, Diet};
 use crate::crisis::CrisisFact;
 use crate::ids::{EncounterKey, Identifier, PatientKey, ResourceRef};
 use crate::time::Moment;
@@ -495,6 +496,12 @@ pub enum Fact {
     DirectoryEntry(Directory),
     /// Something about a crisis (lifecycle, log, tasks, reports, alerts).
     Crisis(CrisisFact),
+    /// Something documented in the clinical capsule during a downtime.
+    Care(CareFact),
+    /// An appointment booked, changed or cancelled.
+    AppointmentRecorded(Appointment),
+    /// A diet ordered, changed or ended.
+    DietRecorded(Diet),
 }
 
 impl Fact {
@@ -518,6 +525,9 @@ impl Fact {
             Fact::ReportRecorded(r) => Some(&r.patient),
             Fact::CarePlanRecorded(c) => Some(&c.patient),
             Fact::ProcedureRecorded(p) => Some(&p.patient),
+            Fact::Care(c) => c.patient(),
+            Fact::AppointmentRecorded(a) => Some(&a.patient),
+            Fact::DietRecorded(d) => Some(&d.patient),
             Fact::DirectoryEntry(_) | Fact::Crisis(_) => None,
         }
     }
@@ -544,6 +554,9 @@ impl Fact {
             Fact::ProcedureRecorded(_) => "procedure",
             Fact::DirectoryEntry(_) => "directory",
             Fact::Crisis(_) => "crisis",
+            Fact::Care(_) => "care",
+            Fact::AppointmentRecorded(_) => "appointment",
+            Fact::DietRecorded(_) => "diet",
         }
     }
 }

@@ -8,12 +8,17 @@
 
 #![deny(missing_docs)]
 
+pub mod care;
 pub mod crisis;
 pub mod event;
 pub mod fact;
 pub mod ids;
 pub mod time;
 
+pub use care::{
+    Administration, AdministrationOutcome, Appointment, AppointmentStatus, CareFact, Diet, LabRequest,
+    NursingNote, PrescriptionReview, Reconciliation, ReconciliationStatus, ReviewVerdict,
+};
 pub use crisis::{AlertKind, Assignee, CrisisFact, CrisisId, ItemId, Rag, TaskStatus, UnitReport};
 pub use event::{Actor, Event, EventId, Hlc, HlcClock, NodeId, Source, SourceChannel};
 pub use fact::*;
