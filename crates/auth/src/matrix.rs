@@ -167,7 +167,9 @@ impl Action {
             Action::StockCount => "comptage des stocks critiques",
             Action::AlertAck => "prise en compte des alertes de panne",
             Action::CrisisReport => "rapport de retour d'expérience",
-            Action::CareDocument => "soins en mode dégradé (administrations, constantes, transmissions)",
+            Action::CareDocument => {
+                "soins en mode dégradé (administrations, constantes, transmissions)"
+            }
             Action::Prescribe => "prescrire, modifier, arrêter une prescription",
             Action::PrescriptionReview => "validation pharmaceutique des prescriptions",
             Action::LabRequest => "demande d'examen de biologie et étiquette de prélèvement",
@@ -176,7 +178,9 @@ impl Action {
             Action::Schedule => "listes de rendez-vous des consultations",
             Action::Kitchen => "listes des régimes pour la cuisine",
             Action::PaperReports => "dossiers papier de secours d'une unité (PDF)",
-            Action::Reconcile => "réintégration dans le SIH (export, rapprochement, identités provisoires)",
+            Action::Reconcile => {
+                "réintégration dans le SIH (export, rapprochement, identités provisoires)"
+            }
         }
     }
 }

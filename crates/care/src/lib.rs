@@ -19,3 +19,4 @@
 
 pub mod book;
 pub mod ledger;
+pub mod settings;

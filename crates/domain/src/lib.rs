@@ -16,8 +16,9 @@ pub mod ids;
 pub mod time;
 
 pub use care::{
-    Administration, AdministrationOutcome, Appointment, AppointmentStatus, CareFact, Diet, LabRequest,
-    NursingNote, PrescriptionReview, Reconciliation, ReconciliationStatus, ReviewVerdict,
+    Administration, AdministrationOutcome, Appointment, AppointmentStatus, CareFact, Diet,
+    LabRequest, NursingNote, PrescriptionReview, Reconciliation, ReconciliationStatus,
+    ReviewVerdict,
 };
 pub use crisis::{AlertKind, Assignee, CrisisFact, CrisisId, ItemId, Rag, TaskStatus, UnitReport};
 pub use event::{Actor, Event, EventId, Hlc, HlcClock, NodeId, Source, SourceChannel};

@@ -113,6 +113,8 @@ pub const ROUTES: &[(&str, Rule)] = &[
     ("/crise/historique", Rule::Act(Action::CrisisReport)),
     ("/crise/rapport/{id}", Rule::Act(Action::CrisisReport)),
     ("/crise/rapport/{id}/pdf", Rule::Act(Action::CrisisReport)),
+    // care: ward (medication grid, prescriptions, vitals, notes)
+    // care: flows (lab, movements, lists, paper, re-integration)
     ("/evenements", Rule::LoggedIn),
     ("/api/v1/units", Rule::Act(Action::UnitList)),
     ("/api/v1/units/{code}", Rule::Act(Action::UnitBoard)),

@@ -146,6 +146,8 @@ pub const CATALOGS: &[Catalog] = &[
     crate::crisis::DASHBOARD_TEXT,
     crate::crisis::JOURNAL_TEXT,
     crate::crisis::REPORT_TEXT,
+    crate::care::WARD_TEXT,
+    crate::care::FLOW_TEXT,
 ];
 
 /// The general catalog.

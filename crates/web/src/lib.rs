@@ -26,6 +26,7 @@ mod admin;
 mod api;
 mod assets;
 mod breakglass;
+mod care;
 mod codes;
 mod crisis;
 mod demo;
@@ -77,6 +78,9 @@ pub struct WebConfig {
     /// The establishment's continuity plan (BIA, action cards, contacts,
     /// stocks, crisis levels); the default plan when the config has none.
     pub plan: Arc<ckisa_crisis::plan::Plan>,
+    /// The clinical capsule's settings (`[soins]`: downtime IPP range,
+    /// shifts, paper fallback schedule).
+    pub care: Arc<ckisa_care::settings::Settings>,
     /// The simulated HIS of `ckisa demo`, which the status page can stop
     /// and start again; `None` on any other node.
     pub simulated_his: Option<Arc<dyn SimulatedHis>>,
@@ -97,6 +101,7 @@ impl WebConfig {
             site_name: String::new(),
             feeds: Vec::new(),
             plan: Arc::default(),
+            care: Arc::default(),
             simulated_his: None,
         }
     }
@@ -128,6 +133,7 @@ struct Inner {
     started: Instant,
     live: live::Generation,
     crisis: crisis::Hub,
+    care: care::CareHub,
 }
 
 impl AppState {
@@ -146,6 +152,7 @@ impl AppState {
     ) -> AppState {
         let inner = Inner {
             crisis: crisis::Hub::new(Arc::clone(&config.plan)),
+            care: care::CareHub::new(),
             store,
             config,
             security,
@@ -346,6 +353,8 @@ pub fn router(state: AppState) -> Router {
         .route("/crise/historique", get(crisis::history_page))
         .route("/crise/rapport/{id}", get(crisis::report_page))
         .route("/crise/rapport/{id}/pdf", get(crisis::report_pdf))
+        // care: ward (medication grid, prescriptions, vitals, notes)
+        // care: flows (lab, movements, lists, paper, re-integration)
         .route("/evenements", get(live::events))
         .route("/api/v1/units", get(api::units))
         .route("/api/v1/units/{code}", get(api::unit_board))

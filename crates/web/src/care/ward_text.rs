@@ -1,0 +1,7 @@
+//! The clinical capsule's texts (medication grid, prescriptions, vitals, notes and handover), French and
+//! English; see `crate::i18n` for how catalogs work.
+
+use crate::i18n::Catalog;
+
+/// Keys sorted; checked by the i18n tests.
+pub(crate) const CATALOG: Catalog = &[];
