@@ -122,6 +122,13 @@ pub fn generate(seed: u64, options: &DemoOptions) -> Establishment {
     for patient in &patients {
         initial_messages.extend(initial_messages_of(patient, &mut ids));
     }
+    initial_messages.extend(appointments(
+        &mut rng,
+        &patients,
+        &demo_units,
+        &now,
+        &mut ids,
+    ));
     let initial_fhir = patients
         .iter()
         .map(|p| fhir::care_plan(p, &clock::hl7_to_fhir(&p.admitted_at)))
@@ -242,6 +249,112 @@ fn initial_messages_of(patient: &DemoPatient, ids: &mut Counters) -> Vec<String>
             patient,
             &panels,
         ));
+    }
+    let order = ids.next_order();
+    out.push(messages::diet_order(
+        &header(ids, &patient.admitted_at),
+        patient,
+        &order,
+        diet_of(patient),
+    ));
+    out
+}
+
+/// The diet a patient's problems call for: nil by mouth before surgery or
+/// with a bowel obstruction or pancreatitis, diabetic, low-salt (heart,
+/// blood pressure, kidneys), texture-modified after a stroke or over 85,
+/// otherwise the normal diet.
+fn diet_of(patient: &DemoPatient) -> messages::DietCode {
+    let has = |prefix: &str| patient.problems.iter().any(|p| p.code.starts_with(prefix));
+    if has("K56") || has("K85") || has("S72") {
+        ("NPO", "À jeun", true)
+    } else if has("E11") || has("E10") {
+        ("DIAB", "Diabétique", false)
+    } else if has("I50") || has("I10") || has("N18") || has("N17") {
+        ("HYPOSODE", "Pauvre en sel (hyposodé)", false)
+    } else if has("I63") || has("I61") || has("I69") || patient.age >= 85 {
+        ("MIXE", "Texture mixée", false)
+    } else {
+        ("NORMAL", "Normal", false)
+    }
+}
+
+/// Outpatient clinics the demo books follow-up consultations in.
+const CLINICS: [(&str, &str, &str); 5] = [
+    (
+        "CS-CARDIO",
+        "Consultation de cardiologie",
+        "Suivi après hospitalisation",
+    ),
+    (
+        "CS-DIABETO",
+        "Consultation de diabétologie",
+        "Équilibre glycémique",
+    ),
+    (
+        "CS-ORTHO",
+        "Consultation de chirurgie orthopédique",
+        "Contrôle post-opératoire",
+    ),
+    (
+        "CS-PNEUMO",
+        "Consultation de pneumologie",
+        "Explorations fonctionnelles",
+    ),
+    (
+        "CS-ANESTH",
+        "Consultation d'anesthésie",
+        "Consultation pré-anesthésique",
+    ),
+];
+
+/// Follow-up consultations in the coming week for about a quarter of the
+/// patients (SIU^S12), on working days between 08:30 and 17:00.
+fn appointments(
+    rng: &mut Rng,
+    patients: &[DemoPatient],
+    units: &[DemoUnit],
+    now: &Zoned,
+    ids: &mut Counters,
+) -> Vec<String> {
+    let physicians: Vec<_> = units.iter().flat_map(|u| u.physicians.iter()).collect();
+    let mut out = Vec::new();
+    for patient in patients {
+        if !rng.chance(0.25) {
+            continue;
+        }
+        let Some(&practitioner) = rng.pick(&physicians) else {
+            break;
+        };
+        let clinic = CLINICS[rng.index(CLINICS.len())];
+        let mut day = now
+            .date()
+            .saturating_add(jiff::Span::new().days(rng.range(1, 7) as i64));
+        while matches!(
+            day.weekday(),
+            jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+        ) {
+            day = day.saturating_add(jiff::Span::new().days(1));
+        }
+        let slot = rng.range(0, 17) as i8; // half-hours from 08:30
+        let start = day
+            .at(8 + (slot + 1) / 2, if slot % 2 == 0 { 30 } else { 0 }, 0, 0)
+            .to_zoned(now.time_zone().clone());
+        let Ok(start) = start else { continue };
+        let order = ids.next_order();
+        let appointment = messages::DemoAppointment {
+            id: format!("RDV{order}"),
+            start: clock::hl7_timestamp(&start),
+            minutes: if rng.chance(0.5) { 30 } else { 20 },
+            clinic: (clinic.0, clinic.1),
+            practitioner: practitioner.clone(),
+            reason: clinic.2,
+        };
+        let header = Header {
+            control_id: ids.next_control_id('I'),
+            time: clock::hl7_timestamp(now),
+        };
+        out.push(messages::appointment(&header, patient, &appointment));
     }
     out
 }

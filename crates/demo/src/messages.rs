@@ -378,3 +378,109 @@ fn obx(set_id: usize, o: &DemoObservation) -> String {
         .set(14, o.time.as_str())
         .build()
 }
+
+/// A diet: code, label, and whether it means nil by mouth.
+pub(crate) type DietCode = (&'static str, &'static str, bool);
+
+/// ODS^O03: the patient's diet order (new, `NW`).
+pub(crate) fn diet_order(
+    header: &Header,
+    patient: &DemoPatient,
+    order: &str,
+    diet: DietCode,
+) -> String {
+    let (code, label, _) = diet;
+    message(vec![
+        msh(header, "ODS^O03^ODS_O03"),
+        pid(patient),
+        pv1(patient).build(),
+        Segment::new("ORC")
+            .set(1, "NW")
+            .set(2, components(&[&escape(order), FACILITY]))
+            .set(9, header.time.as_str())
+            .build(),
+        Segment::new("ODS")
+            .set(1, "D")
+            .set(3, components(&[code, &escape(label), "L"]))
+            .build(),
+    ])
+}
+
+/// A consultation booked for a patient.
+#[derive(Debug, Clone)]
+pub(crate) struct DemoAppointment {
+    /// Filler appointment id (SCH-2).
+    pub id: String,
+    /// Start, HL7 timestamp with offset.
+    pub start: String,
+    /// Duration in minutes.
+    pub minutes: u32,
+    /// Clinic code and name.
+    pub clinic: (&'static str, &'static str),
+    /// The consultant.
+    pub practitioner: crate::patient::Physician,
+    /// Reason.
+    pub reason: &'static str,
+}
+
+/// SIU^S12: a new appointment booking.
+pub(crate) fn appointment(
+    header: &Header,
+    patient: &DemoPatient,
+    appointment: &DemoAppointment,
+) -> String {
+    let minutes = appointment.minutes.to_string();
+    let (clinic_code, clinic_name) = appointment.clinic;
+    let doctor = &appointment.practitioner;
+    let consultant = components(&[
+        &escape(&doctor.rpps),
+        &escape(&doctor.family.to_uppercase()),
+        &escape(&doctor.given),
+        "",
+        "",
+        "Dr",
+    ]);
+    message(vec![
+        msh(header, "SIU^S12^SIU_S12"),
+        Segment::new("SCH")
+            .set(2, components(&[&escape(&appointment.id), FACILITY]))
+            .set(7, components(&["", &escape(appointment.reason)]))
+            .set(9, minutes.as_str())
+            .set(10, "min")
+            .set(11, components(&["", "", &minutes, &appointment.start]))
+            .set(25, "Booked")
+            .build(),
+        pid(patient),
+        Segment::new("PV1").set(1, "1").set(2, "O").build(),
+        Segment::new("RGS").set(1, "1").set(2, "A").build(),
+        Segment::new("AIL")
+            .set(1, "1")
+            .set(2, "A")
+            .set(
+                3,
+                components(&[
+                    clinic_code,
+                    "",
+                    "",
+                    FACILITY,
+                    "",
+                    "",
+                    "",
+                    "",
+                    &escape(clinic_name),
+                ]),
+            )
+            .set(6, appointment.start.as_str())
+            .set(9, minutes.as_str())
+            .set(10, "min")
+            .build(),
+        Segment::new("AIP")
+            .set(1, "1")
+            .set(2, "A")
+            .set(3, consultant)
+            .set(6, appointment.start.as_str())
+            .set(9, minutes.as_str())
+            .set(10, "min")
+            .build(),
+    ])
+}
