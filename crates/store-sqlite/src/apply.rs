@@ -11,9 +11,9 @@
 //! reading a merged key costs one lookup.
 
 use ckisa_domain::{
-    Allergy, CarePlan, Condition, Directory, EncounterKey, Fact, Field, Hlc, Leave, Medication,
-    Moment, Observation, ObservationCategory, PatientKey, PatientUpdate, Place, Precision,
-    Procedure, Report, StayUpdate,
+    Allergy, Appointment, CareFact, CarePlan, Condition, Diet, Directory, EncounterKey, Fact,
+    Field, Hlc, Leave, Medication, Moment, Observation, ObservationCategory, PatientKey,
+    PatientUpdate, Place, Precision, Procedure, Report, StayUpdate,
 };
 use ckisa_store::StoreError;
 use jiff::tz::TimeZone;
@@ -22,7 +22,10 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::codec::{EVENT_COLUMNS, EventRow, record_payload, sex_code, status_code};
+use crate::codec::{
+    EVENT_COLUMNS, EventRow, appointment_status_code, category_code, record_payload, sex_code,
+    status_code,
+};
 use crate::error::{database, encoding};
 use crate::text::{fold, name_terms};
 
@@ -36,6 +39,8 @@ const PATIENT_TABLES: &[&str] = &[
     "observations",
     "reports",
     "procedures",
+    "appointments",
+    "diets",
 ];
 
 /// Tables whose rows belong to a stay and move with it (A44).
@@ -45,6 +50,7 @@ const ENCOUNTER_TABLES: &[&str] = &[
     "observations",
     "reports",
     "procedures",
+    "diets",
 ];
 
 /// Projection tables emptied before a replay.
@@ -60,6 +66,8 @@ const PROJECTION_TABLES: &[&str] = &[
     "observations",
     "reports",
     "procedures",
+    "appointments",
+    "diets",
     "directory",
     "directory_identifiers",
     "fact_counts",
@@ -145,6 +153,11 @@ impl<'c> Projector<'c> {
                 self.change_stay(at, encounter, patient, |stay| stay.on_leave = on_leave)
             }
             Fact::DirectoryEntry(entry) => self.directory(entry),
+            // Typed in the capsule: projected exactly as the same fact from a
+            // feed. The other care facts live in the log only, folded by the
+            // care book.
+            Fact::Care(CareFact::Entered(inner)) => self.apply(seq, hlc, inner, record),
+            Fact::Care(_) | Fact::Crisis(_) => Ok(()),
             record_fact => self.record(at, record_fact, record),
         }
     }
@@ -575,6 +588,8 @@ impl<'c> Projector<'c> {
             Fact::ObservationRecorded(o) => self.observation(at, o, payload),
             Fact::ReportRecorded(r) => self.report(at, r, payload),
             Fact::ProcedureRecorded(p) => self.procedure(at, p, payload),
+            Fact::AppointmentRecorded(a) => self.appointment(at, a),
+            Fact::DietRecorded(d) => self.diet(at, d),
             _ => Ok(()),
         }
     }
@@ -738,17 +753,19 @@ impl<'c> Projector<'c> {
             None => format!("text:{}", code.text),
         };
         self.execute(
-            "INSERT INTO observations (id, patient, encounter, panel, code_key, hidden, \
-             sort_key, seq, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+            "INSERT INTO observations (id, patient, encounter, panel, category, code_key, \
+             hidden, sort_key, seq, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
              ON CONFLICT (id) DO UPDATE SET patient = excluded.patient, \
              encounter = excluded.encounter, panel = excluded.panel, \
-             code_key = excluded.code_key, hidden = excluded.hidden, \
-             sort_key = excluded.sort_key, seq = excluded.seq, payload = excluded.payload",
+             category = excluded.category, code_key = excluded.code_key, \
+             hidden = excluded.hidden, sort_key = excluded.sort_key, seq = excluded.seq, \
+             payload = excluded.payload",
             params![
                 observation.id,
                 patient,
                 observation.encounter.as_ref().map(EncounterKey::as_str),
                 panel,
+                category_code(observation.category),
                 code_key,
                 is_hidden(observation.status.as_deref()),
                 sort_key,
@@ -773,6 +790,65 @@ impl<'c> Projector<'c> {
                 patient,
                 report.encounter.as_ref().map(EncounterKey::as_str),
                 is_hidden(report.status.as_deref()),
+                sort_key,
+                at.seq,
+                payload
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// An appointment booked, changed or cancelled: upserted by id, a
+    /// cancelled one kept with its status.
+    fn appointment(&self, at: Recorded, appointment: &Appointment) -> Result<()> {
+        let patient = self.resolve(&appointment.patient)?;
+        let start_ms = self.sort_key(Some(&appointment.start), at.hlc);
+        let practitioner = appointment.practitioner.as_ref().and_then(|p| {
+            p.display
+                .clone()
+                .or_else(|| p.identifier.as_ref().map(|i| i.value.clone()))
+                .or_else(|| p.reference.clone())
+        });
+        let payload = serde_json::to_string(appointment).map_err(encoding)?;
+        self.execute(
+            "INSERT INTO appointments (id, patient, start_ms, minutes, clinic, practitioner, \
+             status, seq, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT (id) DO UPDATE SET patient = excluded.patient, \
+             start_ms = excluded.start_ms, minutes = excluded.minutes, \
+             clinic = excluded.clinic, practitioner = excluded.practitioner, \
+             status = excluded.status, seq = excluded.seq, payload = excluded.payload",
+            params![
+                appointment.id,
+                patient,
+                start_ms,
+                appointment.minutes,
+                appointment.clinic,
+                practitioner,
+                appointment_status_code(appointment.status),
+                at.seq,
+                payload
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// A diet ordered, changed or ended: upserted by id; an inactive one
+    /// stays in the table but no longer counts as a current diet.
+    fn diet(&self, at: Recorded, diet: &Diet) -> Result<()> {
+        let patient = self.resolve(&diet.patient)?;
+        let sort_key = self.sort_key(diet.start.as_ref(), at.hlc);
+        let payload = serde_json::to_string(diet).map_err(encoding)?;
+        self.execute(
+            "INSERT INTO diets (id, patient, encounter, active, sort_key, seq, payload) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET \
+             patient = excluded.patient, encounter = excluded.encounter, \
+             active = excluded.active, sort_key = excluded.sort_key, seq = excluded.seq, \
+             payload = excluded.payload",
+            params![
+                diet.id,
+                patient,
+                diet.encounter.as_ref().map(EncounterKey::as_str),
+                diet.active,
                 sort_key,
                 at.seq,
                 payload

@@ -5,9 +5,9 @@
 //! writer, so that the single writer thread spends its time in SQLite only.
 
 use ckisa_domain::{
-    Actor, Allergy, CarePlan, Condition, Event, EventId, Fact, Hlc, Medication, NodeId,
-    Observation, ObservationValue, PatientKey, Procedure, RecordStatus, Report, Sex, Source,
-    SourceChannel,
+    Actor, Allergy, AppointmentStatus, CareFact, CarePlan, Condition, Event, EventId, Fact, Hlc,
+    Medication, NodeId, Observation, ObservationCategory, ObservationValue, PatientKey, Procedure,
+    RecordStatus, Report, Sex, Source, SourceChannel,
 };
 use ckisa_store::StoreError;
 use rusqlite::Row;
@@ -45,7 +45,9 @@ impl EncodedEvent {
 /// The JSON a projection row keeps for a clinical record, when it differs
 /// from the record in the log: an observation with an embedded document,
 /// kept once in the log, is kept here with its size only. For every other
-/// record the projection row points at its event and keeps no copy.
+/// record the projection row points at its event and keeps no copy. A fact
+/// typed in the capsule ([`CareFact::Entered`]) keeps what its inner fact
+/// would.
 pub(crate) fn record_payload(fact: &Fact) -> Result<Option<String>, serde_json::Error> {
     match fact {
         Fact::ObservationRecorded(record) if has_document(&record.value) => {
@@ -53,17 +55,21 @@ pub(crate) fn record_payload(fact: &Fact) -> Result<Option<String>, serde_json::
             strip_documents(&mut light.value);
             serde_json::to_string(&light).map(Some)
         }
+        Fact::Care(CareFact::Entered(inner)) => record_payload(inner),
         _ => Ok(None),
     }
 }
 
 /// A clinical record type that projection rows hold, and how to take it out
-/// of the fact that recorded it.
+/// of the fact that recorded it, from a feed or typed in the capsule.
 pub(crate) trait RecordFact: serde::de::DeserializeOwned {
-    /// The record, when `fact` records this type.
+    /// The record, when `fact` (or the fact a [`CareFact::Entered`] wraps)
+    /// records this type.
     fn from_fact(fact: Fact) -> Option<Self>;
     /// Sets the (resolved) patient key.
     fn set_patient(&mut self, patient: PatientKey);
+    /// The patient key.
+    fn patient(&self) -> &PatientKey;
 }
 
 macro_rules! record_fact {
@@ -72,12 +78,17 @@ macro_rules! record_fact {
             fn from_fact(fact: Fact) -> Option<Self> {
                 match fact {
                     Fact::$variant(record) => Some(record),
+                    Fact::Care(CareFact::Entered(inner)) => Self::from_fact(*inner),
                     _ => None,
                 }
             }
 
             fn set_patient(&mut self, patient: PatientKey) {
                 self.patient = patient;
+            }
+
+            fn patient(&self) -> &PatientKey {
+                &self.patient
             }
         }
     };
@@ -175,6 +186,26 @@ pub(crate) fn status_code(status: &RecordStatus) -> &'static str {
         RecordStatus::Active => "active",
         RecordStatus::Inactive => "inactive",
         RecordStatus::EnteredInError => "error",
+    }
+}
+
+/// Column code of an appointment status.
+pub(crate) fn appointment_status_code(status: AppointmentStatus) -> &'static str {
+    match status {
+        AppointmentStatus::Booked => "booked",
+        AppointmentStatus::Cancelled => "cancelled",
+        AppointmentStatus::NoShow => "noshow",
+        AppointmentStatus::Fulfilled => "fulfilled",
+    }
+}
+
+/// Column code of an observation category (`observations.category`), the
+/// variant's name, as migration 0003 derived it from stored JSON.
+pub(crate) fn category_code(category: ObservationCategory) -> &'static str {
+    match category {
+        ObservationCategory::Vital => "Vital",
+        ObservationCategory::Lab => "Lab",
+        ObservationCategory::Other => "Other",
     }
 }
 
@@ -315,6 +346,31 @@ mod tests {
         let back: Observation = decode_record(None, Some(&event_json)).unwrap();
         assert_eq!(back, plain);
         let wrong = decode_record::<Allergy>(None, Some(&event_json));
+        assert!(matches!(wrong, Err(StoreError::Encoding(_))));
+    }
+
+    #[test]
+    fn a_record_typed_in_the_capsule_is_read_and_stripped_like_the_feeds() {
+        let entered = |record: Observation| {
+            Fact::Care(CareFact::Entered(Box::new(Fact::ObservationRecorded(
+                record,
+            ))))
+        };
+        let json = record_payload(&entered(document_observation()))
+            .unwrap()
+            .expect("a typed document is kept without its data");
+        let back: Observation = serde_json::from_str(&json).unwrap();
+        assert!(
+            matches!(back.value, ObservationValue::Document { ref data, .. } if data.is_empty())
+        );
+
+        let mut plain = document_observation();
+        plain.value = ObservationValue::Text("normal".into());
+        let event_json = serde_json::to_string(&entered(plain.clone())).unwrap();
+        assert_eq!(record_payload(&entered(plain.clone())).unwrap(), None);
+        let read: Observation = decode_record(None, Some(&event_json)).unwrap();
+        assert_eq!(read, plain);
+        let wrong = decode_record::<Medication>(None, Some(&event_json));
         assert!(matches!(wrong, Err(StoreError::Encoding(_))));
     }
 

@@ -55,10 +55,11 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use ckisa_domain::{Event, EventId, PatientKey};
+use ckisa_domain::{Diet, Event, EventId, Observation, ObservationCategory, PatientKey};
 use ckisa_store::{
-    FeedActivity, FeedStatus, Outcome, PatientChart, PatientQuery, PatientRow, QuarantineEntry,
-    Rejection, Store, StoreError, StoreStatus, Submission, UnitBoard, UnitDefinition, UnitSummary,
+    AppointmentRow, FeedActivity, FeedStatus, Outcome, PatientChart, PatientMedications,
+    PatientQuery, PatientRow, QuarantineEntry, Rejection, Store, StoreError, StoreStatus,
+    Submission, UnitBoard, UnitDefinition, UnitSummary,
 };
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OpenFlags};
@@ -419,6 +420,27 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<Event>, StoreError> {
         self.read(|reader| reader.events_of_kind(kind, after, limit))
+    }
+
+    fn observations(
+        &self,
+        patient: &PatientKey,
+        category: ObservationCategory,
+        since_ms: Option<i64>,
+    ) -> Result<Vec<Observation>, StoreError> {
+        self.read(|reader| reader.observations(patient, category, since_ms))
+    }
+
+    fn appointments(&self, from_ms: i64, to_ms: i64) -> Result<Vec<AppointmentRow>, StoreError> {
+        self.read(|reader| reader.appointments(from_ms, to_ms))
+    }
+
+    fn diets(&self, patients: &[PatientKey]) -> Result<Vec<Diet>, StoreError> {
+        self.read(|reader| reader.diets(patients))
+    }
+
+    fn unit_medications(&self, unit: &str) -> Result<Vec<PatientMedications>, StoreError> {
+        self.read(|reader| reader.unit_medications(unit))
     }
 
     fn feed_activity(&self, since_ms: i64) -> Result<Vec<FeedActivity>, StoreError> {

@@ -15,6 +15,7 @@ use ckisa_store::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_crisis.sql"),
+    include_str!("../migrations/0003_care.sql"),
 ];
 
 /// The schema version this code writes.
@@ -103,6 +104,62 @@ mod tests {
             )
             .unwrap();
         assert_eq!(tables, 1);
+    }
+
+    /// A lab result and a vital stored by version 2 (one row pointing at its
+    /// event, one keeping its own payload) get their category in version 3.
+    #[test]
+    fn version_3_gives_stored_observations_their_category() {
+        use ckisa_domain::{Coded, Fact, Observation, ObservationCategory, ObservationValue};
+
+        let conn = Connection::open_in_memory().unwrap();
+        apply_one(&conn, 1, MIGRATIONS[0]).unwrap();
+        apply_one(&conn, 2, MIGRATIONS[1]).unwrap();
+        let observation = |id: &str, category| Observation {
+            id: id.into(),
+            patient: ckisa_domain::PatientKey::ipp("H", "1"),
+            encounter: None,
+            category,
+            code: Coded::default(),
+            value: ObservationValue::None,
+            reference_range: None,
+            interpretation: None,
+            effective: None,
+            status: None,
+            report: None,
+            notes: vec![],
+        };
+        let lab = Fact::ObservationRecorded(observation("lab", ObservationCategory::Lab));
+        conn.execute(
+            "INSERT INTO events (seq, id, hlc, origin, actor, channel, source_origin, kind, \
+             payload) VALUES (7, x'00', 0, 'n', '\"System\"', 'file', 'f', 'observation', ?1)",
+            [serde_json::to_string(&lab).unwrap()],
+        )
+        .unwrap();
+        let vital = observation("vital", ObservationCategory::Vital);
+        conn.execute_batch(&format!(
+            "INSERT INTO observations (id, patient, panel, code_key, hidden, sort_key, seq, \
+             payload) VALUES ('lab', 'p', 'result', 'k', 0, 0, 7, NULL), \
+             ('vital', 'p', 'vital', 'k', 0, 0, 8, '{}')",
+            serde_json::to_string(&vital).unwrap()
+        ))
+        .unwrap();
+
+        assert_eq!(migrate(&conn, "memory").unwrap(), SCHEMA_VERSION);
+        let categories: Vec<(String, String)> = conn
+            .prepare("SELECT id, category FROM observations ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            categories,
+            vec![
+                ("lab".to_owned(), "Lab".to_owned()),
+                ("vital".to_owned(), "Vital".to_owned())
+            ]
+        );
     }
 
     #[test]

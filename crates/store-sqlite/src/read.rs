@@ -5,23 +5,25 @@
 //! belongs to after merges (the row's `patient` column, which merges keep at
 //! the survivor), whatever key its stored payload was recorded under.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use ckisa_domain::{
-    Address, Deceased, Event, EventId, Identifier, Moment, PatientKey, ResourceRef,
+    Address, Allergy, Appointment, Deceased, Diet, Event, EventId, Identifier, Medication, Moment,
+    Observation, ObservationCategory, PatientKey, ResourceRef,
 };
 use ckisa_store::{
-    ActivityBucket, BedRow, FeedActivity, FeedStatus, Identity, Occupant, PatientChart,
-    PatientQuery, PatientRow, QuarantineEntry, StayView, StoreError, StoreStatus, UNLOCATED_UNIT,
-    UnitBoard, UnitSummary,
+    ActivityBucket, AppointmentRow, BedRow, FeedActivity, FeedStatus, Identity,
+    OBSERVATION_HISTORY_LIMIT, Occupant, PatientChart, PatientMedications, PatientQuery,
+    PatientRow, QuarantineEntry, StayView, StoreError, StoreStatus, UNLOCATED_UNIT, UnitBoard,
+    UnitSummary,
 };
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
 
 use crate::codec::{
-    EVENT_COLUMNS, EventRow, RecordFact, decode_record, json_column, parse_sex, rows,
+    EVENT_COLUMNS, EventRow, RecordFact, category_code, decode_record, json_column, parse_sex, rows,
 };
-use crate::error::database;
+use crate::error::{database, encoding};
 use crate::text::{natural_cmp, prefix_end, query_words};
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -281,32 +283,22 @@ impl<'c> Reader<'c> {
              ORDER BY i.patient, i.seq, i.pos",
             stays_of(unit)
         );
-        let rows = self.query(&sql, [unit], |r| {
-            let system: String = r.get(1)?;
-            let kind: String = r.get(2)?;
-            Ok((
-                r.get::<_, String>(0)?,
-                Identifier {
-                    value: r.get(3)?,
-                    system: non_empty(&system),
-                    kind: non_empty(&kind),
-                },
-            ))
-        })?;
-        let mut by_patient: std::collections::HashMap<String, Vec<Identifier>> =
-            std::collections::HashMap::new();
-        for (patient, identifier) in rows {
-            by_patient.entry(patient).or_default().push(identifier);
-        }
-        Ok(by_patient)
+        let rows = self.query(&sql, [unit], identifier_row)?;
+        Ok(group_identifiers(rows))
     }
 
     /// Resolves a stored reference to a display name: by reference, else by
     /// identifier, else its display text, else the identifier value.
     fn attending(&self, json: Option<String>) -> Result<Option<String>> {
-        let Some(reference) = json_column::<ResourceRef>(json)? else {
-            return Ok(None);
-        };
+        match json_column::<ResourceRef>(json)? {
+            Some(reference) => self.reference_name(reference),
+            None => Ok(None),
+        }
+    }
+
+    /// The display name of a reference, resolved as [`Reader::attending`]
+    /// says.
+    fn reference_name(&self, reference: ResourceRef) -> Result<Option<String>> {
         if let Some(target) = &reference.reference
             && let Some(name) = self.query_one(
                 "SELECT name FROM directory WHERE reference = ?1",
@@ -431,7 +423,16 @@ impl<'c> Reader<'c> {
     /// Decodes the records a query selects as (patient, own payload, event
     /// payload) and stamps them with the resolved patient key.
     fn records<T: RecordFact>(&self, sql: &str, patient: &str) -> Result<Vec<T>> {
-        let raws = self.query(sql, [patient], |r| {
+        self.records_with(sql, [patient])
+    }
+
+    /// [`Reader::records`] with any parameters.
+    fn records_with<T: RecordFact>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<T>> {
+        let raws = self.query(sql, params, |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, Option<String>>(1)?,
@@ -664,6 +665,182 @@ impl<'c> Reader<'c> {
         })
     }
 
+    // Clinical capsule ----------------------------------------------------------
+
+    /// One patient's observations of a category, oldest first, the newest
+    /// [`OBSERVATION_HISTORY_LIMIT`] at most.
+    pub(crate) fn observations(
+        &self,
+        key: &PatientKey,
+        category: ObservationCategory,
+        since_ms: Option<i64>,
+    ) -> Result<Vec<Observation>> {
+        let Some(root) = self.root(key)? else {
+            return Ok(Vec::new());
+        };
+        let panel = match category {
+            ObservationCategory::Vital => "vital",
+            ObservationCategory::Lab | ObservationCategory::Other => "result",
+        };
+        // Newest first so that the bound keeps the latest values, then
+        // reversed; the (patient, panel, sort_key, seq) index serves it.
+        let sql = format!(
+            "SELECT r.patient, r.payload, e.payload FROM observations r \
+             LEFT JOIN events e ON e.seq = r.seq AND r.payload IS NULL \
+             WHERE r.patient = ?1 AND r.panel = ?2 AND r.category = ?3 AND r.hidden = 0 \
+             AND r.sort_key >= ?4 ORDER BY r.sort_key DESC, r.seq DESC LIMIT {}",
+            OBSERVATION_HISTORY_LIMIT
+        );
+        let since = since_ms.unwrap_or(i64::MIN);
+        let mut history: Vec<Observation> =
+            self.records_with(&sql, params![root, panel, category_code(category), since])?;
+        history.reverse();
+        Ok(history)
+    }
+
+    /// Appointments starting in `[from_ms, to_ms)` with their patients'
+    /// identities.
+    pub(crate) fn appointments(&self, from_ms: i64, to_ms: i64) -> Result<Vec<AppointmentRow>> {
+        type Raw = (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let raws: Vec<Raw> = self.query(
+            "SELECT a.patient, a.payload, p.family, p.given, p.birth_date \
+             FROM appointments a LEFT JOIN patients p ON p.key = a.patient \
+             WHERE a.start_ms >= ?1 AND a.start_ms < ?2 ORDER BY a.start_ms, a.id",
+            params![from_ms, to_ms],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
+        let identifiers = self.appointment_identifiers(from_ms, to_ms)?;
+        // A day list names few practitioners: one directory lookup each.
+        let mut practitioners: Vec<(ResourceRef, Option<String>)> = Vec::new();
+        let mut appointments = Vec::with_capacity(raws.len());
+        for (patient, payload, family, given, birth_date) in raws {
+            let mut appointment: Appointment = serde_json::from_str(&payload).map_err(encoding)?;
+            let ipp = ipp(
+                &patient,
+                identifiers.get(&patient).map_or(&[], Vec::as_slice),
+            );
+            appointment.patient = PatientKey(patient);
+            let practitioner = match &appointment.practitioner {
+                None => None,
+                Some(reference) => match practitioners.iter().find(|(r, _)| r == reference) {
+                    Some((_, name)) => name.clone(),
+                    None => {
+                        let name = self.reference_name(reference.clone())?;
+                        practitioners.push((reference.clone(), name.clone()));
+                        name
+                    }
+                },
+            };
+            appointments.push(AppointmentRow {
+                appointment,
+                practitioner,
+                family,
+                given,
+                birth_date: json_column(birth_date)?,
+                ipp,
+            });
+        }
+        Ok(appointments)
+    }
+
+    /// The identifiers of every patient with an appointment in a period.
+    fn appointment_identifiers(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<HashMap<String, Vec<Identifier>>> {
+        let rows = self.query(
+            "SELECT i.patient, i.system, i.kind, i.value FROM patient_identifiers i \
+             WHERE i.patient IN (SELECT a.patient FROM appointments a \
+               WHERE a.start_ms >= ?1 AND a.start_ms < ?2) \
+             ORDER BY i.patient, i.seq, i.pos",
+            params![from_ms, to_ms],
+            identifier_row,
+        )?;
+        Ok(group_identifiers(rows))
+    }
+
+    /// The active diets of these patients after merges.
+    pub(crate) fn diets(&self, patients: &[PatientKey]) -> Result<Vec<Diet>> {
+        let mut roots = std::collections::BTreeSet::new();
+        for key in patients {
+            if let Some(root) = self.root(key)? {
+                roots.insert(root);
+            }
+        }
+        let mut diets = Vec::new();
+        for root in roots {
+            let payloads: Vec<String> = self.query(
+                "SELECT payload FROM diets WHERE patient = ?1 AND active = 1 \
+                 ORDER BY sort_key DESC, seq DESC",
+                [&root],
+                |r| r.get(0),
+            )?;
+            for payload in payloads {
+                let mut diet: Diet = serde_json::from_str(&payload).map_err(encoding)?;
+                diet.patient = PatientKey(root.clone());
+                diets.push(diet);
+            }
+        }
+        Ok(diets)
+    }
+
+    /// A unit's in-house patients with their active medications and
+    /// allergies.
+    pub(crate) fn unit_medications(&self, unit: &str) -> Result<Vec<PatientMedications>> {
+        let patients: Vec<String> = self.query(
+            &format!(
+                "SELECT DISTINCT s.patient FROM stays s WHERE s.in_house = 1 AND {} \
+                 ORDER BY s.patient",
+                stays_of(unit)
+            ),
+            [unit],
+            |r| r.get(0),
+        )?;
+        let mut medications: HashMap<String, Vec<Medication>> =
+            self.unit_records("medications", unit)?;
+        let mut allergies: HashMap<String, Vec<Allergy>> = self.unit_records("allergies", unit)?;
+        Ok(patients
+            .into_iter()
+            .map(|patient| PatientMedications {
+                medications: medications.remove(&patient).unwrap_or_default(),
+                allergies: allergies.remove(&patient).unwrap_or_default(),
+                patient: PatientKey(patient),
+            })
+            .collect())
+    }
+
+    /// The active records of one table of every in-house patient of a unit,
+    /// by patient, newest first; `table` is a record table, never input.
+    fn unit_records<T: RecordFact>(
+        &self,
+        table: &'static str,
+        unit: &str,
+    ) -> Result<HashMap<String, Vec<T>>> {
+        let sql = format!(
+            "SELECT r.patient, r.payload, e.payload FROM {table} r LEFT JOIN events e \
+             ON e.seq = r.seq AND r.payload IS NULL WHERE r.status = 'active' \
+             AND r.patient IN (SELECT s.patient FROM stays s WHERE s.in_house = 1 AND {}) \
+             ORDER BY r.patient, r.sort_key DESC, r.seq DESC",
+            stays_of(unit)
+        );
+        let records: Vec<T> = self.records_with(&sql, [unit])?;
+        let mut by_patient: HashMap<String, Vec<T>> = HashMap::new();
+        for record in records {
+            by_patient
+                .entry(record.patient().0.clone())
+                .or_default()
+                .push(record);
+        }
+        Ok(by_patient)
+    }
+
     // Bookkeeping ---------------------------------------------------------------
 
     /// Latest quarantined inputs, newest first.
@@ -800,6 +977,29 @@ impl<'c> Reader<'c> {
         }
         Ok(feeds)
     }
+}
+
+/// A row of (patient, system, kind, value) as a patient and an identifier.
+fn identifier_row(r: &Row<'_>) -> rusqlite::Result<(String, Identifier)> {
+    let system: String = r.get(1)?;
+    let kind: String = r.get(2)?;
+    Ok((
+        r.get(0)?,
+        Identifier {
+            value: r.get(3)?,
+            system: non_empty(&system),
+            kind: non_empty(&kind),
+        },
+    ))
+}
+
+/// Identifiers by patient, in the order the rows give them.
+fn group_identifiers(rows: Vec<(String, Identifier)>) -> HashMap<String, Vec<Identifier>> {
+    let mut by_patient: HashMap<String, Vec<Identifier>> = HashMap::new();
+    for (patient, identifier) in rows {
+        by_patient.entry(patient).or_default().push(identifier);
+    }
+    by_patient
 }
 
 fn non_empty(text: &str) -> Option<String> {

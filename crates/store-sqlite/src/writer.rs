@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 
+use ckisa_domain::{CareFact, Fact};
 use ckisa_store::{ACTIVITY_BUCKET_MS, DedupKey, Outcome, Rejection, StoreError, UnitDefinition};
 use jiff::tz::TimeZone;
 use rusqlite::OptionalExtension;
@@ -324,8 +325,13 @@ impl Writer {
             .prepare_cached("SELECT merged_into FROM patients WHERE key = ?1")
             .map_err(database)?;
         for encoded in &submission.events {
-            let fact = &encoded.event.fact;
-            if matches!(fact, ckisa_domain::Fact::PatientsMerged { .. }) {
+            // A fact typed in the capsule follows the rule of the fact it
+            // wraps (a provisional identity merged into the real one included).
+            let fact = match &encoded.event.fact {
+                Fact::Care(CareFact::Entered(inner)) => inner.as_ref(),
+                fact => fact,
+            };
+            if matches!(fact, Fact::PatientsMerged { .. }) {
                 continue;
             }
             let Some(patient) = fact.patient() else {

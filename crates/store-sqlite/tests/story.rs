@@ -122,6 +122,36 @@ fn events_after() {
 }
 
 #[test]
+fn care_entered_observations() {
+    with_store(stories::care::care_entered_observations);
+}
+
+#[test]
+fn care_entered_movements() {
+    with_store(stories::care::care_entered_movements);
+}
+
+#[test]
+fn appointments_booked_changed_cancelled() {
+    with_store(stories::care::appointments_booked_changed_cancelled);
+}
+
+#[test]
+fn diets_replaced_and_ended() {
+    with_store(stories::care::diets_replaced_and_ended);
+}
+
+#[test]
+fn merge_carries_care_records() {
+    with_store(stories::care::merge_carries_care_records);
+}
+
+#[test]
+fn care_events_by_kind() {
+    with_store(stories::care::care_events_by_kind);
+}
+
+#[test]
 fn restart_keeps_everything_and_replay_gives_the_same_views() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());

@@ -16,8 +16,8 @@
 #![deny(missing_docs)]
 
 use ckisa_domain::{
-    Allergy, CarePlan, Condition, Event, EventId, Identifier, Medication, Moment, Observation,
-    PatientKey, Procedure, Report, Sex,
+    Allergy, Appointment, CarePlan, Condition, Diet, Event, EventId, Identifier, Medication,
+    Moment, Observation, ObservationCategory, PatientKey, Procedure, Report, Sex,
 };
 use serde::Serialize;
 
@@ -321,6 +321,41 @@ pub struct PatientQuery {
     pub identifier: Option<String>,
 }
 
+/// Most observations [`Store::observations`] returns: the newest this many
+/// of the asked category and period.
+pub const OBSERVATION_HISTORY_LIMIT: usize = 2_000;
+
+/// An appointment with the identity of its patient, for the day lists of a
+/// clinic or a practitioner.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppointmentRow {
+    /// The appointment, its patient key resolved through merges.
+    pub appointment: Appointment,
+    /// Practitioner's name, resolved through the directory when possible
+    /// (else the display text or identifier the source gave).
+    pub practitioner: Option<String>,
+    /// Family name.
+    pub family: Option<String>,
+    /// Given names.
+    pub given: Option<String>,
+    /// Birth date.
+    pub birth_date: Option<Moment>,
+    /// IPP.
+    pub ipp: Option<String>,
+}
+
+/// What the medication grid needs of one in-house patient of a unit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatientMedications {
+    /// The patient (a root key: merges already followed).
+    pub patient: PatientKey,
+    /// Active prescriptions and statements, newest first, as in
+    /// [`PatientChart::medications`].
+    pub medications: Vec<Medication>,
+    /// Active allergies, newest first, as in [`PatientChart::allergies`].
+    pub allergies: Vec<Allergy>,
+}
+
 /// Freshness and volume of one feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FeedStatus {
@@ -448,6 +483,43 @@ pub trait Store: Send + Sync + 'static {
         after: Option<EventId>,
         limit: usize,
     ) -> Result<Vec<Event>, StoreError>;
+
+    /// The history of one patient's observations of `category` (not only the
+    /// latest of each code), oldest first: those observed at or after
+    /// `since_ms` when given (ms since the Unix epoch; an observation without
+    /// a time counts at its recording time), at most the newest
+    /// [`OBSERVATION_HISTORY_LIMIT`]. Follows merges: a merged patient's key
+    /// gives the survivor's history, every item carrying the survivor's key.
+    /// Observations entered in error are left out. Feed values and values
+    /// typed in the capsule ([`CareFact::Entered`](ckisa_domain::CareFact))
+    /// come together. An unknown patient has none.
+    fn observations(
+        &self,
+        patient: &PatientKey,
+        category: ObservationCategory,
+        since_ms: Option<i64>,
+    ) -> Result<Vec<Observation>, StoreError>;
+
+    /// Appointments starting in `[from_ms, to_ms)` (ms since the Unix epoch),
+    /// by start then id, with their patient's identity (after merges).
+    /// Cancelled and missed appointments are included with their status, so
+    /// that a day list can show them struck out.
+    fn appointments(&self, from_ms: i64, to_ms: i64) -> Result<Vec<AppointmentRow>, StoreError>;
+
+    /// The diets in force (active) of these patients, following merges:
+    /// grouped by (root) patient key in key order, newest first within a
+    /// patient. A patient without a diet in force has no item; one with
+    /// several orders left in force by its sources has them all (shown,
+    /// never hidden), the first being the current one. A key given twice,
+    /// or two keys merged into one patient, give that patient's diets once.
+    fn diets(&self, patients: &[PatientKey]) -> Result<Vec<Diet>, StoreError>;
+
+    /// Every in-house patient of a unit (as on its bed board, the virtual
+    /// [`UNLOCATED_UNIT`] included) with their active medications and
+    /// allergies, in patient key order, read in one transaction: what the
+    /// medication grid needs without one chart per bed. A patient without
+    /// medications is listed with an empty list. An unknown unit has none.
+    fn unit_medications(&self, unit: &str) -> Result<Vec<PatientMedications>, StoreError>;
 
     /// Every feed's activity buckets starting at or after `since_ms`.
     fn feed_activity(&self, since_ms: i64) -> Result<Vec<FeedActivity>, StoreError>;

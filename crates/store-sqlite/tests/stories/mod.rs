@@ -7,6 +7,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub(crate) mod care;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ckisa_domain::{
@@ -1230,6 +1232,7 @@ pub(crate) fn all(store: &dyn Store) {
     encounter_moved(store);
     events_after(store);
     crisis_events_and_activity(store);
+    care::all(store);
 }
 
 /// Everything the pages can show, as text, to compare two stores or the
@@ -1241,11 +1244,16 @@ pub(crate) fn snapshot(store: &dyn Store) -> String {
     for unit in &units {
         text.push_str(&format!("{:#?}\n", store.unit_board(&unit.code).unwrap()));
     }
+    let mut patients = Vec::new();
     for event in store.events_after(None, usize::MAX).unwrap() {
         if let Some(key) = event.fact.patient() {
             text.push_str(&format!("{:#?}\n", store.patient_chart(key).unwrap()));
+            patients.push(key.clone());
         }
     }
+    patients.sort();
+    patients.dedup();
+    text.push_str(&care::snapshot(store, &patients));
     let mut status = store.status().unwrap();
     status.facts.sort();
     text.push_str(&format!("{status:#?}\n"));

@@ -76,11 +76,17 @@ impl FakeStore {
 }
 
 impl Store for FakeStore {
-    /// Keeps crisis events (typed by people, in no feed) so that the crisis
-    /// pages work over the fake; anything else fails as a closed store.
+    /// Keeps crisis and care events (typed by people, in no feed) so that
+    /// the crisis and clinical capsule pages work over the fake, which
+    /// projects none of them (a care fact typed in the capsule changes no
+    /// chart or board here); anything else fails as a closed store.
     fn commit(&self, batch: Vec<Submission>) -> Result<Vec<Outcome>, StoreError> {
-        let crisis = |s: &Submission| s.events.iter().all(|e| matches!(e.fact, Fact::Crisis(_)));
-        if !batch.iter().all(crisis) {
+        let typed = |s: &Submission| {
+            s.events
+                .iter()
+                .all(|e| matches!(e.fact, Fact::Crisis(_) | Fact::Care(_)))
+        };
+        if !batch.iter().all(typed) {
             return Err(StoreError::Closed);
         }
         let mut kept = self.crisis_events.lock().unwrap();
@@ -185,6 +191,70 @@ impl Store for FakeStore {
     fn feed_activity(&self, _since_ms: i64) -> Result<Vec<ckisa_store::FeedActivity>, StoreError> {
         self.check()?;
         Ok(Vec::new())
+    }
+
+    /// The fake keeps no history: what it knows of a patient's observations
+    /// are the chart's latest vitals and results, given oldest first.
+    fn observations(
+        &self,
+        patient: &PatientKey,
+        category: ObservationCategory,
+        since_ms: Option<i64>,
+    ) -> Result<Vec<Observation>, StoreError> {
+        self.check()?;
+        let key = self.merged.get(patient).unwrap_or(patient);
+        let Some(chart) = self.charts.get(key) else {
+            return Ok(Vec::new());
+        };
+        let at = |o: &Observation| o.effective.as_ref().map_or(NOW, Moment::sort_key);
+        let mut history: Vec<Observation> = chart
+            .vitals
+            .iter()
+            .chain(&chart.results)
+            .filter(|o| o.category == category && since_ms.is_none_or(|since| at(o) >= since))
+            .cloned()
+            .collect();
+        history.sort_by_key(at);
+        Ok(history)
+    }
+
+    /// The fake has no appointments.
+    fn appointments(&self, _from_ms: i64, _to_ms: i64) -> Result<Vec<AppointmentRow>, StoreError> {
+        self.check()?;
+        Ok(Vec::new())
+    }
+
+    /// The fake has no diets.
+    fn diets(&self, _patients: &[PatientKey]) -> Result<Vec<Diet>, StoreError> {
+        self.check()?;
+        Ok(Vec::new())
+    }
+
+    /// The occupants of the fake's bed board, with their charts' active
+    /// medications and allergies (a patient without a chart has none).
+    fn unit_medications(&self, unit: &str) -> Result<Vec<PatientMedications>, StoreError> {
+        self.check()?;
+        let Some(board) = self.boards.get(unit) else {
+            return Ok(Vec::new());
+        };
+        let mut patients: Vec<&PatientKey> = board
+            .beds
+            .iter()
+            .flat_map(|bed| bed.occupants.iter().map(|o| &o.patient))
+            .collect();
+        patients.sort();
+        patients.dedup();
+        Ok(patients
+            .into_iter()
+            .map(|patient| {
+                let chart = self.charts.get(patient);
+                PatientMedications {
+                    patient: patient.clone(),
+                    medications: chart.map(|c| c.medications.clone()).unwrap_or_default(),
+                    allergies: chart.map(|c| c.allergies.clone()).unwrap_or_default(),
+                }
+            })
+            .collect())
     }
 
     fn generation(&self) -> u64 {
