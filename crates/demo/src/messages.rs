@@ -382,7 +382,7 @@ fn obx(set_id: usize, o: &DemoObservation) -> String {
 /// A diet: code, label, and whether it means nil by mouth.
 pub(crate) type DietCode = (&'static str, &'static str, bool);
 
-/// ODS^O03: the patient's diet order (new, `NW`).
+/// OMD^O03: the patient's diet order (new, `NW`).
 pub(crate) fn diet_order(
     header: &Header,
     patient: &DemoPatient,
@@ -391,7 +391,7 @@ pub(crate) fn diet_order(
 ) -> String {
     let (code, label, _) = diet;
     message(vec![
-        msh(header, "ODS^O03^ODS_O03"),
+        msh(header, "OMD^O03^OMD_O03"),
         pid(patient),
         pv1(patient).build(),
         Segment::new("ORC")

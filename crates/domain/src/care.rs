@@ -260,3 +260,25 @@ pub struct Diet {
     /// Still in force (false when cancelled or ended).
     pub active: bool,
 }
+
+impl Diet {
+    /// Whether a diet name or instruction says the patient must not eat:
+    /// « à jeun » (unless negated: « pas », « plus », « non à jeun »), NPO,
+    /// nil or nothing by mouth. The one reading of HL7 v2 and FHIR diets.
+    pub fn says_nil_by_mouth(text: &str) -> bool {
+        let lower = text.to_lowercase();
+        let words: Vec<&str> = lower
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let fasting = words.windows(2).enumerate().any(|(i, pair)| {
+            let negated = i > 0 && matches!(words[i - 1], "pas" | "plus" | "non");
+            matches!(pair, ["à" | "a", "jeun"]) && !negated
+        });
+        fasting
+            || words.contains(&"npo")
+            || words
+                .windows(3)
+                .any(|w| matches!(w, ["nil" | "nothing", "by", "mouth"]))
+    }
+}

@@ -99,6 +99,44 @@ pub(crate) enum EntryError {
         reference: String,
     },
 
+    /// An element the fact cannot do without (an appointment's start).
+    #[error("{element} absent : {consequence}")]
+    MissingElement {
+        /// Element path, e.g. `Appointment.start`.
+        element: &'static str,
+        /// What it means for the entry, in French.
+        consequence: &'static str,
+    },
+
+    /// A required date, dateTime or instant that does not parse.
+    #[error("{element} : date invalide « {value} », ressource non reprise")]
+    InvalidRequiredDate {
+        /// Element path.
+        element: &'static str,
+        /// The text as written.
+        value: String,
+    },
+
+    /// Warning: a status code outside the element's value set.
+    #[error("{element} : code « {value} » inconnu, lu comme « {read_as} »")]
+    UnknownCode {
+        /// Element path, e.g. `Appointment.status`.
+        element: &'static str,
+        /// The code as written.
+        value: String,
+        /// The code it was read as.
+        read_as: &'static str,
+    },
+
+    /// Warning: a required status code that is missing.
+    #[error("{element} absent, lu comme « {read_as} »")]
+    MissingCode {
+        /// Element path.
+        element: &'static str,
+        /// The code it was read as.
+        read_as: &'static str,
+    },
+
     /// Warning: a date, dateTime or instant that does not parse.
     #[error("{element} : date invalide « {value} », élément ignoré")]
     InvalidDate {

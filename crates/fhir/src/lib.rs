@@ -32,6 +32,8 @@
 //! | Observation | `ObservationRecorded` (category from `vital-signs` / `laboratory`) |
 //! | DiagnosticReport | `ReportRecorded` (short Base64 text notes decoded into the conclusion) |
 //! | Practitioner, Organization, Location | `DirectoryEntry` |
+//! | Appointment | `AppointmentRecorded` (patient participant required, `start` required) |
+//! | NutritionOrder | `DietRecorded` (in force when active or on-hold) |
 //!
 //! Fact ids are `fhir:<Type>/<id>`, patient keys `fhir:Patient/<id>`,
 //! stay keys `fhir:Encounter/<id>`. `Encounter.class` is kept as its code

@@ -502,6 +502,85 @@ pub(crate) struct Location {
     pub(crate) part_of: Option<Reference>,
 }
 
+/// `Appointment.participant`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct AppointmentParticipant {
+    pub(crate) actor: Option<Reference>,
+    pub(crate) status: Option<String>,
+}
+
+/// `Appointment`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct Appointment {
+    pub(crate) id: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) service_type: Vec<CodeableConcept>,
+    pub(crate) appointment_type: Option<CodeableConcept>,
+    pub(crate) reason_code: Vec<CodeableConcept>,
+    pub(crate) description: Option<String>,
+    pub(crate) start: Option<String>,
+    pub(crate) end: Option<String>,
+    pub(crate) minutes_duration: Option<u32>,
+    pub(crate) participant: Vec<AppointmentParticipant>,
+}
+
+/// `NutritionOrder.oralDiet.texture`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct OralDietTexture {
+    pub(crate) modifier: Option<CodeableConcept>,
+    pub(crate) food_type: Option<CodeableConcept>,
+}
+
+/// `NutritionOrder.oralDiet`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct OralDiet {
+    #[serde(rename = "type")]
+    pub(crate) kind: Vec<CodeableConcept>,
+    pub(crate) texture: Vec<OralDietTexture>,
+    pub(crate) fluid_consistency_type: Vec<CodeableConcept>,
+    pub(crate) instruction: Option<String>,
+}
+
+/// `NutritionOrder.supplement`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct NutritionSupplement {
+    #[serde(rename = "type")]
+    pub(crate) kind: Option<CodeableConcept>,
+    pub(crate) product_name: Option<String>,
+    pub(crate) instruction: Option<String>,
+}
+
+/// `NutritionOrder.enteralFormula`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct EnteralFormula {
+    pub(crate) base_formula_type: Option<CodeableConcept>,
+    pub(crate) base_formula_product_name: Option<String>,
+    pub(crate) administration_instruction: Option<String>,
+}
+
+/// `NutritionOrder`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct NutritionOrder {
+    pub(crate) id: Option<String>,
+    pub(crate) status: Option<String>,
+    pub(crate) patient: Option<Reference>,
+    pub(crate) encounter: Option<Reference>,
+    pub(crate) date_time: Option<String>,
+    pub(crate) food_preference_modifier: Vec<CodeableConcept>,
+    pub(crate) exclude_food_modifier: Vec<CodeableConcept>,
+    pub(crate) oral_diet: Option<OralDiet>,
+    pub(crate) supplement: Vec<NutritionSupplement>,
+    pub(crate) enteral_formula: Option<EnteralFormula>,
+    pub(crate) note: Vec<Annotation>,
+}
+
 /// `Bundle.entry.request`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]

@@ -247,7 +247,7 @@ const ALONE: &[Expect] = &[
     e(
         "hl7v2/mirth_batch01_concatenated_SIU.hl7",
         "hl7v2",
-        [0, 0, 3, 0],
+        [3, 0, 0, 0],
         "",
     ),
     e("hl7v2/ms_ADT-A01-01.hl7", "hl7v2", [1, 0, 0, 0], ""),
@@ -613,4 +613,87 @@ fn search(store: &SqliteStore, query: PatientQuery) -> PatientKey {
     let rows = store.search_patients(&query, 10).unwrap();
     assert_eq!(rows.len(), 1, "{query:?}: {rows:?}");
     rows[0].patient.clone()
+}
+
+/// Milliseconds since the Unix epoch at midnight UTC of a day.
+fn day_ms(year: i16, month: i8, day: i8) -> i64 {
+    jiff::civil::date(year, month, day)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .unwrap()
+        .timestamp()
+        .as_millisecond()
+}
+
+#[test]
+fn an_appointment_booked_modified_then_cancelled_is_one_row() {
+    use ckisa_domain::AppointmentStatus;
+
+    let (_dir, store) = open_store();
+    let bytes =
+        std::fs::read(format!("{CORPUS}/hl7v2/mirth_batch01_concatenated_SIU.hl7")).unwrap();
+    let ranges = ckisa_hl7::split_messages(&bytes).messages;
+    assert_eq!(ranges.len(), 3, "S12, S14, S15");
+    let june = (day_ms(2011, 6, 1), day_ms(2011, 7, 1));
+    let rows = |store: &SqliteStore| store.appointments(june.0, june.1).unwrap();
+
+    let mut states = Vec::new();
+    for (n, range) in ranges.into_iter().enumerate() {
+        let report = ingest_bytes(&store, &format!("siu-{n}"), &bytes[range]);
+        assert_eq!(report.accepted, 1, "{:?}", report.rejections);
+        let rows = rows(&store);
+        assert_eq!(rows.len(), 1, "one appointment after message {n}");
+        let row = &rows[0];
+        states.push((row.appointment.status, row.appointment.minutes));
+        assert_eq!(row.family.as_deref(), Some("BEEBLEBROX"));
+        assert_eq!(row.ipp.as_deref(), Some("42"));
+    }
+    assert_eq!(
+        states,
+        [
+            (AppointmentStatus::Booked, Some(45)),
+            (AppointmentStatus::Booked, Some(60)),
+            (AppointmentStatus::Cancelled, Some(60)),
+        ]
+    );
+}
+
+#[test]
+fn a_diet_order_then_its_cancellation_and_a_fhir_appointment() {
+    let (_dir, store) = open_store();
+    let order = |control: &str, id: &str| {
+        format!(
+            "MSH|^~\\&|CUISINE|CHU|NODE|CHU|20240310120000+0100||OMD^O03^OMD_O03|{id}|P|2.5\r\
+             PID|1||D1^^^CHU^PI||REPAS^Jean\r\
+             ORC|{control}|CMD1^CHU\r\
+             ODS|D||NPO^À jeun^L|Bloc demain matin\r"
+        )
+    };
+    let patient = PatientKey::ipp("CHU", "D1");
+    let report = ingest_bytes(&store, "omd-nw", order("NW", "M1").as_bytes());
+    assert_eq!(report.accepted, 1, "{:?}", report.rejections);
+    let diets = store.diets(std::slice::from_ref(&patient)).unwrap();
+    assert_eq!(diets.len(), 1);
+    assert!(diets[0].nil_by_mouth);
+    assert_eq!(diets[0].remarks.as_deref(), Some("Bloc demain matin"));
+
+    let report = ingest_bytes(&store, "omd-ca", order("CA", "M2").as_bytes());
+    assert_eq!(report.accepted, 1, "{:?}", report.rejections);
+    assert_eq!(store.diets(std::slice::from_ref(&patient)).unwrap(), []);
+
+    let appointment = br#"{"resourceType":"Appointment","id":"rv9","status":"booked",
+      "start":"2024-03-15T09:30:00+01:00","minutesDuration":20,
+      "participant":[{"actor":{"reference":"Patient/p9"}},{"actor":{"display":"Dr Ana LOPEZ","type":"Practitioner"}}]}"#;
+    let report = ingest_bytes(&store, "rv9.json", appointment);
+    assert_eq!(
+        (report.accepted, report.rejected),
+        (1, 0),
+        "{:?}",
+        report.rejections
+    );
+    let rows = store
+        .appointments(day_ms(2024, 3, 15), day_ms(2024, 3, 16))
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].appointment.minutes, Some(20));
+    assert_eq!(rows[0].practitioner.as_deref(), Some("Dr Ana LOPEZ"));
 }

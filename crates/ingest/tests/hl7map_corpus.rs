@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use ckisa_domain::{
-    Deceased, Fact, Field as Tri, Medication, Observation, ObservationCategory, ObservationValue,
-    PatientUpdate, RecordStatus, Report, StayUpdate,
+    Appointment, AppointmentStatus, Deceased, Fact, Field as Tri, Medication, Observation,
+    ObservationCategory, ObservationValue, PatientUpdate, RecordStatus, Report, StayUpdate,
 };
 use ckisa_hl7::{Message, split_messages};
 use ckisa_ingest::hl7map::{MapContext, MapRejection, Mapped, map_message};
@@ -122,9 +122,14 @@ const EXPECTED: &[(&str, &[&str])] = &[
         "lfh_ORU_R01_tx_multi_obx.hl7",
         &["observation=1 patient=1 report=1"],
     ),
+    // S12, S14 and S15 of one appointment (SCH-2 2196178).
     (
         "mirth_batch01_concatenated_SIU.hl7",
-        &["ignored", "ignored", "ignored"],
+        &[
+            "appointment=1 patient=1",
+            "appointment=1 patient=1",
+            "appointment=1 patient=1",
+        ],
     ),
     (
         "ms_ADT-A01-01.hl7",
@@ -503,5 +508,74 @@ fn simulated_hospital_admission() {
     assert_eq!(
         (place.unit.as_str(), place.bed.as_deref()),
         ("OtherWard", Some("Bed 1"))
+    );
+}
+
+#[test]
+fn one_appointment_booked_modified_then_cancelled() {
+    let messages: Vec<Mapped> = map_file("mirth_batch01_concatenated_SIU.hl7")
+        .into_iter()
+        .map(|result| match result {
+            Ok(Ok(mapped)) => mapped,
+            other => panic!("{}", outcome(&other)),
+        })
+        .collect();
+    let appointments: Vec<&Appointment> = messages
+        .iter()
+        .flat_map(|mapped| &mapped.facts)
+        .filter_map(|fact| match fact {
+            Fact::AppointmentRecorded(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(appointments.len(), 3);
+
+    // Applied in order by id, as the store does: one appointment, cancelled at the end.
+    let mut by_id: BTreeMap<&str, &Appointment> = BTreeMap::new();
+    let mut states = Vec::new();
+    for appointment in &appointments {
+        by_id.insert(appointment.id.as_str(), appointment);
+        states.push((appointment.status, appointment.minutes));
+    }
+    assert_eq!(by_id.len(), 1, "S12, S14 and S15 update one appointment");
+    let last = by_id.values().next().unwrap();
+    assert_eq!(
+        last.id,
+        "hl7:ipp:SENDING_FACILITY|42|appointment|2196178|2196178"
+    );
+    assert_eq!(last.patient.as_str(), "ipp:SENDING_FACILITY|42");
+    assert_eq!(
+        states,
+        [
+            (AppointmentStatus::Booked, Some(45)),
+            (AppointmentStatus::Booked, Some(60)),
+            (AppointmentStatus::Cancelled, Some(60)),
+        ],
+        "S14 lengthened the booking from 45 to 60 minutes (AIL-9, AIP-9)"
+    );
+
+    // AIL-6 and AIP-6 say 14/06 08:45, SCH-11 says 17/06: the booking of the resources is
+    // kept and the difference reported.
+    assert_eq!(last.start.to_iso(), "2011-06-14T08:45:00+02:00");
+    assert!(
+        messages[0]
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("SCH-11.4 : début 17/06/2011 08:45 différent de AIL-6")),
+        "{:?}",
+        messages[0].warnings
+    );
+    assert_eq!(last.clinic.as_deref(), Some("OFFICE"));
+    let doctor = last.practitioner.as_ref().expect("AIP-3");
+    assert_eq!(doctor.display.as_deref(), Some("Dr Douglas ADAMS"));
+    assert_eq!(
+        doctor.identifier.as_ref().map(|i| i.value.as_str()),
+        Some("1")
+    );
+    assert_eq!(last.reason.as_deref(), Some("reason for the appointment"));
+    let patient = patient(&messages[0]);
+    assert_eq!(
+        (patient.family.clone(), patient.given.clone()),
+        (value("BEEBLEBROX"), value("ZAPHOD"))
     );
 }

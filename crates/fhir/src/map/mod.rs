@@ -12,6 +12,7 @@ mod encounter;
 mod medication;
 mod observation;
 mod patient;
+mod schedule;
 
 use ckisa_domain::{
     Coded, EncounterKey, Fact, Identifier, Moment, PatientKey, RecordStatus, ResourceRef,
@@ -39,6 +40,8 @@ pub(crate) enum Resource {
     Practitioner(model::Practitioner),
     Organization(model::Organization),
     Location(model::Location),
+    Appointment(model::Appointment),
+    NutritionOrder(model::NutritionOrder),
 }
 
 impl Resource {
@@ -61,6 +64,8 @@ impl Resource {
             "Practitioner" => from_str(raw).map(Resource::Practitioner),
             "Organization" => from_str(raw).map(Resource::Organization),
             "Location" => from_str(raw).map(Resource::Location),
+            "Appointment" => from_str(raw).map(Resource::Appointment),
+            "NutritionOrder" => from_str(raw).map(Resource::NutritionOrder),
             _ => return None,
         };
         Some(parsed)
@@ -83,6 +88,8 @@ impl Resource {
             Resource::Practitioner(r) => &r.id,
             Resource::Organization(r) => &r.id,
             Resource::Location(r) => &r.id,
+            Resource::Appointment(r) => &r.id,
+            Resource::NutritionOrder(r) => &r.id,
         };
         id.as_deref().map(str::trim).filter(|id| !id.is_empty())
     }
@@ -110,6 +117,8 @@ pub(crate) fn facts(
         Resource::Practitioner(r) => vec![directory::practitioner(r, id)],
         Resource::Organization(r) => vec![directory::organization(r, id)],
         Resource::Location(r) => vec![directory::location(r, id)],
+        Resource::Appointment(r) => vec![schedule::appointment(r, id, ctx)?],
+        Resource::NutritionOrder(r) => vec![schedule::nutrition_order(r, id, ctx)?],
     })
 }
 

@@ -1,5 +1,5 @@
 //! Ids of the facts read from HL7 v2 (reports, observations, orders, allergies, conditions,
-//! procedures): one rule for all, so that no mapper can forget the patient.
+//! procedures, appointments, diets): one rule for all, so that no mapper can forget the patient.
 //!
 //! The store upserts these facts by id. Source ids (OBR-3, ORC-2, allergen codes...) are only
 //! unique per sender, and senders reuse them (a report number recycled, a test message replayed
@@ -47,7 +47,7 @@ mod tests {
     use super::*;
 
     /// One message of each kind that yields id-bearing facts, `{ipp}` standing for PID-3.1.
-    const MESSAGES: [(&str, &str); 3] = [
+    const MESSAGES: [(&str, &str); 5] = [
         (
             "ORU^R01",
             "PID|1||{ipp}^^^H^PI\rOBX|1|NM|8867-4^FC^LN||72\rOBR|1|P1|F1^LAB|GLU\r\
@@ -62,6 +62,14 @@ mod tests {
             "PID|1||{ipp}^^^H^PI\rPV1|1|I|U1||||||||||||||||V1\rAL1|1|DA|PEN^Penicillin\r\
              IAM|1|FA|PEANUT^Arachide\rDG1|1|I10|J45^Asthme\rPRB|AD||53692^Stenosis|53692\r\
              PR1|1||76164006^Biopsy\rOBX|1|NM|8867-4^FC^LN||72",
+        ),
+        (
+            "SIU^S12",
+            "SCH||RV1^CHU|||||||||^^^20240315\rPID|1||{ipp}^^^H^PI",
+        ),
+        (
+            "OMD^O03",
+            "PID|1||{ipp}^^^H^PI\rORC|NW|D1^CHU\rODS|D||SS^Sans sel",
         ),
     ];
 
@@ -79,6 +87,8 @@ mod tests {
                     Fact::AllergyRecorded(allergy) => &allergy.id,
                     Fact::ConditionRecorded(condition) => &condition.id,
                     Fact::ProcedureRecorded(procedure) => &procedure.id,
+                    Fact::AppointmentRecorded(appointment) => &appointment.id,
+                    Fact::DietRecorded(diet) => &diet.id,
                     _ => return None,
                 };
                 Some((id.clone(), fact.patient()?.clone()))
@@ -103,7 +113,11 @@ mod tests {
             assert_eq!(ids_of(kind, body, "1004"), first, "{kind}: ids are stable");
             kinds_seen += first.len();
         }
-        assert_eq!(kinds_seen, 5 + 2 + 6, "every id-bearing segment was mapped");
+        assert_eq!(
+            kinds_seen,
+            5 + 2 + 6 + 1 + 1,
+            "every id-bearing segment was mapped"
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! HL7 v2 to facts: what one parsed message asserts, or why it is refused.
 //!
-//! [`map_message`] reads an ADT, ORU, RDE, OMP, ORM or OML message (v2.3 to 2.5.1, IHE PAM FR
-//! included) and returns domain [`Fact`]s plus French warnings; messages of types the node does
-//! not project (ACK, SIU, DFT, RSP...) come back `ignored` so that the feed acknowledges them
-//! (AA) without quarantining them. A message that cannot be mapped safely (no patient
+//! [`map_message`] reads an ADT, ORU, RDE, OMP, ORM, OML, SIU (appointments) or OMD (diet
+//! orders) message (v2.3 to 2.5.1, IHE PAM FR included) and returns domain [`Fact`]s plus French
+//! warnings; messages of types the node does not project (ACK, DFT, RSP...) come back `ignored`
+//! so that the feed acknowledges them (AA) without quarantining them. A message that cannot be mapped safely (no patient
 //! identifier, a self-merge, a transfer without destination) is refused with a
 //! [`MapRejection`] carrying the HL7 table 0357 code and location to put in the ACK's ERR.
 //!
@@ -14,11 +14,13 @@
 mod adt;
 mod charset;
 mod clinical;
+mod diet;
 mod ids;
 mod patient;
 mod pharmacy;
 mod read;
 mod results;
+mod schedule;
 mod time;
 
 #[cfg(test)]
@@ -71,7 +73,7 @@ pub struct Mapped {
     /// (`PID-7 : date de naissance invalide...`).
     pub warnings: Vec<String>,
     /// True for a well-formed message of a type the node acknowledges but does not project
-    /// (ACK, SIU, DFT, RSP, unknown ADT events...): answer AA, count it, store no fact.
+    /// (ACK, DFT, RSP, unknown ADT or SIU events...): answer AA, count it, store no fact.
     pub ignored: bool,
 }
 
@@ -154,6 +156,9 @@ pub fn map_message(msg: &Message<'_>, ctx: &MapContext) -> Result<Mapped, MapRej
     let kind = msg.message_type();
     let code = kind.code.trim();
     let trigger = kind.trigger.trim();
+    // ODS is the diet segment, not a message type; some senders name the diet order after it.
+    let diet_alias = code == "ODS" && trigger == "O03";
+    let code = if diet_alias { "OMD" } else { code };
     if !is_message_code(code) {
         let reason = if code.is_empty() {
             "MSH-9 absent : type de message obligatoire".to_owned()
@@ -179,10 +184,19 @@ pub fn map_message(msg: &Message<'_>, ctx: &MapContext) -> Result<Mapped, MapRej
         ));
     }
     let mut cx = Cx::new(msg, ctx);
+    if diet_alias {
+        cx.warn(
+            "MSH-9 : « ODS^O03 » n'est pas un type de message HL7 (ODS est le segment du régime), \
+             lu comme OMD^O03"
+                .to_owned(),
+        );
+    }
     let facts = match code {
         "ADT" => adt::map(&mut cx, trigger)?,
         "ORU" => results::map(&mut cx)?,
         "RDE" | "OMP" | "ORM" | "OML" => pharmacy::map(&mut cx, code)?,
+        "SIU" => schedule::map(&mut cx, trigger)?,
+        "OMD" => diet::map(&mut cx, &type_label(code, trigger))?,
         _ => None,
     };
     cx.warn_unknown_z_segments();
@@ -203,7 +217,7 @@ pub fn map_message(msg: &Message<'_>, ctx: &MapContext) -> Result<Mapped, MapRej
 
 /// Message types of HL7 table 0076 (v2.3 to v2.8). A well-formed message of
 /// one of these types that the node does not project is acknowledged and
-/// counted as ignored (the HIS sends appointments and charges on the same
+/// counted as ignored (the HIS sends charges and queries on the same
 /// feeds); any other type, site-specific `Z..` ones included, is refused and
 /// quarantined, never silently acknowledged.
 const KNOWN_MESSAGE_TYPES: &[&str] = &[
@@ -252,8 +266,13 @@ mod tests {
         assert!(refusal.reason.contains("XYZ^Q99"), "{}", refusal.reason);
         let site_specific = "MSH|^~\\&|A|B|C|D|20240101||ZPM^Z01|U2|P|2.5\r";
         assert!(map(site_specific).is_err());
-        let appointment = "MSH|^~\\&|A|B|C|D|20240101||SIU^S12|U3|P|2.5\r";
-        assert!(map_ok(appointment).ignored);
+        let charge = "MSH|^~\\&|A|B|C|D|20240101||DFT^P03|U3|P|2.5\r";
+        assert!(map_ok(charge).ignored);
+        let appointment = "MSH|^~\\&|A|B|C|D|20240101||SIU^S12|U4|P|2.5\r";
+        assert!(
+            map(appointment).is_err(),
+            "a booking without SCH is refused"
+        );
     }
 
     #[test]
@@ -271,15 +290,17 @@ mod tests {
 
     #[test]
     fn unknown_types_are_ignored_with_a_warning() {
-        let mapped = map_ok(&msg("SIU^S12", "SCH|1\rPID|1||X^^^H^PI\r"));
+        let mapped = map_ok(&msg("BAR^P01", "PID|1||X^^^H^PI\r"));
         assert!(mapped.ignored);
         assert!(mapped.facts.is_empty());
         assert!(
             mapped
                 .warnings
                 .iter()
-                .any(|w| w == "type de message non exploité : SIU^S12")
+                .any(|w| w == "type de message non exploité : BAR^P01")
         );
+        let series_stopped = map_ok(&msg("SIU^S16", "SCH|1|2\rPID|1||X^^^H^PI\r"));
+        assert!(series_stopped.ignored);
         let ack = map_ok(&msg("ACK", "MSA|AA|1\r"));
         assert!(ack.ignored);
     }

@@ -1,14 +1,15 @@
 //! Orders (HL7 v2.5.1 ch. 4 and 4A): RDE^O11, OMP^O09 and ORM^O01/OML pharmacy orders become
-//! [`Medication`] facts, one per ORC group holding an RXE or RXO. Lab and imaging orders (ORC
-//! with OBR only) have no fact yet: the patient, allergies and observations of such messages are
-//! mapped and the orders are reported in a warning.
+//! [`Medication`] facts, one per ORC group holding an RXE or RXO; an ORC group holding an ODS
+//! (a v2.3 diet order in ORM^O01) becomes a diet (see [`super::diet`]). Lab and imaging orders
+//! (ORC with OBR only) have no fact yet: the patient, allergies and observations of such
+//! messages are mapped and the orders are reported in a warning.
 
 use ckisa_domain::{Fact, Medication, MedicationKind, Moment, PatientKey, RecordStatus};
 use ckisa_hl7::{Repetition, Segment};
 
 use super::ids::fact_id;
 use super::read::{Cx, at};
-use super::{MapRejection, adt, clinical, error_code, patient, type_label};
+use super::{MapRejection, adt, clinical, diet, error_code, patient, type_label};
 
 /// Maps an order message.
 pub(super) fn map(cx: &mut Cx<'_, '_>, code: &str) -> Result<Option<Vec<Fact>>, MapRejection> {
@@ -36,7 +37,14 @@ pub(super) fn map(cx: &mut Cx<'_, '_>, code: &str) -> Result<Option<Vec<Fact>>, 
         let end = starts.get(n + 1).copied().unwrap_or(segments.len());
         let group = &segments[start + 1..end];
         if !group.iter().any(|s| s.is("RXE") || s.is("RXO")) {
-            other_orders += 1;
+            if group.iter().any(|s| s.is("ODS")) {
+                if let Some(mut diet) = diet::diet(cx, segments[start], group, &patient) {
+                    diet.encounter = encounter.clone();
+                    facts.push(Fact::DietRecorded(diet));
+                }
+            } else {
+                other_orders += 1;
+            }
             continue;
         }
         let order = Order {
