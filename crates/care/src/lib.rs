@@ -18,5 +18,10 @@
 //! - `paper`: the paper fallback pack of a unit (PDF).
 
 pub mod book;
+mod fold;
+pub mod lab;
 pub mod ledger;
+pub mod mar;
+pub mod news2;
+pub mod prescribe;
 pub mod settings;

@@ -515,9 +515,12 @@ fn media_type(kind: Option<&str>, subtype: Option<&str>) -> Option<String> {
 
 /// Vital-sign LOINC codes (temperature, heart rate, blood pressure, SpO2, respiratory rate,
 /// weight, height, pain).
-const VITAL_LOINC: [&str; 13] = [
+/// Codes of vital signs, including those the clinical capsule writes for
+/// NEWS2 (80288-4 consciousness, 3151-8 oxygen flow), so that what comes
+/// back from the HIS after a downtime is a vital sign again.
+const VITAL_LOINC: [&str; 15] = [
     "8310-5", "8867-4", "8480-6", "8462-4", "85354-9", "59408-5", "2708-6", "9279-1", "29463-7",
-    "8302-2", "72514-3", "38208-5", "3141-9",
+    "8302-2", "72514-3", "38208-5", "3141-9", "80288-4", "3151-8",
 ];
 
 /// Names of vital signs, lower case, accents kept and removed.
