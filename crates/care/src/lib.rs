@@ -18,10 +18,13 @@
 //! - `paper`: the paper fallback pack of a unit (PDF).
 
 pub mod book;
+pub mod export;
 mod fold;
 pub mod lab;
 pub mod ledger;
 pub mod mar;
 pub mod news2;
 pub mod prescribe;
+pub mod paper;
 pub mod settings;
+pub mod worklist;

@@ -4,15 +4,18 @@
 use jiff::Zoned;
 
 use crate::chart::Chart;
+use crate::labels::{self, Label};
 use crate::layout;
 
 /// An A4 portrait document: a title block on the first page, then the blocks in the order
-/// they were added; each page carries the footer text and "Page i / n".
+/// they were added; each page carries the footer text and "Page i / n", and, once
+/// [`data_as_of`](Document::data_as_of) is set, the moment its data is from at the top.
 #[derive(Debug, Clone)]
 pub struct Document {
     pub(crate) title: String,
     pub(crate) subtitle: String,
     pub(crate) footer: String,
+    pub(crate) data_as_of: Option<String>,
     pub(crate) created: Option<Zoned>,
     pub(crate) blocks: Vec<Block>,
 }
@@ -27,6 +30,8 @@ pub struct Column {
     pub width: f32,
     /// Placement of the text in its cells.
     pub align: Align,
+    /// Sets the column's cells in bold (allergies on a census).
+    pub bold: bool,
 }
 
 /// Horizontal placement of text in a table column.
@@ -49,6 +54,30 @@ pub struct Row {
     /// A status marker drawn in a narrow column before the first one.
     pub mark: Option<Mark>,
     /// Sets the whole row in bold (a breach, a total).
+    pub bold: bool,
+}
+
+/// One cell of a [`Document::form`] row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormCell {
+    /// Printed text (a drug and its dose, a value already documented); wrapped like a table
+    /// cell.
+    Text(String),
+    /// An empty box to tick or initial, at the top of the cell, placed like the column's
+    /// text.
+    Tick,
+    /// Nothing to write here: the cell is greyed.
+    Shaded,
+    /// An empty cell to write in.
+    Blank,
+}
+
+/// One row of a [`Document::form`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormRow {
+    /// Cells in column order; missing trailing cells are blank.
+    pub cells: Vec<FormCell>,
+    /// Sets the row's text in bold.
     pub bold: bool,
 }
 
@@ -81,6 +110,14 @@ pub enum TableError {
         /// The width given.
         width: f32,
     },
+    /// A form's row height is negative, not a number, or taller than a page.
+    #[error("hauteur de ligne invalide ({height} pt) : il faut un nombre fini entre 0 et {max} pt")]
+    BadRowHeight {
+        /// The height given, in points.
+        height: f32,
+        /// The tallest allowed, in points.
+        max: f32,
+    },
     /// A row has more cells than the table has columns (`row` counts from 1).
     #[error("la ligne {row} a {cells} cellules pour {columns} colonnes")]
     TooManyCells {
@@ -103,6 +140,12 @@ pub(crate) enum Block {
         columns: Vec<Column>,
         rows: Vec<Row>,
     },
+    Form {
+        columns: Vec<Column>,
+        rows: Vec<FormRow>,
+        min_height: f32,
+    },
+    Label(Box<Label>),
     Chart(Box<Chart>),
     PageBreak,
 }
@@ -114,12 +157,40 @@ impl Column {
             title: title.to_owned(),
             width,
             align: Align::Left,
+            bold: false,
         }
     }
 
     /// The same column with another alignment.
     pub fn align(self, align: Align) -> Column {
         Column { align, ..self }
+    }
+
+    /// The same column with its cells in bold.
+    pub fn bold(self) -> Column {
+        Column { bold: true, ..self }
+    }
+}
+
+impl FormRow {
+    /// A plain row.
+    pub fn new(cells: impl IntoIterator<Item = FormCell>) -> FormRow {
+        FormRow {
+            cells: cells.into_iter().collect(),
+            bold: false,
+        }
+    }
+
+    /// The same row in bold.
+    pub fn bold(self) -> FormRow {
+        FormRow { bold: true, ..self }
+    }
+}
+
+impl FormCell {
+    /// A text cell.
+    pub fn text(text: impl Into<String>) -> FormCell {
+        FormCell::Text(text.into())
     }
 }
 
@@ -165,6 +236,7 @@ impl Document {
             title: title.to_owned(),
             subtitle: String::new(),
             footer: String::new(),
+            data_as_of: None,
             created: None,
             blocks: Vec::new(),
         }
@@ -180,6 +252,14 @@ impl Document {
     /// 21:40"; shortened with an ellipsis when it would reach the page number.
     pub fn footer(&mut self, text: &str) -> &mut Self {
         self.footer = text.to_owned();
+        self
+    }
+
+    /// The moment the document's data is from, printed at the top of every page as
+    /// "Données du 04/12/2026 à 23:40 (Europe/Paris)" (the zone is `at`'s own). A report made
+    /// from the node's data sets it, so that a sheet found on a trolley says how old it is.
+    pub fn data_as_of(&mut self, at: &Zoned) -> &mut Self {
+        self.data_as_of = Some(labels::data_as_of_text(at));
         self
     }
 
@@ -222,35 +302,46 @@ impl Document {
     /// a row too tall for what is left of a page moves to the next one, and a row taller than
     /// a whole page is split between pages.
     pub fn table(&mut self, columns: &[Column], rows: &[Row]) -> Result<&mut Self, TableError> {
-        if columns.is_empty() {
-            return Err(TableError::NoColumns);
-        }
-        if let Some((index, column)) = columns
-            .iter()
-            .enumerate()
-            .find(|(_, column)| !(column.width.is_finite() && column.width > 0.0))
-        {
-            return Err(TableError::BadWidth {
-                column: index + 1,
-                width: column.width,
-            });
-        }
-        if let Some((index, row)) = rows
-            .iter()
-            .enumerate()
-            .find(|(_, row)| row.cells.len() > columns.len())
-        {
-            return Err(TableError::TooManyCells {
-                row: index + 1,
-                cells: row.cells.len(),
-                columns: columns.len(),
-            });
-        }
+        check_columns(columns)?;
+        check_cells(rows.iter().map(|row| row.cells.len()), columns.len())?;
         self.blocks.push(Block::Table {
             columns: columns.to_vec(),
             rows: rows.to_vec(),
         });
         Ok(self)
+    }
+
+    /// A form: a table whose rows are at least `min_height` points tall, with empty boxes to
+    /// tick or initial, greyed cells and blank cells to write in besides text. Its header is
+    /// repeated on each page; a row is never split (text too long for a whole page is cut).
+    pub fn form(
+        &mut self,
+        columns: &[Column],
+        rows: &[FormRow],
+        min_height: f32,
+    ) -> Result<&mut Self, TableError> {
+        check_columns(columns)?;
+        let max = layout::MAX_ROW_HEIGHT;
+        if !(min_height.is_finite() && (0.0..=max).contains(&min_height)) {
+            return Err(TableError::BadRowHeight {
+                height: min_height,
+                max,
+            });
+        }
+        check_cells(rows.iter().map(|row| row.cells.len()), columns.len())?;
+        self.blocks.push(Block::Form {
+            columns: columns.to_vec(),
+            rows: rows.to_vec(),
+            min_height,
+        });
+        Ok(self)
+    }
+
+    /// A patient label in a thin frame (70 × 37 mm, the size of a sheet label) at the left of
+    /// the page, as on a form where a label would be stuck.
+    pub fn label(&mut self, label: &Label) -> &mut Self {
+        self.blocks.push(Block::Label(Box::new(label.clone())));
+        self
     }
 
     /// A chart over the page width, kept whole on one page.
@@ -270,6 +361,38 @@ impl Document {
     pub fn finish(&self) -> Vec<u8> {
         layout::render(self)
     }
+}
+
+/// A table needs columns of finite positive width shares.
+fn check_columns(columns: &[Column]) -> Result<(), TableError> {
+    if columns.is_empty() {
+        return Err(TableError::NoColumns);
+    }
+    match columns
+        .iter()
+        .enumerate()
+        .find(|(_, column)| !(column.width.is_finite() && column.width > 0.0))
+    {
+        Some((index, column)) => Err(TableError::BadWidth {
+            column: index + 1,
+            width: column.width,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// No row may have more cells than there are columns.
+fn check_cells(cell_counts: impl Iterator<Item = usize>, columns: usize) -> Result<(), TableError> {
+    for (index, cells) in cell_counts.enumerate() {
+        if cells > columns {
+            return Err(TableError::TooManyCells {
+                row: index + 1,
+                cells,
+                columns,
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

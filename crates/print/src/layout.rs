@@ -4,7 +4,8 @@
 
 use crate::canvas::{Canvas, Rgb, Shifted, Stroke};
 use crate::chart;
-use crate::document::{Align, Block, Column, Document, Mark, Row};
+use crate::document::{Align, Block, Column, Document, FormCell, FormRow, Mark, Row};
+use crate::labels::{self, Label, MM};
 use crate::page::{self, PAGE_HEIGHT, PAGE_WIDTH, Page};
 use crate::winansi::{self, Font};
 use crate::wrap;
@@ -41,8 +42,15 @@ const SUBHEADING: TextSize = TextSize {
     leading: 15.0,
 };
 const SMALL: f32 = 8.0;
+/// Size of the "data as of" line at the top of every page.
+const AS_OF_SIZE: f32 = 8.5;
 
 const CHART_HEIGHT: f32 = 250.0;
+/// The tallest row a form may ask for: half the room of a page, so that its header and a
+/// row always fit together.
+pub(crate) const MAX_ROW_HEIGHT: f32 = (BOTTOM - TOP) / 2.0;
+/// A label in a document has the size of a sheet label, 70 × 37 mm.
+const LABEL_SIZE: (f32, f32) = (70.0 * MM, 37.0 * MM);
 /// Width of the column of row markers, when a table has any.
 const MARK_GUTTER: f32 = 12.0;
 
@@ -66,6 +74,7 @@ pub(crate) fn render(document: &Document) -> Vec<u8> {
         pages: Vec::new(),
         y: TOP,
         running_title: winansi::encode_line(&document.title),
+        as_of: document.data_as_of.as_deref().map(winansi::encode_line),
     };
     layout.new_page();
     layout.title_block(&document.title, &document.subtitle);
@@ -83,6 +92,12 @@ pub(crate) fn render(document: &Document) -> Vec<u8> {
             Block::Paragraph(text) => layout.paragraph(text),
             Block::KeyValues(pairs) => layout.key_values(pairs),
             Block::Table { columns, rows } => layout.table(columns, rows),
+            Block::Form {
+                columns,
+                rows,
+                min_height,
+            } => layout.form(columns, rows, *min_height),
+            Block::Label(label) => layout.label(label),
             Block::Chart(chart) => layout.chart(chart),
             Block::PageBreak => break_pending = layout.y > TOP,
         }
@@ -110,7 +125,8 @@ fn keep_with_heading(following: &[Block]) -> f32 {
         match block {
             Block::Heading(_) | Block::Subheading(_) => keep += HEADING.leading,
             Block::Chart(_) => return keep + CHART_HEIGHT + 8.0,
-            Block::Table { .. } => return keep + 60.0,
+            Block::Table { .. } | Block::Form { .. } => return keep + 60.0,
+            Block::Label(_) => return keep + LABEL_SIZE.1 + 8.0,
             _ => break,
         }
     }
@@ -145,6 +161,8 @@ struct Layout {
     /// Top of the free space on the current page.
     y: f32,
     running_title: Vec<u8>,
+    /// "Données du …", at the top right of every page.
+    as_of: Option<Vec<u8>>,
 }
 
 /// A table row ready to draw: each cell's lines and font.
@@ -232,12 +250,28 @@ impl Layout {
             .expect("a page exists once new_page ran")
     }
 
-    /// Starts a page; every page after the first is headed by the document title.
+    /// Starts a page; every page after the first is headed by the document title, and every
+    /// page by the moment the data is from.
     fn new_page(&mut self) {
         let mut page = Page::new();
+        let mut title_room = CONTENT_WIDTH;
+        if let Some(as_of) = &self.as_of {
+            let as_of = wrap::ellipsize(as_of, Font::Bold, AS_OF_SIZE, CONTENT_WIDTH);
+            let width = winansi::width(&as_of, Font::Bold, AS_OF_SIZE);
+            page.show(
+                (RIGHT - width, 34.0),
+                &as_of,
+                Font::Bold,
+                AS_OF_SIZE,
+                Rgb::TEXT,
+            );
+            title_room = (CONTENT_WIDTH - width - 16.0).max(0.0);
+        }
         if !self.pages.is_empty() {
-            let title = wrap::ellipsize(&self.running_title, Font::Regular, SMALL, CONTENT_WIDTH);
+            let title = wrap::ellipsize(&self.running_title, Font::Regular, SMALL, title_room);
             page.show((LEFT, 34.0), &title, Font::Regular, SMALL, Rgb::MUTED);
+        }
+        if !self.pages.is_empty() || self.as_of.is_some() {
             page.line((LEFT, 40.0), (RIGHT, 40.0), &Stroke::solid(Rgb::RULE, 0.5));
         }
         self.pages.push(page);
@@ -361,16 +395,8 @@ impl Layout {
         } else {
             0.0
         };
-        let total: f32 = columns.iter().map(|column| column.width).sum();
-        let mut x = LEFT + gutter;
-        let mut geometry = Vec::with_capacity(columns.len());
-        for column in columns {
-            let width = (CONTENT_WIDTH - gutter) * column.width / total;
-            geometry.push((x, width, column.align));
-            x += width;
-        }
         let grid = Grid {
-            columns: geometry,
+            columns: column_geometry(columns, gutter),
             gutter,
             text: TABLE,
             pad_x: 3.0,
@@ -386,9 +412,12 @@ impl Layout {
         let rows: Vec<GridRow> = rows
             .iter()
             .map(|row| {
-                let font = if row.bold { Font::Bold } else { Font::Regular };
+                let font_of = |index: usize| {
+                    let bold = row.bold || columns.get(index).is_some_and(|c| c.bold);
+                    if bold { Font::Bold } else { Font::Regular }
+                };
                 GridRow {
-                    cells: grid.wrap_row(&row.cells, |_| font),
+                    cells: grid.wrap_row(&row.cells, font_of),
                     mark: row.mark,
                 }
             })
@@ -518,6 +547,126 @@ impl Layout {
         self.y += height;
     }
 
+    /// A form: fixed-height rows with boxes, greyed and blank cells; rows never split.
+    fn form(&mut self, columns: &[Column], rows: &[FormRow], min_height: f32) {
+        let grid = Grid {
+            columns: column_geometry(columns, 0.0),
+            gutter: 0.0,
+            text: TABLE,
+            pad_x: 3.0,
+            pad_y: 2.5,
+            ruled: true,
+        };
+        let titles: Vec<String> = columns.iter().map(|column| column.title.clone()).collect();
+        let mut header = GridRow {
+            cells: grid.wrap_row(&titles, |_| Font::Bold),
+            mark: None,
+        };
+        grid.shorten_header(&mut header);
+        let header_height = grid.row_height(header.line_count());
+        // Text past what a row may hold on a page is cut with an ellipsis.
+        let max_lines = ((BOTTOM - TOP - header_height - 2.0 * grid.pad_y) / grid.text.leading)
+            .max(1.0) as usize;
+        let prepared: Vec<(Vec<PreparedCell>, f32)> = rows
+            .iter()
+            .map(|row| {
+                let cells = prepare_form_row(&grid, columns, row, max_lines);
+                let lines = cells
+                    .iter()
+                    .map(PreparedCell::line_count)
+                    .max()
+                    .unwrap_or(1);
+                (cells, grid.row_height(lines).max(min_height))
+            })
+            .collect();
+
+        self.space(4.0);
+        let first = prepared.first().map_or(0.0, |(_, height)| *height);
+        self.reserve(header_height + first);
+        self.grid_slice(&grid, &header, 0..header.line_count(), Shade::Header);
+        for (cells, height) in &prepared {
+            if self.y + height > BOTTOM {
+                self.new_page();
+                self.grid_slice(&grid, &header, 0..header.line_count(), Shade::Header);
+            }
+            self.form_row(&grid, cells, *height);
+        }
+        self.y += 8.0;
+    }
+
+    /// Draws one form row at the cursor.
+    fn form_row(&mut self, grid: &Grid, cells: &[PreparedCell], height: f32) {
+        let top = self.y;
+        let (left, right) = (
+            LEFT,
+            grid.columns
+                .last()
+                .map_or(RIGHT, |&(x, width, _)| x + width),
+        );
+        let page = self.page();
+        for (&(x, width, align), cell) in grid.columns.iter().zip(cells) {
+            match cell {
+                PreparedCell::Text(lines, font) => {
+                    for (offset, line) in lines.iter().enumerate() {
+                        let line_top = top + grid.pad_y + offset as f32 * grid.text.leading;
+                        let line_width = winansi::width(line, *font, grid.text.size);
+                        let line_x = match align {
+                            Align::Left => x + grid.pad_x,
+                            Align::Center => x + (width - line_width) / 2.0,
+                            Align::Right => x + width - grid.pad_x - line_width,
+                        };
+                        page.show(
+                            (line_x, grid.text.baseline(line_top)),
+                            line,
+                            *font,
+                            grid.text.size,
+                            Rgb::TEXT,
+                        );
+                    }
+                }
+                PreparedCell::Tick => {
+                    let side = TICK_SIDE
+                        .min(height - 2.0 * grid.pad_y)
+                        .min(width - 2.0 * grid.pad_x);
+                    let left = match align {
+                        Align::Left => x + grid.pad_x,
+                        Align::Center => x + (width - side) / 2.0,
+                        Align::Right => x + width - grid.pad_x - side,
+                    };
+                    page.rect(
+                        left,
+                        top + grid.pad_y,
+                        side,
+                        side,
+                        Some(Rgb::WHITE),
+                        Some(&Stroke::solid(Rgb::BLACK, 0.8)),
+                    );
+                }
+                PreparedCell::Shaded => {
+                    page.rect(x, top, width, height, Some(Rgb::grey(0.82)), None);
+                }
+                PreparedCell::Blank => {}
+            }
+        }
+        let rule = Stroke::solid(Rgb::grey(0.45), 0.5);
+        page.line((left, top + height), (right, top + height), &rule);
+        let mut edges: Vec<f32> = grid.columns.iter().map(|&(x, _, _)| x).collect();
+        edges.push(right);
+        for x in edges {
+            page.line((x, top), (x, top + height), &rule);
+        }
+        self.y += height;
+    }
+
+    /// A framed label at the left of the page.
+    fn label(&mut self, label: &Label) {
+        self.space(4.0);
+        self.reserve(LABEL_SIZE.1);
+        let top = self.y;
+        labels::draw_framed(self.page(), label, (LEFT, top), LABEL_SIZE);
+        self.y += LABEL_SIZE.1 + 8.0;
+    }
+
     fn chart(&mut self, chart: &chart::Chart) {
         self.space(8.0);
         self.reserve(CHART_HEIGHT);
@@ -530,6 +679,71 @@ impl Layout {
         chart::draw(chart, &mut canvas, CONTENT_WIDTH, CHART_HEIGHT);
         self.y += CHART_HEIGHT + 8.0;
     }
+}
+
+/// Side of the box to tick in a form cell.
+const TICK_SIDE: f32 = 9.0;
+
+/// A form cell ready to draw.
+enum PreparedCell {
+    Text(Vec<Vec<u8>>, Font),
+    Tick,
+    Shaded,
+    Blank,
+}
+
+impl PreparedCell {
+    fn line_count(&self) -> usize {
+        match self {
+            PreparedCell::Text(lines, _) => lines.len().max(1),
+            _ => 1,
+        }
+    }
+}
+
+/// Wraps the text cells of a form row, at most `max_lines` lines each.
+fn prepare_form_row(
+    grid: &Grid,
+    columns: &[Column],
+    row: &FormRow,
+    max_lines: usize,
+) -> Vec<PreparedCell> {
+    grid.columns
+        .iter()
+        .enumerate()
+        .map(|(index, &(_, width, _))| match row.cells.get(index) {
+            Some(FormCell::Text(text)) => {
+                let bold = row.bold || columns.get(index).is_some_and(|c| c.bold);
+                let font = if bold { Font::Bold } else { Font::Regular };
+                let room = width - 2.0 * grid.pad_x;
+                let mut lines = wrap::wrap(&winansi::encode(text), font, grid.text.size, room);
+                if lines.len() > max_lines {
+                    lines.truncate(max_lines);
+                    if let Some(last) = lines.last_mut() {
+                        last.push(winansi::ELLIPSIS);
+                        *last = wrap::ellipsize(last, font, grid.text.size, room);
+                    }
+                }
+                PreparedCell::Text(lines, font)
+            }
+            Some(FormCell::Tick) => PreparedCell::Tick,
+            Some(FormCell::Shaded) => PreparedCell::Shaded,
+            Some(FormCell::Blank) | None => PreparedCell::Blank,
+        })
+        .collect()
+}
+
+/// Left edge, width and alignment of each column over the page width, after a gutter.
+fn column_geometry(columns: &[Column], gutter: f32) -> Vec<(f32, f32, Align)> {
+    let total: f32 = columns.iter().map(|column| column.width).sum();
+    let mut x = LEFT + gutter;
+    let mut geometry = Vec::with_capacity(columns.len());
+    for column in columns {
+        let width = (CONTENT_WIDTH - gutter) * column.width / total;
+        geometry.push((x, width, column.align));
+        x += width;
+    }
+    geometry
 }
 
 #[derive(Debug, Clone, Copy)]

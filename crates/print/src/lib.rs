@@ -1,6 +1,6 @@
 //! Printable documents written by the node itself, without IO: A4 PDF reports (the after-action
-//! report of a crisis now, the paper fallback later) and the same charts as inline SVG for web
-//! pages.
+//! report of a crisis, the paper fallback of the clinical capsule), labels with Code 128
+//! barcodes on label stock, and the same charts as inline SVG for web pages.
 //!
 //! PDFs use the two standard fonts every viewer has, Helvetica and Helvetica-Bold, under
 //! WinAnsiEncoding, so nothing is embedded and French prints as it should (é è ê à ç ù ô î œ
@@ -43,20 +43,35 @@
 //!   [`table`](Document::table) ([`Column`], [`Align`], [`Row`], [`Mark`]; refusals are
 //!   [`TableError`]), [`chart`](Document::chart), [`page_break`](Document::page_break); and
 //!   [`finish`](Document::finish) for the PDF bytes.
+//! - [`Document::data_as_of`]: the moment the data is from, at the top of every page
+//!   ("Données du 04/12/2026 à 23:40 (Europe/Paris)", [`data_as_of_text`]); every report made
+//!   from the node's data sets it.
+//! - [`Document::form`] ([`FormRow`], [`FormCell`]): tables with boxes to tick or initial,
+//!   greyed and blank cells, rows of a minimum height (medication sheets, blank forms);
+//!   [`Document::label`]: a framed patient label on a page.
+//! - [`Code128`] ([`BarcodeError`]): Code 128 code set B with its check symbol, drawn as filled
+//!   bars; [`Label`] and [`LabelFormat`] (a 62 × 29 mm roll, an A4 sheet of 3 × 8 labels of
+//!   70 × 37 mm) for [`labels_pdf`], where every label ends with the data-as-of line.
 //! - [`Chart`] ([`ChartKind`], [`XAxis`], [`Series`], [`Threshold`]): drawn in a document, or
 //!   alone by [`chart_svg`].
+//!
+//! Only Code 128 is drawn: no QR code (no small pure crate for it is in the dependency tree).
 
 #![deny(missing_docs)]
 
+mod barcode;
 mod canvas;
 mod chart;
 mod document;
+mod labels;
 mod layout;
 mod page;
 mod svg;
 mod winansi;
 mod wrap;
 
+pub use barcode::{BarcodeError, CODE128_MAX_LENGTH, Code128};
 pub use chart::{Chart, ChartKind, Series, Threshold, XAxis};
-pub use document::{Align, Column, Document, Mark, Row, TableError};
+pub use document::{Align, Column, Document, FormCell, FormRow, Mark, Row, TableError};
+pub use labels::{Label, LabelFormat, data_as_of_text, labels_pdf};
 pub use svg::chart_svg;

@@ -14,16 +14,39 @@ pub(crate) const PAGE_HEIGHT: f32 = 841.89;
 /// Control point distance of the four Bézier quarter circles approximating a circle.
 const KAPPA: f32 = 0.552_284_8;
 
-/// A page being drawn.
+/// A page being drawn, with its size in points.
 pub(crate) struct Page {
     content: Content,
+    width: f32,
+    height: f32,
 }
 
 impl Page {
+    /// An A4 portrait page.
     pub(crate) fn new() -> Page {
+        Page::sized(PAGE_WIDTH, PAGE_HEIGHT)
+    }
+
+    /// A page of any size (a label), in points.
+    pub(crate) fn sized(width: f32, height: f32) -> Page {
         Page {
             content: Content::new(),
+            width,
+            height,
         }
+    }
+
+    /// Fills rectangles given by their top-left corner and size as one path: the bars of a
+    /// barcode, one `re` operator each and a single fill.
+    pub(crate) fn fill_rects(&mut self, rects: &[(f32, f32, f32, f32)], colour: Rgb) {
+        if rects.is_empty() {
+            return;
+        }
+        self.content.set_fill_rgb(colour.0, colour.1, colour.2);
+        for &(x, y, width, height) in rects {
+            self.content.rect(x, self.height - y - height, width, height);
+        }
+        self.content.fill_nonzero();
     }
 
     /// Shows WinAnsi text with its baseline starting at `(x, y)`.
@@ -55,7 +78,7 @@ impl Page {
         self.content.begin_text();
         self.content.set_font(Name(font.resource_name()), size);
         self.content
-            .set_text_matrix([cos, sin, -sin, cos, x, PAGE_HEIGHT - y]);
+            .set_text_matrix([cos, sin, -sin, cos, x, self.height - y]);
         self.content.show(Str(text));
         self.content.end_text();
     }
@@ -78,9 +101,9 @@ impl Page {
     fn trace(&mut self, points: &[(f32, f32)]) {
         for (index, &(x, y)) in points.iter().enumerate() {
             if index == 0 {
-                self.content.move_to(x, PAGE_HEIGHT - y);
+                self.content.move_to(x, self.height - y);
             } else {
-                self.content.line_to(x, PAGE_HEIGHT - y);
+                self.content.line_to(x, self.height - y);
             }
         }
     }
@@ -127,7 +150,7 @@ impl Canvas for Page {
         fill: Option<Rgb>,
         stroke: Option<&Stroke>,
     ) {
-        let (cx, cy, r, k) = (x, PAGE_HEIGHT - y, radius, radius * KAPPA);
+        let (cx, cy, r, k) = (x, self.height - y, radius, radius * KAPPA);
         self.content.move_to(cx + r, cy);
         self.content
             .cubic_to(cx + r, cy + k, cx + k, cy + r, cx, cy + r);
@@ -204,10 +227,11 @@ pub(crate) fn assemble(pages: Vec<Page>, metadata: &Metadata<'_>) -> Vec<u8> {
 
     for (page, &page_id) in pages.into_iter().zip(&page_ids) {
         let content_id = Ref::new(page_id.get() + 1);
+        let media_box = Rect::new(0.0, 0.0, page.width, page.height);
         let mut writer = pdf.page(page_id);
         writer
             .parent(tree_id)
-            .media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT))
+            .media_box(media_box)
             .contents(content_id);
         let mut resources = writer.resources();
         let mut fonts = resources.fonts();

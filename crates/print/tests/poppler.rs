@@ -15,7 +15,7 @@ use crate::{census, page_count};
     clippy::print_stderr,
     reason = "a skipped test says why on the test output"
 )]
-fn available(tool: &str) -> bool {
+pub(crate) fn available(tool: &str) -> bool {
     match Command::new(tool).arg("-v").output() {
         Ok(_) => true,
         Err(error) if error.kind() == ErrorKind::NotFound => {
@@ -32,7 +32,7 @@ fn available(tool: &str) -> bool {
 
 /// Runs a poppler tool and returns its standard output; its standard error must be
 /// empty, so that any complaint about the file fails the test.
-fn run(tool: &str, args: &[&str]) -> String {
+pub(crate) fn run(tool: &str, args: &[&str]) -> String {
     let output = Command::new(tool)
         .args(args)
         .output()
@@ -45,7 +45,7 @@ fn run(tool: &str, args: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("poppler writes UTF-8")
 }
 
-fn write_temp(pdf: &[u8]) -> tempfile::NamedTempFile {
+pub(crate) fn write_temp(pdf: &[u8]) -> tempfile::NamedTempFile {
     let file = tempfile::Builder::new()
         .suffix(".pdf")
         .tempfile()

@@ -1,7 +1,9 @@
 //! Integration tests of ckisa-print, one binary: the PDF structure, text extracted back by
-//! poppler's `pdftotext`, the SVG output, and odd inputs that must never panic.
+//! poppler's `pdftotext`, the SVG output, odd inputs that must never panic, and the paper
+//! fallback's pieces (data-as-of line, forms, labels, barcodes read back from a rendering).
 
 mod odd;
+mod paper;
 mod pdf;
 mod poppler;
 mod svg;

@@ -114,7 +114,72 @@ pub const ROUTES: &[(&str, Rule)] = &[
     ("/crise/rapport/{id}", Rule::Act(Action::CrisisReport)),
     ("/crise/rapport/{id}/pdf", Rule::Act(Action::CrisisReport)),
     // care: ward (medication grid, prescriptions, vitals, notes)
+    // The entry shows each role its part (units to document, the pharmacy
+    // list) and no patient data: every account may open it.
+    ("/soins", Rule::LoggedIn),
+    ("/soins/unites/{code}", Rule::Act(Action::CareDocument)),
+    ("/soins/unites/{code}/releve", Rule::Act(Action::CareDocument)),
+    ("/soins/dossier/{*key}", Rule::Act(Action::CareDocument)),
+    ("/soins/administrations", Rule::Act(Action::CareDocument)),
+    ("/soins/prescriptions", Rule::Act(Action::Prescribe)),
+    ("/soins/prescriptions/arret", Rule::Act(Action::Prescribe)),
+    ("/soins/pharmacie", Rule::Act(Action::PrescriptionReview)),
+    ("/soins/pharmacie/avis", Rule::Act(Action::PrescriptionReview)),
+    ("/soins/constantes", Rule::Act(Action::CareDocument)),
+    ("/soins/transmissions", Rule::Act(Action::CareDocument)),
     // care: flows (lab, movements, lists, paper, re-integration)
+    ("/soins/biologie/demande", Rule::Act(Action::LabRequest)),
+    ("/soins/biologie/{id}", Rule::Act(Action::LabRequest)),
+    (
+        "/soins/biologie/{id}/etiquette.pdf",
+        Rule::Act(Action::LabRequest),
+    ),
+    ("/soins/labo", Rule::Act(Action::LabResult)),
+    ("/soins/labo/resultats", Rule::Act(Action::LabResult)),
+    (
+        "/soins/unites/{code}/biologie",
+        Rule::Act(Action::LabRequest),
+    ),
+    (
+        "/soins/unites/{code}/biologie/vu",
+        Rule::Act(Action::LabRequest),
+    ),
+    (
+        "/soins/unites/{code}/mouvements",
+        Rule::Act(Action::Movement),
+    ),
+    (
+        "/soins/unites/{code}/admission",
+        Rule::Act(Action::Movement),
+    ),
+    (
+        "/soins/unites/{code}/secours",
+        Rule::Act(Action::PaperReports),
+    ),
+    (
+        "/soins/unites/{code}/secours/{part}",
+        Rule::Act(Action::PaperReports),
+    ),
+    ("/soins/mutation", Rule::Act(Action::Movement)),
+    ("/soins/sortie", Rule::Act(Action::Movement)),
+    ("/soins/bracelet", Rule::Act(Action::Movement)),
+    ("/soins/rendez-vous", Rule::Act(Action::Schedule)),
+    ("/soins/cuisine", Rule::Act(Action::Kitchen)),
+    ("/soins/regime", Rule::Act(Action::CareDocument)),
+    ("/soins/reintegration", Rule::Act(Action::Reconcile)),
+    ("/soins/reintegration/marquer", Rule::Act(Action::Reconcile)),
+    (
+        "/soins/reintegration/identite",
+        Rule::Act(Action::Reconcile),
+    ),
+    (
+        "/soins/reintegration/export.json",
+        Rule::Act(Action::Reconcile),
+    ),
+    (
+        "/soins/reintegration/export.hl7",
+        Rule::Act(Action::Reconcile),
+    ),
     ("/evenements", Rule::LoggedIn),
     ("/api/v1/units", Rule::Act(Action::UnitList)),
     ("/api/v1/units/{code}", Rule::Act(Action::UnitBoard)),

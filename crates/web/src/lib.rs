@@ -354,7 +354,76 @@ pub fn router(state: AppState) -> Router {
         .route("/crise/rapport/{id}", get(crisis::report_page))
         .route("/crise/rapport/{id}/pdf", get(crisis::report_pdf))
         // care: ward (medication grid, prescriptions, vitals, notes)
+        .route("/soins", get(care::ward_home))
+        .route("/soins/unites/{code}", get(care::ward_unit))
+        .route("/soins/unites/{code}/releve", get(care::handover_page))
+        .route("/soins/dossier/{*key}", get(care::ward_patient))
+        .route(
+            "/soins/administrations",
+            get(care::record_page).post(care::record_submit),
+        )
+        .route(
+            "/soins/prescriptions",
+            get(care::prescribe_page).post(care::prescribe_submit),
+        )
+        .route(
+            "/soins/prescriptions/arret",
+            get(care::stop_page).post(care::stop_submit),
+        )
+        .route("/soins/pharmacie", get(care::pharmacy_page))
+        .route("/soins/pharmacie/avis", post(care::review_submit))
+        .route(
+            "/soins/constantes",
+            get(care::vitals_page).post(care::vitals_submit),
+        )
+        .route(
+            "/soins/transmissions",
+            get(care::note_page).post(care::note_submit),
+        )
         // care: flows (lab, movements, lists, paper, re-integration)
+        .route(
+            "/soins/biologie/demande",
+            get(care::request_form).post(care::request_submit),
+        )
+        .route("/soins/biologie/{id}", get(care::label_page))
+        .route("/soins/biologie/{id}/etiquette.pdf", get(care::label_pdf))
+        .route("/soins/labo", get(care::bench_page))
+        .route("/soins/labo/resultats", post(care::results_submit))
+        .route("/soins/unites/{code}/biologie", get(care::lab_unit_page))
+        .route(
+            "/soins/unites/{code}/biologie/vu",
+            post(care::lab_acknowledge),
+        )
+        .route("/soins/unites/{code}/mouvements", get(care::movements_page))
+        .route("/soins/unites/{code}/secours", get(care::pack_page))
+        .route("/soins/unites/{code}/secours/{part}", get(care::part_pdf))
+        .route(
+            "/soins/unites/{code}/admission",
+            get(care::admission_form).post(care::admission_submit),
+        )
+        .route(
+            "/soins/mutation",
+            get(care::transfer_form).post(care::transfer_submit),
+        )
+        .route(
+            "/soins/sortie",
+            get(care::discharge_form).post(care::discharge_submit),
+        )
+        .route("/soins/bracelet", get(care::wristband))
+        .route("/soins/rendez-vous", get(care::appointments_page))
+        .route("/soins/cuisine", get(care::kitchen_page))
+        .route(
+            "/soins/regime",
+            get(care::diet_form).post(care::diet_submit),
+        )
+        .route("/soins/reintegration", get(care::reintegration_page))
+        .route("/soins/reintegration/marquer", post(care::mark_submit))
+        .route(
+            "/soins/reintegration/identite",
+            get(care::match_page).post(care::match_submit),
+        )
+        .route("/soins/reintegration/export.json", get(care::export_fhir))
+        .route("/soins/reintegration/export.hl7", get(care::export_hl7))
         .route("/evenements", get(live::events))
         .route("/api/v1/units", get(api::units))
         .route("/api/v1/units/{code}", get(api::unit_board))

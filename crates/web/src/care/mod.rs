@@ -15,11 +15,39 @@
 //! still free, a patient still in the unit) runs under the hub's write lock,
 //! right before the commit, so two terminals cannot both win.
 
+mod barcode;
 mod flow_text;
+mod flows;
+mod lab;
+mod lists;
+mod movements;
+mod paper;
+mod reintegration;
+mod ward;
+mod ward_mar;
+mod ward_notes;
+mod ward_rx;
 mod ward_text;
+mod ward_vitals;
 
 /// The capsule's catalogs, registered in `crate::i18n::CATALOGS`.
 pub(crate) use flow_text::CATALOG as FLOW_TEXT;
+pub(crate) use lab::{acknowledge as lab_acknowledge, bench_page, label_page, label_pdf};
+pub(crate) use lab::{request_form, request_submit, results_submit, unit_page as lab_unit_page};
+pub(crate) use lists::{appointments_page, diet_form, diet_submit, kitchen_page};
+pub(crate) use movements::{admission_form, admission_submit, discharge_form, discharge_submit};
+pub(crate) use movements::{
+    transfer_form, transfer_submit, unit_page as movements_page, wristband,
+};
+pub(crate) use paper::{pack_page, part_pdf};
+pub(crate) use reintegration::{export_fhir, export_hl7, list_page as reintegration_page};
+pub(crate) use reintegration::{mark_submit, match_page, match_submit};
+pub(crate) use ward::{home_page as ward_home, patient_page as ward_patient};
+pub(crate) use ward_mar::{record_page, record_submit, unit_page as ward_unit};
+pub(crate) use ward_notes::{handover_page, note_page, note_submit};
+pub(crate) use ward_rx::{pharmacy_page, prescribe_page, prescribe_submit, review_submit};
+pub(crate) use ward_rx::{stop_page, stop_submit};
+pub(crate) use ward_vitals::{vitals_page, vitals_submit};
 pub(crate) use ward_text::CATALOG as WARD_TEXT;
 
 use std::sync::atomic::{AtomicU64, Ordering};
