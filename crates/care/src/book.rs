@@ -53,7 +53,7 @@ pub struct Mark {
 }
 
 /// The fold of every care fact in the log.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct CareBook {
     last_care: Option<EventId>,
     last_merge: Option<EventId>,

@@ -118,13 +118,19 @@ pub const ROUTES: &[(&str, Rule)] = &[
     // list) and no patient data: every account may open it.
     ("/soins", Rule::LoggedIn),
     ("/soins/unites/{code}", Rule::Act(Action::CareDocument)),
-    ("/soins/unites/{code}/releve", Rule::Act(Action::CareDocument)),
+    (
+        "/soins/unites/{code}/releve",
+        Rule::Act(Action::CareDocument),
+    ),
     ("/soins/dossier/{*key}", Rule::Act(Action::CareDocument)),
     ("/soins/administrations", Rule::Act(Action::CareDocument)),
     ("/soins/prescriptions", Rule::Act(Action::Prescribe)),
     ("/soins/prescriptions/arret", Rule::Act(Action::Prescribe)),
     ("/soins/pharmacie", Rule::Act(Action::PrescriptionReview)),
-    ("/soins/pharmacie/avis", Rule::Act(Action::PrescriptionReview)),
+    (
+        "/soins/pharmacie/avis",
+        Rule::Act(Action::PrescriptionReview),
+    ),
     ("/soins/constantes", Rule::Act(Action::CareDocument)),
     ("/soins/transmissions", Rule::Act(Action::CareDocument)),
     // care: flows (lab, movements, lists, paper, re-integration)

@@ -664,6 +664,7 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("login.title", ["Connexion", "Log in"]),
     ("nav.accounts", ["Comptes", "Accounts"]),
     ("nav.audit", ["Audit", "Audit"]),
+    ("nav.care", ["Soins", "Care"]),
     ("nav.crisis", ["Crise", "Crisis"]),
     ("nav.label", ["Navigation principale", "Main navigation"]),
     ("nav.quarantine", ["Quarantaine", "Quarantine"]),

@@ -31,6 +31,8 @@ const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub(crate) enum Nav {
     /// The crisis capsule's pages.
     Crisis,
+    /// The clinical capsule's degraded-mode pages.
+    Care,
     Units,
     Search,
     Quarantine,
@@ -46,6 +48,7 @@ impl Nav {
     fn name(self) -> &'static str {
         match self {
             Nav::Crisis => "crisis",
+            Nav::Care => "care",
             Nav::Units => "units",
             Nav::Search => "search",
             Nav::Quarantine => "quarantine",
@@ -74,9 +77,25 @@ struct UserBar {
     can_lock: bool,
 }
 
+/// The actions of the clinical capsule: reaching any of them shows its
+/// navigation entry.
+const CARE_ACTIONS: [Action; 10] = [
+    Action::CareDocument,
+    Action::Prescribe,
+    Action::PrescriptionReview,
+    Action::LabRequest,
+    Action::LabResult,
+    Action::Movement,
+    Action::Schedule,
+    Action::Kitchen,
+    Action::PaperReports,
+    Action::Reconcile,
+];
+
 /// Which navigation entries the caller may follow.
 struct NavAllowed {
     crisis: bool,
+    care: bool,
     units: bool,
     search: bool,
     quarantine: bool,
@@ -90,6 +109,7 @@ impl NavAllowed {
         let may = |action| caller.is_some_and(|c| c.reach(action) != Reach::Never);
         NavAllowed {
             crisis: may(Action::CrisisView),
+            care: CARE_ACTIONS.into_iter().any(may),
             units: may(Action::UnitList),
             search: may(Action::PatientSearch)
                 && !caller.is_some_and(|c| c.reaches_no_unit(Action::PatientSearch)),

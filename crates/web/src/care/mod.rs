@@ -47,9 +47,10 @@ pub(crate) use ward_mar::{record_page, record_submit, unit_page as ward_unit};
 pub(crate) use ward_notes::{handover_page, note_page, note_submit};
 pub(crate) use ward_rx::{pharmacy_page, prescribe_page, prescribe_submit, review_submit};
 pub(crate) use ward_rx::{stop_page, stop_submit};
-pub(crate) use ward_vitals::{vitals_page, vitals_submit};
 pub(crate) use ward_text::CATALOG as WARD_TEXT;
+pub(crate) use ward_vitals::{vitals_page, vitals_submit};
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -58,7 +59,7 @@ use ckisa_care::book::CareBook;
 use ckisa_care::ledger::{self, RecordError};
 use ckisa_domain::{Actor, CareFact, EventId, HlcClock, NodeId};
 use ckisa_store::Store;
-use tokio::sync::{Mutex, RwLock, RwLockReadGuard};
+use tokio::sync::{Mutex, RwLock};
 
 use crate::AppState;
 use crate::access::{Audited, Caller};
@@ -66,7 +67,10 @@ use crate::error::AppError;
 
 /// The care book of the node, kept up to date with the log.
 pub(crate) struct CareHub {
-    book: RwLock<CareBook>,
+    /// Shared with readers as a snapshot: a page or an export clones the
+    /// `Arc` and reads without a lock (even on the blocking pool); a catch-up
+    /// copies the book only while such a reader still holds the old one.
+    book: RwLock<Arc<CareBook>>,
     /// Store generation the book last caught up with.
     seen: AtomicU64,
     /// When it last read the log, in ms since `started`.
@@ -80,7 +84,7 @@ pub(crate) struct CareHub {
 impl CareHub {
     pub(crate) fn new() -> CareHub {
         CareHub {
-            book: RwLock::new(CareBook::new()),
+            book: RwLock::new(Arc::new(CareBook::new())),
             seen: AtomicU64::new(u64::MAX),
             synced_ms: AtomicU64::new(0),
             started: Instant::now(),
@@ -142,7 +146,8 @@ impl AppState {
             })
             .await?;
         if !merge_events.is_empty() || !care_events.is_empty() {
-            let mut book = hub.book.write().await;
+            let mut shared = hub.book.write().await;
+            let book = Arc::make_mut(&mut shared);
             for event in merge_events.iter().chain(&care_events) {
                 book.apply(event);
             }
@@ -152,10 +157,11 @@ impl AppState {
         Ok(())
     }
 
-    /// The care book, caught up with the log.
-    pub(crate) async fn care_book(&self) -> Result<RwLockReadGuard<'_, CareBook>, AppError> {
+    /// The care book, caught up with the log: a snapshot that later writes
+    /// do not change, cheap to take and to send to the blocking pool.
+    pub(crate) async fn care_book(&self) -> Result<Arc<CareBook>, AppError> {
         self.care_sync().await?;
-        Ok(self.care_hub().book.read().await)
+        Ok(Arc::clone(&*self.care_hub().book.read().await))
     }
 
     /// Whether downtime documentation is open: a crisis is declared and not
@@ -175,7 +181,7 @@ impl AppState {
     /// Records `facts` as events of `caller`, atomically, after `check`
     /// passed on the store under the hub's write lock; audits the act with
     /// `action`, `patient` and `detail` (ids, never free text). Returns the
-    /// events' ids in order.
+    /// events' ids in order. Refused unless a crisis is open.
     pub(crate) async fn care_record(
         &self,
         caller: &Caller,
@@ -186,6 +192,22 @@ impl AppState {
         check: Option<StoreCheck>,
     ) -> Result<Vec<EventId>, AppError> {
         self.downtime_open().await?;
+        self.commit_care(caller, action, patient, detail, facts, check)
+            .await
+    }
+
+    /// [`AppState::care_record`] without the crisis check: re-integration
+    /// (marks, identity matches) goes on after the crisis is closed; its
+    /// callers check the period themselves.
+    pub(crate) async fn commit_care(
+        &self,
+        caller: &Caller,
+        action: Action,
+        patient: Option<&str>,
+        detail: &str,
+        facts: Vec<CareFact>,
+        check: Option<StoreCheck>,
+    ) -> Result<Vec<EventId>, AppError> {
         let actor = match caller.login() {
             Some(login) => Actor::User(login.to_owned()),
             None => Actor::System,

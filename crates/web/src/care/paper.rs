@@ -128,9 +128,9 @@ pub(crate) async fn part_pdf(
         std::sync::Arc::clone(&state.config().care),
     );
     let unit = code.clone();
+    let book = state.care_book().await?;
     let built = state
         .read(move |store| {
-            let book = ckisa_care::ledger::load(store)?;
             Ok(carepaper::unit_pack(
                 store, &book, &unit, now_ms, &zone, &settings,
             ))

@@ -40,12 +40,9 @@ use axum::response::{IntoResponse, Response};
 use ckisa_auth::{Action, Reach};
 use ckisa_care::book::Entry;
 use ckisa_care::export::{self, ExportContext, ItemKind, Window};
-use ckisa_care::ledger::{self, RecordError};
 use ckisa_care::worklist::{self, WorkItem, Worklist};
 use ckisa_crisis::book::Phase;
-use ckisa_domain::{
-    Actor, CareFact, EventId, Fact, NodeId, PatientKey, Reconciliation, ReconciliationStatus,
-};
+use ckisa_domain::{CareFact, EventId, Fact, PatientKey, Reconciliation, ReconciliationStatus};
 use ckisa_store::{PatientQuery, Store};
 use serde::Deserialize;
 
@@ -134,9 +131,9 @@ struct Read {
 
 async fn read_worklist(state: &AppState, window: Window) -> Result<Read, AppError> {
     let settings = std::sync::Arc::clone(&state.config().care);
+    let book = state.care_book().await?;
     state
         .read(move |store| {
-            let book = ledger::load(store)?;
             let list = worklist::worklist(&book, window, &settings, store)?;
             let mut stays: HashMap<PatientKey, Vec<String>> = HashMap::new();
             let mut units = HashMap::new();
@@ -550,7 +547,14 @@ pub(crate) async fn mark_submit(
     let patient = item.patient_now.as_ref().map(|p| p.0.clone());
     let detail = format!("{} {}", status_code(status), event);
     state
-        .reconcile_record(&caller, patient.as_deref(), &detail, vec![mark], None)
+        .commit_care(
+            &caller,
+            Action::Reconcile,
+            patient.as_deref(),
+            &detail,
+            vec![mark],
+            None,
+        )
         .await?;
     let target = match back.statut {
         Some(filter) => format!("{PATH}?statut={filter}"),
@@ -807,8 +811,9 @@ pub(crate) async fn match_submit(
     };
     let detail = format!("identité provisoire {} -> {}", provisional_key, survivor);
     state
-        .reconcile_record(
+        .commit_care(
             &caller,
+            Action::Reconcile,
             Some(survivor.as_str()),
             &detail,
             vec![CareFact::Entered(Box::new(fact))],
@@ -865,9 +870,9 @@ async fn export_file(
         state.now_ms(),
     );
     let window = period.window;
+    let book = state.care_book().await?;
     let text = state
         .read(move |store| {
-            let book = ledger::load(store)?;
             let ctx = ExportContext {
                 store,
                 node: &node,
@@ -905,57 +910,4 @@ async fn export_file(
         text,
     )
         .into_response())
-}
-
-// ---------------------------------------------------------------------------
-// Writing after the crisis.
-
-impl AppState {
-    /// Records re-integration facts (marks, identity matches) as events of
-    /// `caller`, atomically, after `check` passed under the care hub's
-    /// write lock; audited as `Reconcile`. Like `care_record`, but also
-    /// after the crisis is closed: the caller has checked that the crisis
-    /// is in recovery or closed.
-    async fn reconcile_record(
-        &self,
-        caller: &Caller,
-        patient: Option<&str>,
-        detail: &str,
-        facts: Vec<CareFact>,
-        check: Option<StoreCheck>,
-    ) -> Result<(), AppError> {
-        let actor = match caller.login() {
-            Some(login) => Actor::User(login.to_owned()),
-            None => Actor::System,
-        };
-        let hub = self.care_hub();
-        let _writing = hub.writing.lock().await;
-        if let Some(check) = check {
-            self.read(move |store| Ok(check(store))).await??;
-        }
-        let node = NodeId(self.config().node_id.clone());
-        let now = self.now_ms();
-        let events: Vec<_> = facts
-            .into_iter()
-            .map(|fact| {
-                let hlc = hub.clock.tick(u64::try_from(now).unwrap_or(0));
-                ledger::event(actor.clone(), &node, "web", fact, hlc)
-            })
-            .collect();
-        let committed = self
-            .read(move |store| Ok(ledger::commit(store, events, now)))
-            .await?;
-        match committed {
-            Ok(()) => {
-                let mut audited = Audited::allowed(Action::Reconcile).detail(detail);
-                if let Some(patient) = patient {
-                    audited = audited.patient(patient);
-                }
-                caller.audit(self, audited);
-            }
-            Err(RecordError::StoreRefused(reason)) => return Err(AppError::Refused(reason)),
-            Err(RecordError::Store(error)) => return Err(AppError::Store(error)),
-        }
-        self.care_catch_up(self.inner.store.generation()).await
-    }
 }

@@ -519,6 +519,24 @@ struct UnitLine {
     overdue: usize,
     grid_href: String,
     handover_href: String,
+    /// The unit's lab requests, movements and paper fallback pages.
+    lab: bool,
+    movements: bool,
+    paper: bool,
+}
+
+/// The establishment-wide pages of the capsule the caller may open.
+struct HomeLinks {
+    lab_results: bool,
+    schedule: bool,
+    kitchen: bool,
+    reconcile: bool,
+}
+
+impl HomeLinks {
+    fn any(&self) -> bool {
+        self.lab_results || self.schedule || self.kitchen || self.reconcile
+    }
 }
 
 #[derive(Template)]
@@ -531,6 +549,7 @@ struct HomeTemplate {
     /// "3 prescriptions à valider", for pharmacists.
     reviews: Option<String>,
     prescribes: bool,
+    links: HomeLinks,
     nothing: bool,
 }
 
@@ -597,11 +616,20 @@ pub(crate) async fn home_page(
                     overdue: mar::overdue_count(&grid, shift_start, &clock),
                     grid_href: grid_href(&unit.code),
                     handover_href: handover_href(&unit.code),
+                    lab: caller.may_see_unit(Action::LabRequest, &unit.code),
+                    movements: caller.may_see_unit(Action::Movement, &unit.code),
+                    paper: caller.may_see_unit(Action::PaperReports, &unit.code),
                 }
             })
             .collect();
         let pending = reviews.then(|| ward_rx::pending_count(&index));
         (lines, pending)
+    };
+    let links = HomeLinks {
+        lab_results: reaches(&caller, Action::LabResult),
+        schedule: reaches(&caller, Action::Schedule),
+        kitchen: reaches(&caller, Action::Kitchen),
+        reconcile: reaches(&caller, Action::Reconcile),
     };
     let main = HomeTemplate {
         tr: fmt.tr,
@@ -610,12 +638,13 @@ pub(crate) async fn home_page(
         units: lines,
         reviews: pending.map(|n| fmt.tr.fmt("ward.home_pending", &[("n", &n.to_string())])),
         prescribes,
-        nothing: !documents && !reviews && !prescribes,
+        nothing: !documents && !reviews && !prescribes && !links.any(),
+        links,
     }
     .render()?;
     let page = Page {
         title: fmt.tr.t("ward.home_title"),
-        nav: Nav::None,
+        nav: Nav::Care,
         query: "",
         main,
     };

@@ -339,7 +339,24 @@ pub(crate) const CATALOG: Catalog = &[
         "ward.handover_title",
         ["Relève — {unit}", "Handover — {unit}"],
     ),
+    (
+        "ward.home_kitchen_link",
+        ["Régimes pour la cuisine", "Diets for the kitchen"],
+    ),
+    ("ward.home_lab_link", ["biologie", "lab"]),
+    (
+        "ward.home_lab_results_link",
+        [
+            "Saisie des résultats du laboratoire (scanner l'étiquette)",
+            "Enter lab results (scan the label)",
+        ],
+    ),
     ("ward.home_link", ["Soins en mode dégradé", "Downtime care"]),
+    ("ward.home_more", ["Autres pages", "Other pages"]),
+    (
+        "ward.home_movements_link",
+        ["admissions et mouvements", "admissions and movements"],
+    ),
     (
         "ward.home_no_unit",
         [
@@ -356,6 +373,10 @@ pub(crate) const CATALOG: Catalog = &[
     ),
     ("ward.home_overdue", ["Doses en retard", "Overdue doses"]),
     ("ward.home_pages", ["Pages", "Pages"]),
+    (
+        "ward.home_paper_link",
+        ["dossier papier de secours", "paper fallback"],
+    ),
     ("ward.home_patients", ["Patients", "Patients"]),
     (
         "ward.home_pending",
@@ -370,6 +391,14 @@ pub(crate) const CATALOG: Catalog = &[
             "Pour prescrire, ouvrez le dossier de soins d'un patient depuis le plan d'administration de son unité.",
             "To prescribe, open a patient's care page from their unit's administration record.",
         ],
+    ),
+    (
+        "ward.home_reconcile_link",
+        ["Réintégration dans le SIH", "Hand-back to the HIS"],
+    ),
+    (
+        "ward.home_schedule_link",
+        ["Rendez-vous des consultations", "Clinic appointments"],
     ),
     (
         "ward.home_title",
