@@ -24,7 +24,7 @@ pub mod lab;
 pub mod ledger;
 pub mod mar;
 pub mod news2;
-pub mod prescribe;
 pub mod paper;
+pub mod prescribe;
 pub mod settings;
 pub mod worklist;

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use ckisa_care::settings::{IppRange, Settings};
 use ckisa_crisis::plan::{Plan, PlanContext, RawPlan};
 use ckisa_ingest::SourceRule;
 use ckisa_store::UnitDefinition;
@@ -45,6 +46,9 @@ pub(crate) struct Config {
     pub(crate) plan: Arc<Plan>,
     /// Whether the file has a `[plan]` table.
     pub(crate) has_plan: bool,
+    /// The clinical capsule (`[soins]`): provisional IPP range, shift hours, the paper
+    /// fallback's folder and schedule.
+    pub(crate) care: Settings,
 }
 
 /// One MLLP feed.
@@ -70,6 +74,23 @@ struct RawConfig {
     units: Vec<RawUnit>,
     tls: Option<RawTls>,
     plan: Option<RawPlan>,
+    soins: Option<RawSoins>,
+}
+
+/// `[soins]`: the clinical capsule's degraded mode.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSoins {
+    /// Range of provisional IPPs, `"99000000-99999999"`.
+    ipp_provisoire: Option<String>,
+    /// Assigning authority of provisional IPPs.
+    ipp_autorite: Option<String>,
+    /// Shift start hours, 0 to 23.
+    releves: Option<Vec<i64>>,
+    /// Folder of the scheduled paper fallback.
+    dossier_secours: Option<PathBuf>,
+    /// How often the paper fallback is written, `"1h"`.
+    secours_toutes: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,6 +195,9 @@ impl Config {
             resolve(&mut tls.cert);
             resolve(&mut tls.key);
         }
+        if let Some(folder) = &mut self.care.reports_dir {
+            resolve(folder);
+        }
     }
 
     /// Validates configuration text.
@@ -211,6 +235,7 @@ impl Config {
         }
         let units = validate_units(&raw.units)?;
         let plan = check_plan(raw.plan.as_ref(), &units, &feeds)?;
+        let care = validate_soins(raw.soins.unwrap_or_default())?;
         Ok(Config {
             site_name: raw.site.name,
             zone,
@@ -222,6 +247,7 @@ impl Config {
             units,
             plan: Arc::new(plan),
             has_plan: raw.plan.is_some(),
+            care,
         })
     }
 }
@@ -343,6 +369,99 @@ fn validate_units(raw: &[RawUnit]) -> anyhow::Result<Vec<UnitDefinition>> {
     Ok(units)
 }
 
+/// Shortest and longest interval of the scheduled paper fallback.
+const REPORTS_EVERY: std::ops::RangeInclusive<u64> = 60..=7 * 24 * 3600;
+
+/// `[soins]` into the capsule's settings; defaults for what is left out.
+fn validate_soins(raw: RawSoins) -> anyhow::Result<Settings> {
+    let defaults = Settings::default();
+    let authority = match raw.ipp_autorite {
+        Some(text) => check_authority(&text)?,
+        None => defaults.ipp.authority.clone(),
+    };
+    let ipp = match raw.ipp_provisoire {
+        Some(text) => IppRange::parse(&authority, &text)
+            .map_err(|reason| anyhow::anyhow!("soins.ipp_provisoire : {reason}"))?,
+        None => IppRange {
+            authority,
+            ..defaults.ipp
+        },
+    };
+    let shifts = match raw.releves {
+        Some(hours) => check_shifts(&hours)?,
+        None => defaults.shifts,
+    };
+    if let Some(folder) = &raw.dossier_secours
+        && folder.as_os_str().is_empty()
+    {
+        bail!("soins.dossier_secours : chemin vide ; donnez un dossier, ou retirez la clé");
+    }
+    let reports_every_s = match (&raw.secours_toutes, &raw.dossier_secours) {
+        (Some(text), None) => bail!(
+            "soins.secours_toutes : {text:?} sans soins.dossier_secours ; donnez aussi le              dossier où écrire les rapports de secours"
+        ),
+        (Some(text), Some(_)) => {
+            let every = ckisa_crisis::plan::parse_duration(text)
+                .map_err(|error| anyhow::anyhow!("soins.secours_toutes : {error}"))?
+                .as_secs();
+            if !REPORTS_EVERY.contains(&every) {
+                bail!(
+                    "soins.secours_toutes : {text:?} hors limites (de 1 min à 7 j entre deux                      écritures)"
+                );
+            }
+            every
+        }
+        (None, _) => defaults.reports_every_s,
+    };
+    Ok(Settings {
+        ipp,
+        shifts,
+        reports_dir: raw.dossier_secours,
+        reports_every_s,
+    })
+}
+
+/// The authority goes into HL7 PID-3.4 and FHIR `identifier.system`: no delimiter.
+fn check_authority(text: &str) -> anyhow::Result<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        bail!("soins.ipp_autorite : vide ; donnez le nom de l'autorité des IPP provisoires");
+    }
+    if let Some(bad) = text
+        .chars()
+        .find(|c| matches!(c, '|' | '^' | '~' | '\\' | '&') || c.is_control())
+    {
+        bail!(
+            "soins.ipp_autorite : {text:?} contient {bad:?}, un séparateur HL7 ; lettres,              chiffres, '-', '.' et '_' conviennent"
+        );
+    }
+    Ok(text.to_owned())
+}
+
+/// Shift hours: 0 to 23, each once, in any order (kept ascending).
+fn check_shifts(hours: &[i64]) -> anyhow::Result<Vec<u8>> {
+    if hours.is_empty() {
+        bail!(
+            "soins.releves : liste vide ; donnez les heures de début des relèves, ex. [7, 14, 21]"
+        );
+    }
+    let mut shifts = Vec::with_capacity(hours.len());
+    for (index, &hour) in hours.iter().enumerate() {
+        let hour = u8::try_from(hour)
+            .ok()
+            .filter(|hour| *hour <= 23)
+            .ok_or_else(|| {
+                anyhow::anyhow!("soins.releves[{index}] : {hour} n'est pas une heure (0 à 23)")
+            })?;
+        if shifts.contains(&hour) {
+            bail!("soins.releves[{index}] : l'heure {hour} est donnée deux fois");
+        }
+        shifts.push(hour);
+    }
+    shifts.sort_unstable();
+    Ok(shifts)
+}
+
 /// Parses a socket address, naming the key on error.
 pub(crate) fn parse_addr(key: &str, text: &str) -> anyhow::Result<SocketAddr> {
     text.parse()
@@ -408,11 +527,12 @@ rooms = [{ room = "101", beds = ["1", "2"] }, { room = "102", beds = ["1"] }]
         let path = dir.path().join("site.toml");
         let text = format!(
             "{SAMPLE}\n[node]\ndata = \"pdata\"\nkey_file = \"../cle/ckisa.key\"\n\n\
-             [tls]\ndir = \"tls\"\n"
+             [tls]\ndir = \"tls\"\n\n[soins]\ndossier_secours = \"secours\"\n"
         );
         std::fs::write(&path, text).unwrap();
         let config = Config::load(&path).unwrap();
         assert_eq!(config.data, dir.path().join("pdata"));
+        assert_eq!(config.care.reports_dir, Some(dir.path().join("secours")));
         assert_eq!(config.key_file, Some(dir.path().join("../cle/ckisa.key")));
         let tls = config.tls.unwrap();
         assert_eq!(tls.cert, dir.path().join("tls/node.pem"));
@@ -428,6 +548,67 @@ rooms = [{ room = "101", beds = ["1", "2"] }, { room = "102", beds = ["1"] }]
             Config::load(&path).unwrap().data,
             PathBuf::from("/srv/ckisa")
         );
+    }
+
+    #[test]
+    fn the_soins_table_gives_the_capsule_settings() {
+        assert_eq!(Config::parse(SAMPLE).unwrap().care, Settings::default());
+        let text = format!(
+            "{SAMPLE}\n[soins]\nipp_provisoire = \"88000000-88000999\"\n\
+             ipp_autorite = \"CH-TEST\"\nreleves = [21, 7, 13]\n\
+             dossier_secours = \"/srv/secours\"\nsecours_toutes = \"30m\"\n"
+        );
+        let care = Config::parse(&text).unwrap().care;
+        assert_eq!(care.ipp.authority, "CH-TEST");
+        assert_eq!((care.ipp.first, care.ipp.last), (88_000_000, 88_000_999));
+        assert_eq!(care.shifts, [7, 13, 21]);
+        assert_eq!(care.reports_dir, Some(PathBuf::from("/srv/secours")));
+        assert_eq!(care.reports_every_s, 1800);
+
+        // The authority alone keeps the default range under that authority.
+        let text = format!("{SAMPLE}\n[soins]\nipp_autorite = \"CH-TEST\"\n");
+        let care = Config::parse(&text).unwrap().care;
+        assert_eq!(care.ipp.authority, "CH-TEST");
+        assert_eq!(care.ipp.first, Settings::default().ipp.first);
+    }
+
+    #[test]
+    fn bad_soins_values_are_refused_naming_their_key() {
+        for (soins, key, reason) in [
+            ("ipp_provisoire = \"99-1\"", "soins.ipp_provisoire", "vide"),
+            ("ipp_provisoire = \"abc\"", "soins.ipp_provisoire", "plage"),
+            ("ipp_autorite = \" \"", "soins.ipp_autorite", "vide"),
+            (
+                "ipp_autorite = \"CH|X\"",
+                "soins.ipp_autorite",
+                "séparateur HL7",
+            ),
+            ("releves = []", "soins.releves", "liste vide"),
+            ("releves = [7, 24]", "soins.releves[1]", "0 à 23"),
+            ("releves = [-1]", "soins.releves[0]", "0 à 23"),
+            ("releves = [7, 14, 7]", "soins.releves[2]", "deux fois"),
+            ("dossier_secours = \"\"", "soins.dossier_secours", "vide"),
+            (
+                "secours_toutes = \"1h\"",
+                "soins.secours_toutes",
+                "sans soins.dossier_secours",
+            ),
+            (
+                "dossier_secours = \"/x\"\nsecours_toutes = \"une heure\"",
+                "soins.secours_toutes",
+                "",
+            ),
+            (
+                "dossier_secours = \"/x\"\nsecours_toutes = \"30s\"",
+                "soins.secours_toutes",
+                "hors limites",
+            ),
+            ("papier = true", "papier", ""),
+        ] {
+            let text = format!("{SAMPLE}\n[soins]\n{soins}\n");
+            let err = format!("{:#}", Config::parse(&text).unwrap_err());
+            assert!(err.contains(key) && err.contains(reason), "{soins}: {err}");
+        }
     }
 
     #[test]

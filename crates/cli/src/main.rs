@@ -10,6 +10,7 @@ mod config;
 mod keys;
 mod node;
 mod out;
+mod paper;
 mod watch;
 
 use std::process::ExitCode;

@@ -305,7 +305,9 @@ impl Node {
         config.feeds = site.feeds.to_vec();
         config.site_name = site.name.to_owned();
         config.plan = Arc::clone(site.plan);
+        config.care = Arc::new(site.care.clone());
         config.simulated_his = site.simulated_his.clone();
+        crate::paper::spawn(self, Arc::clone(&config.care), shutdown.clone());
         crate::watch::spawn(
             self,
             Arc::clone(site.plan),
@@ -359,6 +361,9 @@ pub(crate) struct Site<'a> {
     /// The simulated HIS the status page may stop and restart (`ckisa demo`
     /// only).
     pub(crate) simulated_his: Option<Arc<dyn ckisa_web::SimulatedHis>>,
+    /// The clinical capsule's settings (`[soins]`), the paper fallback's
+    /// schedule among them.
+    pub(crate) care: &'a ckisa_care::settings::Settings,
 }
 
 /// How often the directory re-reads what other processes changed (accounts

@@ -88,7 +88,8 @@ pub(crate) enum EntryError {
         target: String,
     },
 
-    /// `Patient?identifier=...` as a subject: ckisa keys patients by id.
+    /// A conditional subject ckisa cannot key: no identifier system, or a
+    /// search by something else than an identifier.
     #[error(
         "{element} : référence conditionnelle « {reference} » vers un patient non prise en charge"
     )]
@@ -135,6 +136,18 @@ pub(crate) enum EntryError {
         element: &'static str,
         /// The code it was read as.
         read_as: &'static str,
+    },
+
+    /// A status or kind that makes the resource meaningless for ckisa (an
+    /// administration entered in error).
+    #[error("{element} « {value} » : {consequence}")]
+    NotRecorded {
+        /// Element path.
+        element: &'static str,
+        /// The code as written.
+        value: String,
+        /// What it means for the entry, in French.
+        consequence: &'static str,
     },
 
     /// Warning: a date, dateTime or instant that does not parse.

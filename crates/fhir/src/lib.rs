@@ -14,8 +14,9 @@
 //! used becomes a [`Problem`] at its location (`entry[12] (Observation/abc)`,
 //! `ligne 3`) with a French reason, and the other entries are read
 //! (edge case B16: no whole-bundle rejection). Resource types ckisa does not
-//! map (Claim, ExplanationOfBenefit, Immunization, DocumentReference,
-//! Provenance, MedicationAdministration, PractitionerRole...) are counted in
+//! map (Claim, ExplanationOfBenefit, Immunization, Provenance,
+//! PractitionerRole...), and ServiceRequests and DocumentReferences that
+//! are not downtime documentation (see below), are counted in
 //! [`Document::skipped`], not reported as problems; so are Medication
 //! resources, which only serve `medicationReference`, and GET/HEAD requests
 //! of a transaction. DELETE entries are problems ("suppression non prise en
@@ -34,10 +35,20 @@
 //! | Practitioner, Organization, Location | `DirectoryEntry` |
 //! | Appointment | `AppointmentRecorded` (patient participant required, `start` required) |
 //! | NutritionOrder | `DietRecorded` (in force when active or on-hold) |
+//! | MedicationAdministration | `Care(Administered)`: given, not given (`not-done`) or held (`on-hold`) |
+//! | ServiceRequest, DocumentReference written by ckisa | `Care(LabRequested)`, `Care(Note)` |
+//! | Observation, MedicationRequest written by ckisa | their fact under ckisa's id, as `Care(Entered)` |
+//! | Patient `link` replaced-by | also `PatientsMerged` |
 //!
 //! Fact ids are `fhir:<Type>/<id>`, patient keys `fhir:Patient/<id>`,
-//! stay keys `fhir:Encounter/<id>`. `Encounter.class` is kept as its code
-//! (`IMP`, `AMB`, `EMER`).
+//! stay keys `fhir:Encounter/<id>`, except for resources carrying a ckisa
+//! id (`https://ckisa.fr/id/item`, `.../patient`, `.../encounter`: the
+//! re-integration export of `ckisa-care`), which keep it, so that what the
+//! node exported comes back as the same item. A subject named by identifier
+//! (`Patient?identifier=sys|val` or a logical reference) is keyed as HL7 v2
+//! keys that IPP (`ipp:<sys>|<val>`), a stay named so as its visit number
+//! (`vn:<sys>|<val>`). `Encounter.class` is kept as its code (`IMP`, `AMB`,
+//! `EMER`).
 //!
 //! References resolve within the document: `urn:uuid:` fullUrls (to the
 //! entry's id, or the uuid when the resource has none), relative and

@@ -148,6 +148,16 @@ pub(crate) struct Patient {
     pub(crate) deceased_boolean: Option<bool>,
     pub(crate) deceased_date_time: Option<String>,
     pub(crate) address: Vec<Address>,
+    pub(crate) link: Vec<PatientLink>,
+}
+
+/// `Patient.link`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct PatientLink {
+    pub(crate) other: Option<Reference>,
+    #[serde(rename = "type")]
+    pub(crate) kind: Option<String>,
 }
 
 /// `Encounter.participant`.
@@ -172,6 +182,7 @@ pub(crate) struct EncounterLocation {
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Encounter {
     pub(crate) id: Option<String>,
+    pub(crate) identifier: Vec<Identifier>,
     pub(crate) status: Option<String>,
     pub(crate) class: Option<Coding>,
     pub(crate) subject: Option<Reference>,
@@ -274,6 +285,7 @@ pub(crate) struct DispenseRequest {
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct MedicationRequest {
     pub(crate) id: Option<String>,
+    pub(crate) identifier: Vec<Identifier>,
     pub(crate) status: Option<String>,
     /// Contained resources, parsed only when a `#id` reference needs one.
     pub(crate) contained: Vec<Box<RawValue>>,
@@ -426,6 +438,8 @@ with_value_choice! {
     /// `Observation`.
     struct Observation {
         id: Option<String>,
+        identifier: Vec<Identifier>,
+        based_on: Vec<Reference>,
         status: Option<String>,
         category: Vec<CodeableConcept>,
         code: Option<CodeableConcept>,

@@ -336,6 +336,7 @@ fn slot_resource<'a>(slot: &Slot<'a>) -> Result<&'a str, Option<Prepared>> {
 /// Records fullUrls, then what mappers read from other entries.
 fn fill_index(index: &mut Index, parsed: &[Parsed]) {
     for p in parsed {
+        map::index_keys(index, &p.resource, &p.kind, &p.id);
         if let Some(url) = &p.full_url {
             index.add_url(
                 url,

@@ -72,6 +72,9 @@ pub(crate) struct Index {
     pub(crate) medications: HashMap<String, Coded>,
     /// `Observation/<id>` to the stable id of the report listing it.
     pub(crate) report_of: HashMap<String, String>,
+    /// `Type/<id>` to the ckisa id the resource carries (a patient key, a
+    /// stay key, a documented item's id; see `map::care`).
+    pub(crate) ckisa_keys: HashMap<String, String>,
 }
 
 impl Index {

@@ -44,7 +44,8 @@ impl Page {
         }
         self.content.set_fill_rgb(colour.0, colour.1, colour.2);
         for &(x, y, width, height) in rects {
-            self.content.rect(x, self.height - y - height, width, height);
+            self.content
+                .rect(x, self.height - y - height, width, height);
         }
         self.content.fill_nonzero();
     }

@@ -277,3 +277,30 @@ fn the_drawn_bars_read_back_as_the_symbol_widths() {
     // The bars are at least 8 pt tall: over 60 rows at 600 dpi.
     assert!(matching > 60, "only {matching} rows cross the bars");
 }
+
+#[test]
+fn oversized_forms_and_labels_never_panic_and_stay_bounded() {
+    // A cell longer than a page is cut, so its row still fits on one page.
+    let huge = "transmission ".repeat(5_000);
+    let columns = [Column::new("Cible", 1.0), Column::new("Données", 3.0)];
+    let rows = [
+        FormRow::new([FormCell::text(huge.clone()), FormCell::Tick]),
+        FormRow::new(Vec::new()),
+        FormRow::new([FormCell::Shaded, FormCell::text("")]).bold(),
+    ];
+    let mut document = Document::new("Démesure");
+    document
+        .data_as_of(&as_of())
+        .form(&columns, &rows, 0.0)
+        .expect("valid form");
+    assert!(page_count(&document.finish()) <= 3);
+
+    let crowded = (0..50).fold(Label::new(), |label, index| {
+        label.line(&format!("ligne {index} {huge}"))
+    });
+    for format in [LabelFormat::ROLL_62X29, LabelFormat::A4_3X8_70X37] {
+        let labels = vec![crowded.clone(), Label::new(), crowded.clone()];
+        let pdf = labels_pdf("", &format, &labels, &as_of());
+        assert!(pdf.starts_with(b"%PDF-"));
+    }
+}

@@ -27,7 +27,7 @@
 //! number (`Patient?identifier=...`), by their FHIR id, or by a logical
 //! reference with ckisa's identifier, which never fails a transaction.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ckisa_domain::{
     Administration, AdministrationOutcome, CareFact, Coded, EncounterKey, EventId, Fact, Field,
@@ -97,6 +97,7 @@ pub fn fhir_bundle(
         ctx,
         entries: Vec::new(),
         listed: Vec::new(),
+        locations: HashSet::new(),
         displays: HashMap::new(),
         patient_urls: plan
             .patients
@@ -318,6 +319,8 @@ struct Writer<'w, 'a> {
     ctx: &'w ExportContext<'a>,
     entries: Vec<m::Entry>,
     listed: Vec<BundleEntry>,
+    /// fullUrls of the Location entries written.
+    locations: HashSet<String>,
     displays: HashMap<PatientKey, String>,
     patient_urls: HashMap<PatientKey, String>,
     encounter_urls: HashMap<EncounterKey, String>,
@@ -625,7 +628,7 @@ impl Writer<'_, '_> {
             }
             path.push_str(&name);
             let url = stable_uuid(&format!("Location|{path}"));
-            if !self.listed.iter().any(|e| e.full_url == url) {
+            if self.locations.insert(url.clone()) {
                 let location = m::Location {
                     resource_type: "Location",
                     identifier: vec![identifier(LOCATION_SYSTEM, &path)],

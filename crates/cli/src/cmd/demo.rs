@@ -169,6 +169,7 @@ impl Cmd {
             feeds: &[String::from("sih-demo")],
             plan: &config.plan,
             simulated_his,
+            care: &config.care,
         };
         node.serve_web(listener, site, shutdown).await
     }

@@ -6,9 +6,11 @@ mod audit;
 mod crisis;
 mod demo;
 mod demo_accounts;
+mod export;
 mod ingest;
 mod plan;
 mod rekey;
+mod reports;
 mod serve;
 mod status;
 mod tls;
@@ -48,6 +50,13 @@ pub(crate) enum Command {
     Plan(plan::Cmd),
     /// La crise : état, déclaration, niveau, retour à la normale, clôture.
     Crisis(crisis::Cmd),
+    /// Écrire le dossier papier de secours d'une unité (PDF) : recensement,
+    /// administrations, plans de soins, formulaires, étiquettes,
+    /// rendez-vous, régimes.
+    Reports(reports::Cmd),
+    /// Exporter pour le SIH ce qui a été documenté pendant la crise (FHIR R4
+    /// ou HL7 v2.5), pour la réintégration.
+    Export(export::Cmd),
     /// Changer la clé du dossier de données (nœud arrêté), ou chiffrer un
     /// dossier d'une version précédente (--chiffrer).
     Rekey(rekey::Cmd),
@@ -74,6 +83,8 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Tls(cmd) => cmd.run(),
         Command::Plan(cmd) => cmd.run(),
         Command::Crisis(cmd) => cmd.run(),
+        Command::Reports(cmd) => cmd.run(),
+        Command::Export(cmd) => cmd.run(),
         Command::Rekey(cmd) => cmd.run(),
     }
 }

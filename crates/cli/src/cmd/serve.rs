@@ -103,6 +103,7 @@ impl Cmd {
             feeds: &feeds,
             plan: &config.plan,
             simulated_his: None,
+            care: &config.care,
         };
         node.serve_web(listener, site, shutdown).await
     }

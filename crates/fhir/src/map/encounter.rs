@@ -8,7 +8,7 @@
 
 use ckisa_domain::{Fact, Field, Place, ResourceRef, StayUpdate};
 
-use super::{Ctx, encounter_key};
+use super::Ctx;
 use crate::error::EntryError;
 use crate::model;
 use crate::resolve::Resolved;
@@ -23,7 +23,7 @@ pub(super) fn map(
     ctx: &mut Ctx<'_>,
 ) -> Result<Vec<Fact>, EntryError> {
     let patient = ctx.patient("Encounter.subject", encounter.subject.as_ref())?;
-    let key = encounter_key(id);
+    let key = super::care::stay_key(ctx.index, id);
     let status = encounter.status.as_deref().unwrap_or("unknown");
     if matches!(status, "cancelled" | "entered-in-error") {
         return Ok(vec![Fact::AdmissionCancelled {

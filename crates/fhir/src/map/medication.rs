@@ -143,7 +143,7 @@ fn effective(
 }
 
 /// The drug, from the concept or the referenced Medication.
-fn drug(
+pub(super) fn drug(
     concept: Option<model::CodeableConcept>,
     reference: Option<&model::Reference>,
     contained: &[Box<RawValue>],

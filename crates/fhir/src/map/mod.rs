@@ -6,6 +6,7 @@
 //! collects warnings. A mapper returns an [`EntryError`] only when the fact
 //! would be meaningless, typically a subject that names no patient.
 
+mod care;
 mod clinical;
 mod directory;
 mod encounter;
@@ -42,6 +43,9 @@ pub(crate) enum Resource {
     Location(model::Location),
     Appointment(model::Appointment),
     NutritionOrder(model::NutritionOrder),
+    MedicationAdministration(Box<care::MedicationAdministration>),
+    ServiceRequest(Box<care::ServiceRequest>),
+    DocumentReference(Box<care::DocumentReference>),
 }
 
 impl Resource {
@@ -66,6 +70,11 @@ impl Resource {
             "Location" => from_str(raw).map(Resource::Location),
             "Appointment" => from_str(raw).map(Resource::Appointment),
             "NutritionOrder" => from_str(raw).map(Resource::NutritionOrder),
+            "MedicationAdministration" => {
+                from_str(raw).map(|r| Resource::MedicationAdministration(Box::new(r)))
+            }
+            "ServiceRequest" => from_str(raw).map(|r| Resource::ServiceRequest(Box::new(r))),
+            "DocumentReference" => from_str(raw).map(|r| Resource::DocumentReference(Box::new(r))),
             _ => return None,
         };
         Some(parsed)
@@ -90,6 +99,9 @@ impl Resource {
             Resource::Location(r) => &r.id,
             Resource::Appointment(r) => &r.id,
             Resource::NutritionOrder(r) => &r.id,
+            Resource::MedicationAdministration(r) => &r.id,
+            Resource::ServiceRequest(r) => &r.id,
+            Resource::DocumentReference(r) => &r.id,
         };
         id.as_deref().map(str::trim).filter(|id| !id.is_empty())
     }
@@ -103,15 +115,21 @@ pub(crate) fn facts(
     ctx: &mut Ctx<'_>,
 ) -> Result<Vec<Fact>, EntryError> {
     Ok(match resource {
-        Resource::Patient(r) => vec![patient::map(r, id, ctx)],
+        Resource::Patient(r) => care::patient(r, id, ctx),
         Resource::Encounter(r) => encounter::map(r, id, ctx)?,
         Resource::AllergyIntolerance(r) => vec![clinical::allergy(r, id, ctx)?],
         Resource::Condition(r) => vec![clinical::condition(r, id, ctx)?],
-        Resource::MedicationRequest(r) => vec![medication::request(r, id, ctx)?],
+        Resource::MedicationRequest(r) => {
+            let ours = care::medication_item(&r);
+            vec![care::adopt(medication::request(r, id, ctx)?, ours)]
+        }
         Resource::MedicationStatement(r) => vec![medication::statement(r, id, ctx)?],
         Resource::Medication(_) => Vec::new(),
         Resource::CarePlan(r) => vec![clinical::care_plan(r, id, ctx)?],
-        Resource::Observation(r) => vec![observation::observation(*r, id, ctx)?],
+        Resource::Observation(r) => {
+            let ours = care::observation_item(&r, ctx.index);
+            vec![care::adopt(observation::observation(*r, id, ctx)?, ours)]
+        }
         Resource::DiagnosticReport(r) => vec![observation::report(r, id, ctx)?],
         Resource::Procedure(r) => vec![clinical::procedure(r, id, ctx)?],
         Resource::Practitioner(r) => vec![directory::practitioner(r, id)],
@@ -119,8 +137,15 @@ pub(crate) fn facts(
         Resource::Location(r) => vec![directory::location(r, id)],
         Resource::Appointment(r) => vec![schedule::appointment(r, id, ctx)?],
         Resource::NutritionOrder(r) => vec![schedule::nutrition_order(r, id, ctx)?],
+        Resource::MedicationAdministration(r) => vec![care::administration(*r, id, ctx)?],
+        Resource::ServiceRequest(r) => care::service_request(*r, ctx)?.into_iter().collect(),
+        Resource::DocumentReference(r) => {
+            care::document_reference(*r, id, ctx)?.into_iter().collect()
+        }
     })
 }
+
+pub(crate) use care::index_keys;
 
 /// What a mapper needs around its resource.
 pub(crate) struct Ctx<'i> {
@@ -171,15 +196,13 @@ impl Ctx<'_> {
             // identifier of that assigning authority (`ipp:<system>|<value>`),
             // so a care plan sent by identifier lands on the HIS patient;
             // it can never land on another patient, since the key holds both.
+            // ckisa's own key system (`map::care`) names the key itself.
             let logical = subject.identifier.as_ref().and_then(identifier);
             return match logical {
-                Some(id) => match id.system.as_deref().filter(|s| !s.is_empty()) {
-                    Some(system) => Ok(PatientKey::ipp(system, &id.value)),
-                    None => Err(EntryError::ConditionalSubject {
-                        element,
-                        reference: format!("identifier=|{}", id.value),
-                    }),
-                },
+                Some(id) => care::patient_of(&id).ok_or(EntryError::ConditionalSubject {
+                    element,
+                    reference: format!("identifier=|{}", id.value),
+                }),
                 None => Err(EntryError::MissingSubject { element }),
             };
         };
@@ -188,11 +211,23 @@ impl Ctx<'_> {
             reference: reference.to_owned(),
         };
         match self.index.resolve(reference) {
-            Resolved::Local(target) if target.kind == "Patient" => Ok(PatientKey::fhir(&target.id)),
+            Resolved::Local(target) if target.kind == "Patient" => {
+                Ok(care::patient_key(self.index, &target.id))
+            }
             Resolved::Local(target) => Err(EntryError::SubjectNotPatient {
                 element,
                 reference: reference.to_owned(),
                 target: target.kind,
+            }),
+            // `Patient?identifier=sys|val`, as transaction bundles built
+            // from HL7 v2 name a patient the HIS already knows: keyed like
+            // the logical reference above.
+            Resolved::Conditional {
+                kind: "Patient",
+                identifier: Some(id),
+            } => care::patient_of(&id).ok_or_else(|| EntryError::ConditionalSubject {
+                element,
+                reference: reference.to_owned(),
             }),
             Resolved::Conditional { .. } => Err(EntryError::ConditionalSubject {
                 element,
@@ -209,11 +244,23 @@ impl Ctx<'_> {
         element: &'static str,
         reference: Option<&model::Reference>,
     ) -> Option<EncounterKey> {
-        let text = reference?.reference.as_deref()?;
+        let reference = reference?;
+        let Some(text) = reference.reference.as_deref() else {
+            // A logical reference by visit number (or ckisa's stay key).
+            return reference
+                .identifier
+                .as_ref()
+                .and_then(identifier)
+                .and_then(|id| care::stay_of(&id));
+        };
         match self.index.resolve(text) {
             Resolved::Local(target) if target.kind == "Encounter" => {
-                Some(encounter_key(&target.id))
+                Some(care::stay_key(self.index, &target.id))
             }
+            Resolved::Conditional {
+                kind: "Encounter",
+                identifier: Some(id),
+            } => care::stay_of(&id),
             Resolved::Dangling => {
                 self.dangling(element, text);
                 None
@@ -514,9 +561,22 @@ mod tests {
                 .to_string(),
             "Observation.subject : référence conditionnelle « identifier=|9 » vers un patient non prise en charge"
         );
+        // A conditional reference with a system is keyed the same way; one
+        // without a system, or naming a search ckisa cannot read, is refused.
         let conditional = subject(r#"{"reference":"Patient?identifier=a|b"}"#);
+        assert_eq!(
+            ctx.patient("Observation.subject", Some(&conditional))
+                .unwrap(),
+            PatientKey::ipp("a", "b")
+        );
+        let no_system = subject(r#"{"reference":"Patient?identifier=b"}"#);
         assert!(matches!(
-            ctx.patient("Observation.subject", Some(&conditional)),
+            ctx.patient("Observation.subject", Some(&no_system)),
+            Err(EntryError::ConditionalSubject { .. })
+        ));
+        let by_name = subject(r#"{"reference":"Patient?name=DUPONT"}"#);
+        assert!(matches!(
+            ctx.patient("Observation.subject", Some(&by_name)),
             Err(EntryError::ConditionalSubject { .. })
         ));
         let display_only = subject(r#"{"display":"M. X"}"#);

@@ -5,14 +5,20 @@
 //! element present but unreadable (an impossible birth date) is left
 //! `Absent` with a warning, so a bad update never erases a good value.
 
-use ckisa_domain::{Address, Deceased, Fact, Field, PatientKey, PatientUpdate, Sex};
+use ckisa_domain::{Address, Deceased, Fact, Field, PatientUpdate, Sex};
 
 use super::{Ctx, identifier};
 use crate::model;
 
 /// Maps a Patient.
 pub(super) fn map(patient: model::Patient, id: &str, ctx: &mut Ctx<'_>) -> Fact {
-    let identifiers = patient.identifier.iter().filter_map(identifier).collect();
+    // ckisa's own key and event ids are not identifiers of the person.
+    let identifiers = patient
+        .identifier
+        .iter()
+        .filter(|i| !super::care::is_own(i))
+        .filter_map(identifier)
+        .collect();
     let (family, given, birth_name) = names(&patient.name);
     let birth_date = match patient.birth_date.as_deref() {
         None => Field::Null,
@@ -27,7 +33,7 @@ pub(super) fn map(patient: model::Patient, id: &str, ctx: &mut Ctx<'_>) -> Fact 
         .collect();
     let addresses: Vec<Address> = patient.address.into_iter().map(address).collect();
     Fact::PatientUpdated(PatientUpdate {
-        patient: PatientKey::fhir(id),
+        patient: super::care::patient_key(ctx.index, id),
         identifiers,
         family,
         given,
@@ -162,7 +168,7 @@ mod tests {
                "address":[{"use":"home","line":["1 rue X"],"city":"Lyon","postalCode":"69001"}]}"#,
         );
         assert!(warnings.is_empty());
-        assert_eq!(p.patient, PatientKey::fhir("p1"));
+        assert_eq!(p.patient, ckisa_domain::PatientKey::fhir("p1"));
         assert_eq!(p.identifiers[0].kind.as_deref(), Some("INS"));
         assert_eq!(p.identifiers[1].kind.as_deref(), Some("PI"));
         assert_eq!(p.family, Field::Value("MARTIN".into()));

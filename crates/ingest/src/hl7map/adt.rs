@@ -327,6 +327,10 @@ pub(super) fn visit_key(
         Some(authority) => authority,
         None => cx.sender(),
     };
+    // A stay key ckisa wrote under its own namespace is the key itself.
+    if authority == super::downtime::NAMESPACE {
+        return Some(EncounterKey(visit.id));
+    }
     Some(EncounterKey(format!("vn:{authority}|{}", visit.id)))
 }
 

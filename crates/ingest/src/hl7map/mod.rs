@@ -7,6 +7,9 @@
 //! identifier, a self-merge, a transfer without destination) is refused with a
 //! [`MapRejection`] carrying the HL7 table 0357 code and location to put in the ACK's ERR.
 //!
+//! RAS^O17 administrations, and the downtime documentation ckisa-care exports (ids under the
+//! `CKISA` authority in ORU, RDE, OML^O21 and MDM^T02), are read by `downtime`.
+//!
 //! The mapping table, field by field with its HL7 chapter, is `docs/hl7-v2-mapping.md`.
 //! Parser warnings ([`ckisa_hl7::Message::warnings`]) are not repeated here: the caller reports
 //! them with these.
@@ -15,6 +18,7 @@ mod adt;
 mod charset;
 mod clinical;
 mod diet;
+mod downtime;
 mod ids;
 mod patient;
 mod pharmacy;
@@ -192,6 +196,8 @@ pub fn map_message(msg: &Message<'_>, ctx: &MapContext) -> Result<Mapped, MapRej
         );
     }
     let facts = match code {
+        // Documentation of a downtime coming back (ckisa's own ids, RAS).
+        _ if downtime::claims(&mut cx, code) => downtime::map(&mut cx, code)?,
         "ADT" => adt::map(&mut cx, trigger)?,
         "ORU" => results::map(&mut cx)?,
         "RDE" | "OMP" | "ORM" | "OML" => pharmacy::map(&mut cx, code)?,

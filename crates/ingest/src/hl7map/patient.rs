@@ -73,6 +73,10 @@ pub(super) fn key_from(
         Some(authority) => authority.clone(),
         None => cx.sender(),
     };
+    // A key ckisa wrote under its own namespace is the key itself.
+    if authority == super::downtime::NAMESPACE {
+        return Ok(PatientKey(chosen.id.clone()));
+    }
     Ok(PatientKey::ipp(&authority, &chosen.id))
 }
 
