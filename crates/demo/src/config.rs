@@ -51,10 +51,26 @@ pub(crate) fn config_toml(seed: u64, options: &DemoOptions, units: &[DemoUnit]) 
     for unit in units {
         write_unit(&mut out, unit);
     }
+    out.push_str(SOINS);
     out.push('\n');
     out.push_str(PLAN);
     out
 }
+
+/// The clinical capsule's settings of the demo: the paper fallback written
+/// every hour into the data folder's `secours/` (the first round 30 s after
+/// start), the default shifts and downtime IPP range.
+const SOINS: &str = "
+[soins]
+# IPPs of identities created during a downtime, and their authority
+ipp_provisoire = \"99000000-99999999\"
+ipp_autorite = \"CKISA-PROVISOIRE\"
+# shift start hours (the medication grid shows the current and next shift)
+releves = [7, 14, 21]
+# the paper fallback of every unit, written on schedule (relative to this file)
+dossier_secours = \"secours\"
+secours_toutes = \"1h\"
+";
 
 /// The demo establishment's continuity plan (`[plan]`, see `docs/plan.md`),
 /// appended to the generated configuration.

@@ -232,7 +232,7 @@ fn config_is_valid_toml_in_the_node_schema_matching_the_units() {
     let config: toml::Table = est.config_toml.parse().expect("valid TOML");
     // The node's parser refuses unknown keys: only these may appear.
     let top = sorted_keys(&config);
-    assert_eq!(top, ["feeds", "plan", "site", "units"]);
+    assert_eq!(top, ["feeds", "plan", "site", "soins", "units"]);
     // The continuity plan names only units of this establishment.
     let codes: HashSet<&str> = est.units.iter().map(|u| u.code.as_str()).collect();
     let activities = config["plan"]["activities"].as_array().expect("BIA");

@@ -840,7 +840,7 @@ fn pdf_document(
         .ok()
         .map(|at| at.to_zoned(fmt.zone.clone()))
     {
-        document.created_at(&zoned);
+        document.created_at(&zoned).data_as_of(&zoned);
     }
     if let Some(notice) = &view.provisional {
         document.paragraph(notice);
