@@ -133,7 +133,7 @@ impl CareBook {
             typed,
             fact: fact.clone(),
         };
-        let Some(key) = item_key(fact) else {
+        let Some(key) = item_key(fact, event.id) else {
             self.entries.push(entry);
             return;
         };
@@ -299,7 +299,15 @@ impl CareBook {
 /// The identity of a documented item across versions and round trips:
 /// its own id, qualified by its kind. `None` for facts without an id of
 /// their own (their event is their identity).
-pub fn item_key(fact: &CareFact) -> Option<String> {
+///
+/// Movements have no id of their own when typed: an admission or a
+/// transfer is named by its movement id, else by `event`, the event that
+/// records it (the id the export writes in ZBE-1 and in the Encounter's
+/// movement identifiers), so that a second transfer of the same stay is a
+/// new item. An identity is named by its patient key (a typed correction
+/// of the identity replaces it), a discharge by its stay (a stay ends
+/// once).
+pub fn item_key(fact: &CareFact, event: EventId) -> Option<String> {
     Some(match fact {
         CareFact::Administered(a) => format!("adm:{}", a.id),
         CareFact::Note(n) => format!("note:{}", n.id),
@@ -308,10 +316,23 @@ pub fn item_key(fact: &CareFact) -> Option<String> {
             Fact::ObservationRecorded(o) => format!("obs:{}", o.id),
             Fact::MedicationRecorded(m) => format!("med:{}:{:?}", m.id, m.status),
             Fact::DietRecorded(d) => format!("diet:{}", d.id),
+            Fact::PatientUpdated(p) => format!("pat:{}", p.patient),
+            Fact::StayUpdated(s) => movement_key(s.movement_id.as_deref(), event),
+            Fact::Transferred { movement_id, .. } => movement_key(movement_id.as_deref(), event),
+            Fact::Discharged { encounter, .. } => format!("sortie:{encounter}"),
             _ => return None,
         },
         CareFact::Reviewed(_) | CareFact::Reconciled(_) => return None,
     })
+}
+
+/// The key of an admission or a transfer: its movement id, else the id of
+/// the event that records it.
+fn movement_key(movement_id: Option<&str>, event: EventId) -> String {
+    match movement_id.map(str::trim).filter(|id| !id.is_empty()) {
+        Some(id) => format!("mvt:{id}"),
+        None => format!("mvt:{event}"),
+    }
 }
 
 #[cfg(test)]
@@ -426,6 +447,74 @@ mod tests {
         book.apply(&back);
         assert_eq!(book.resolve(&PatientKey("PROV".into())).0, "REAL");
         assert_eq!(book.last_merge_event(), Some(back.id));
+    }
+
+    fn transfer(movement_id: Option<&str>, unit: &str) -> Fact {
+        Fact::Care(CareFact::Entered(Box::new(Fact::Transferred {
+            encounter: ckisa_domain::EncounterKey("S1".into()),
+            patient: PatientKey("P1".into()),
+            to: ckisa_domain::Place {
+                unit: unit.into(),
+                ..ckisa_domain::Place::default()
+            },
+            at: None,
+            movement_id: movement_id.map(Into::into),
+        })))
+    }
+
+    #[test]
+    fn each_typed_transfer_is_its_own_item_confirmed_by_its_movement_id() {
+        let mut book = CareBook::new();
+        let first = event(1_000, SourceChannel::User, transfer(None, "REA"));
+        let second = event(2_000, SourceChannel::User, transfer(None, "CARDIO"));
+        book.apply(&first);
+        book.apply(&second);
+        assert_eq!(book.entries().len(), 2, "a second transfer is a new item");
+
+        // The HIS sends back a transfer of the same stay under another id:
+        // not ours. Then the first one under the id the export wrote.
+        let other = event(9_000, SourceChannel::Mllp, transfer(Some("MVT9"), "REA"));
+        book.apply(&other);
+        assert_eq!(book.status(first.id), ReconciliationStatus::Pending);
+        let id = first.id.to_string();
+        book.apply(&event(
+            9_500,
+            SourceChannel::Mllp,
+            transfer(Some(&id), "REA"),
+        ));
+        assert_eq!(book.status(first.id), ReconciliationStatus::Confirmed);
+        assert_eq!(book.status(second.id), ReconciliationStatus::Pending);
+        assert_eq!(book.entries().len(), 3, "the other movement is the HIS's");
+    }
+
+    #[test]
+    fn identities_and_discharges_are_keyed_by_patient_and_stay() {
+        let identity = |family: &str| {
+            Fact::Care(CareFact::Entered(Box::new(Fact::PatientUpdated(
+                ckisa_domain::PatientUpdate {
+                    patient: PatientKey("P1".into()),
+                    family: ckisa_domain::Field::Value(family.into()),
+                    ..ckisa_domain::PatientUpdate::default()
+                },
+            ))))
+        };
+        let discharge = Fact::Care(CareFact::Entered(Box::new(Fact::Discharged {
+            encounter: ckisa_domain::EncounterKey("S1".into()),
+            patient: PatientKey("P1".into()),
+            at: None,
+        })));
+        let mut book = CareBook::new();
+        let typed = event(1_000, SourceChannel::User, identity("INCONNU"));
+        book.apply(&typed);
+        book.apply(&event(1_500, SourceChannel::User, identity("DUPONT")));
+        assert_eq!(book.entries().len(), 1, "a corrected identity is one item");
+        let left = event(2_000, SourceChannel::User, discharge.clone());
+        book.apply(&left);
+        book.apply(&event(9_000, SourceChannel::File, identity("DUPONT")));
+        book.apply(&event(9_000, SourceChannel::File, discharge));
+        assert_eq!(book.status(typed.id), ReconciliationStatus::Confirmed);
+        assert_eq!(book.status(left.id), ReconciliationStatus::Confirmed);
+        assert_eq!(book.entries().len(), 2);
     }
 
     #[test]

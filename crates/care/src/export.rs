@@ -50,6 +50,11 @@ pub const PATIENT_SYSTEM: &str = "https://ckisa.fr/id/patient";
 pub const ENCOUNTER_SYSTEM: &str = "https://ckisa.fr/id/encounter";
 /// FHIR identifier system of the event that documented an item.
 pub const EVENT_SYSTEM: &str = "https://ckisa.fr/id/event";
+/// FHIR identifier system of a movement (admission, transfer) of a stay:
+/// the value is the movement id (ZBE-1 in HL7 v2), the type its HL7 v2
+/// event (table 0003: `A01`, `A05`, `A02`). An Encounter lists one per
+/// `location`, in the same order.
+pub const MOVEMENT_SYSTEM: &str = "https://ckisa.fr/id/movement";
 /// FHIR identifier system of a place (`<unit>/<room>/<bed>`).
 pub const LOCATION_SYSTEM: &str = "https://ckisa.fr/id/location";
 /// HL7 v2 assigning authority (EI-2, CX-4) of ids written by ckisa; also

@@ -714,22 +714,261 @@ fn the_export_fed_back_to_its_node_confirms_items_and_counts_nothing_twice() {
         [("2".to_owned(), "2".to_owned(), provisional(2))],
         "an old admission sent back moves nobody"
     );
+    assert_each_patient_once(&node);
     let after = worklist(&after_book, window, &settings, node.store.as_ref()).unwrap();
     for item in &after.items {
-        let echoed = !matches!(
+        assert_eq!(
+            item.status,
+            ReconciliationStatus::Confirmed,
+            "{:?} {}",
             item.kind,
-            ItemKind::Identity | ItemKind::Admission | ItemKind::Transfer | ItemKind::Discharge
+            item.summary
         );
-        let expected = if echoed {
-            ReconciliationStatus::Confirmed
-        } else {
-            ReconciliationStatus::Pending
-        };
-        assert_eq!(item.status, expected, "{:?} {}", item.kind, item.summary);
-        assert_eq!(item.status_ms.is_some(), echoed);
+        assert!(item.status_ms.is_some(), "{:?}", item.kind);
     }
-    assert_eq!(after.counts.confirmed, 9);
-    assert_eq!(after.counts.pending, 7);
+    assert_eq!(after.counts.confirmed, 16);
+    assert_eq!(after.counts.pending, 0);
+}
+
+/// The statuses of the movements and identities of the worklist, by kind,
+/// in the order they were documented.
+fn movement_statuses(node: &Node, window: Window) -> Vec<(ItemKind, ReconciliationStatus)> {
+    let list = worklist(
+        &book(node),
+        window,
+        &Settings::default(),
+        node.store.as_ref(),
+    )
+    .unwrap();
+    list.items
+        .iter()
+        .filter(|i| {
+            matches!(
+                i.kind,
+                ItemKind::Identity | ItemKind::Admission | ItemKind::Transfer | ItemKind::Discharge
+            )
+        })
+        .map(|i| (i.kind, i.status))
+        .collect()
+}
+
+/// The bed board and the census after the echo: B alone in REA, once; A
+/// discharged; nobody in URG.
+fn assert_each_patient_once(node: &Node) {
+    assert_eq!(
+        board(node, "REA"),
+        [("2".to_owned(), "2".to_owned(), provisional(2))],
+        "B once in REA, A discharged"
+    );
+    assert_eq!(board(node, "URG"), [], "URG empty");
+    let census: Vec<(String, u32, u32)> = node
+        .store
+        .units()
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.code, u.occupied_beds, u.patients))
+        .collect();
+    assert_eq!(
+        census,
+        [("REA".to_owned(), 1, 1), ("URG".to_owned(), 0, 0)],
+        "census"
+    );
+    // A's stay ended, B's goes on.
+    let stays: Vec<Option<String>> = [provisional(1), provisional(2)]
+        .iter()
+        .map(|key| {
+            let chart = node.store.patient_chart(key).unwrap().unwrap();
+            chart.stay.map(|s| s.encounter)
+        })
+        .collect();
+    assert_eq!(stays, [None, Some(stay_of(2).as_str().to_owned())]);
+}
+
+const ALL_CONFIRMED: [(ItemKind, ReconciliationStatus); 7] = [
+    (ItemKind::Identity, ReconciliationStatus::Confirmed),
+    (ItemKind::Admission, ReconciliationStatus::Confirmed),
+    (ItemKind::Identity, ReconciliationStatus::Confirmed),
+    (ItemKind::Admission, ReconciliationStatus::Confirmed),
+    (ItemKind::Transfer, ReconciliationStatus::Confirmed),
+    (ItemKind::Transfer, ReconciliationStatus::Confirmed),
+    (ItemKind::Discharge, ReconciliationStatus::Confirmed),
+];
+
+#[test]
+fn the_hl7_echo_alone_confirms_identities_and_movements() {
+    let node = node();
+    let window = type_downtime(&node);
+    let (_, hl7) = exports(&node, window);
+    let pending = movement_statuses(&node, window);
+    assert!(
+        pending
+            .iter()
+            .all(|(_, s)| *s == ReconciliationStatus::Pending)
+    );
+    assert_eq!(pending.len(), 7);
+
+    // The typed identity is marked as ckisa's own, each movement carries
+    // its own id under ckisa's namespace.
+    let a28 = &hl7.messages[0];
+    assert!(
+        a28.text.contains(
+            "99000001^^^CKISA-PROVISOIRE^PI~ipp:CKISA-PROVISOIRE\\F\\99000001^^^CKISA^RI"
+        ),
+        "{}",
+        a28.text
+    );
+    let movement_ids: Vec<String> = hl7
+        .messages
+        .iter()
+        .filter(|m| matches!(m.message_type, "ADT^A01" | "ADT^A02"))
+        .map(|m| {
+            let zbe = m.text.split('\r').find(|s| s.starts_with("ZBE|")).unwrap();
+            assert!(zbe.contains(&format!("|{}^CKISA|", m.event)), "{zbe}");
+            m.event.to_string()
+        })
+        .collect();
+    let mut distinct = movement_ids.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 4, "each movement has its own id");
+
+    let entries_before = book(&node).entries().len();
+    let later = DECLARED_MS + 8 * 60 * MINUTE;
+    let report = ingest(
+        &node,
+        "sih",
+        "retour.hl7",
+        hl7.file_text().as_bytes(),
+        later,
+    );
+    assert_eq!(report.rejected, 0, "{:?}", report.rejections);
+    assert_eq!(book(&node).entries().len(), entries_before);
+    assert_eq!(movement_statuses(&node, window), ALL_CONFIRMED);
+    assert_each_patient_once(&node);
+    // The identity kept what was typed, not a second identifier.
+    let chart = node.store.patient_chart(&provisional(1)).unwrap().unwrap();
+    assert!(
+        chart
+            .identity
+            .identifiers
+            .iter()
+            .all(|i| i.system.as_deref() != Some("CKISA")),
+        "{:?}",
+        chart.identity.identifiers
+    );
+}
+
+#[test]
+fn the_fhir_echo_alone_confirms_identities_and_movements() {
+    let node = node();
+    let window = type_downtime(&node);
+    let (fhir, _) = exports(&node, window);
+    let bundle: serde_json::Value = serde_json::from_str(&fhir.json).unwrap();
+    let encounters: Vec<&serde_json::Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Encounter")
+        .collect();
+    for encounter in &encounters {
+        let movements = encounter["identifier"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["system"] == export::MOVEMENT_SYSTEM)
+            .map(|i| i["type"]["coding"][0]["code"].as_str().unwrap())
+            .collect::<Vec<_>>();
+        assert_eq!(movements, ["A01", "A02"], "one movement per location");
+        assert_eq!(encounter["location"].as_array().unwrap().len(), 2);
+    }
+
+    let entries_before = book(&node).entries().len();
+    let later = DECLARED_MS + 8 * 60 * MINUTE;
+    let report = ingest(&node, "sih", "retour.json", fhir.json.as_bytes(), later);
+    assert_eq!(report.rejected, 0, "{:?}", report.rejections);
+    assert_eq!(book(&node).entries().len(), entries_before);
+    assert_eq!(movement_statuses(&node, window), ALL_CONFIRMED);
+    assert_each_patient_once(&node);
+}
+
+/// A movement of the HIS's own (another id, or no ckisa mark) is not the
+/// one typed on the node: ours stays pending.
+#[test]
+fn a_different_movement_from_the_his_does_not_confirm_ours() {
+    let node = node();
+    let window = type_downtime(&node);
+    let (fhir, _) = exports(&node, window);
+    let later = DECLARED_MS + 8 * 60 * MINUTE;
+
+    // HL7: the HIS's own transfer of B (its own movement id), its own
+    // identity of A and its own discharge of A, none under CKISA; then a
+    // transfer of B under CKISA but with an id the node never wrote.
+    let his = "MSH|^~\\&|SIH|CHU|CKISA|CHU|20261204150000+0100||ADT^A28^ADT_A05|H1|P|2.5\r\
+               EVN|A28|20261204150000+0100\r\
+               PID|1||99000001^^^CKISA-PROVISOIRE^PI||INCONNU^Inconnu||19600101|M\r\
+               PV1|1|N\n\
+               MSH|^~\\&|SIH|CHU|CKISA|CHU|20261204150100+0100||ADT^A02^ADT_A02|H2|P|2.5\r\
+               EVN|A02|20261204150100+0100\r\
+               PID|1||99000002^^^CKISA-PROVISOIRE^PI||ANONYME^Inconnu||19600101|F\r\
+               PV1|1|I|REA^2^2||||||||||||||||DT0002^^^CKISA-PROVISOIRE^VN\r\
+               ZBE|MVT77^SIH|20261204090000+0100||INSERT|N\n\
+               MSH|^~\\&|SIH|CHU|CKISA|CHU|20261204150200+0100||ADT^A02^ADT_A02|H3|P|2.5\r\
+               EVN|A02|20261204150200+0100\r\
+               PID|1||99000002^^^CKISA-PROVISOIRE^PI||ANONYME^Inconnu||19600101|F\r\
+               PV1|1|I|REA^2^2||||||||||||||||DT0002^^^CKISA-PROVISOIRE^VN\r\
+               ZBE|AUTRE-ID^CKISA|20261204090000+0100||INSERT|N\n\
+               MSH|^~\\&|SIH|CHU|CKISA|CHU|20261204150300+0100||ADT^A03^ADT_A03|H4|P|2.5\r\
+               EVN|A03|20261204150300+0100\r\
+               PID|1||99000001^^^CKISA-PROVISOIRE^PI||INCONNU^Inconnu||19600101|M\r\
+               PV1|1|I|REA^2^1||||||||||||||||DT0001^^^CKISA-PROVISOIRE^VN||||||||||||||||||||||||||20261204112000+0100\r\
+               ZBE|MVT78^SIH|20261204112000+0100||INSERT|N\n";
+    let report = ingest(&node, "sih", "sih.hl7", his.as_bytes(), later);
+    assert_eq!(report.rejected, 0, "{:?}", report.rejections);
+    assert!(
+        movement_statuses(&node, window)
+            .iter()
+            .all(|(_, s)| *s == ReconciliationStatus::Pending),
+        "{:?}",
+        movement_statuses(&node, window)
+    );
+
+    // FHIR: our bundle, but B's transfer renamed by the HIS: everything
+    // else is confirmed, B's transfer is not.
+    let mut bundle: serde_json::Value = serde_json::from_str(&fhir.json).unwrap();
+    for entry in bundle["entry"].as_array_mut().unwrap() {
+        let resource = &mut entry["resource"];
+        let is_b = resource["resourceType"] == "Encounter"
+            && resource["identifier"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["value"] == stay_of(2).as_str());
+        if !is_b {
+            continue;
+        }
+        for identifier in resource["identifier"].as_array_mut().unwrap() {
+            if identifier["system"] == export::MOVEMENT_SYSTEM
+                && identifier["type"]["coding"][0]["code"] == "A02"
+            {
+                identifier["value"] = "MVT-SIH-1".into();
+            }
+        }
+    }
+    let renamed = serde_json::to_string(&bundle).unwrap();
+    let report = ingest(
+        &node,
+        "sih",
+        "retour.json",
+        renamed.as_bytes(),
+        later + MINUTE,
+    );
+    assert_eq!(report.rejected, 0, "{:?}", report.rejections);
+    let mut expected = ALL_CONFIRMED;
+    // B's transfer, typed at minute 60, is the first transfer.
+    expected[4].1 = ReconciliationStatus::Pending;
+    assert_eq!(movement_statuses(&node, window), expected);
+    assert_each_patient_once(&node);
 }
 
 /// A provisional identity matched to the HIS's record: `ADT^A40` and a

@@ -175,6 +175,8 @@ pub(crate) struct EncounterParticipant {
 pub(crate) struct EncounterLocation {
     pub(crate) location: Option<Reference>,
     pub(crate) status: Option<String>,
+    /// When the patient was at that place.
+    pub(crate) period: Option<Period>,
 }
 
 /// `Encounter`.

@@ -3,7 +3,7 @@
 //! | item | resource | request |
 //! |---|---|---|
 //! | typed identity, identity matched | Patient (`link` replaced-by for a merge, `active` false) | `PUT Patient?identifier=<IPP authority>\|<IPP>` |
-//! | admission, transfer, discharge... | one Encounter per stay, its state after the window's movements, places as `location` history | `PUT Encounter?identifier=` |
+//! | admission, transfer, discharge... | one Encounter per stay, its state after the window's movements, places as `location` history, one movement identifier per place | `PUT Encounter?identifier=` |
 //! | the places of those stays | Location (unit `wa`, room `ro`, bed `bd`, site `si`, chained by `partOf`) | `POST` + `ifNoneExist` |
 //! | vitals, results | Observation (`vital-signs`, `laboratory`) | `PUT Observation?identifier=` |
 //! | prescriptions, changes, stops | one MedicationRequest per prescription, in its latest state | `PUT MedicationRequest?identifier=` |
@@ -39,7 +39,8 @@ use super::fhir_model as m;
 use super::people::{KeyForm, People, Person, encounter_form, his_order_number, patient_form};
 use super::{
     ENCOUNTER_SYSTEM, EVENT_SYSTEM, ExportContext, ExportError, ITEM_SYSTEM, ItemKind,
-    LOCATION_SYSTEM, PATIENT_SYSTEM, Skipped, Window, documented, quantity, stable_uuid,
+    LOCATION_SYSTEM, MOVEMENT_SYSTEM, PATIENT_SYSTEM, Skipped, Window, documented, quantity,
+    stable_uuid,
 };
 use crate::book::{CareBook, Entry};
 
@@ -552,10 +553,17 @@ impl Writer<'_, '_> {
         };
         identifiers.push(identifier(ENCOUNTER_SYSTEM, key.as_str()));
         identifiers.extend(draft.events.iter().map(event_identifier));
+        // One movement id per place, in the order of `location`, so that
+        // a reader can tell which movement each place was.
+        identifiers.extend(state.places.iter().map(|(_, _, movement)| m::Identifier {
+            kind: Some(movement_type(movement.trigger)),
+            system: Some(MOVEMENT_SYSTEM.to_owned()),
+            value: movement.id.clone(),
+        }));
         let count = state.places.len();
         let mut location = Vec::new();
-        for (n, (place, since)) in state.places.iter().enumerate() {
-            let until = state.places.get(n + 1).and_then(|(_, at)| *at);
+        for (n, (place, since, _)) in state.places.iter().enumerate() {
+            let until = state.places.get(n + 1).and_then(|(_, at, _)| *at);
             let current = n + 1 == count && state.status == "in-progress";
             let url = self.places(place);
             location.push(m::EncounterLocation {
@@ -1029,8 +1037,27 @@ struct StayState {
     admitted: Option<Moment>,
     ended: Option<Moment>,
     attending: Option<ResourceRef>,
-    /// Places in order, with when the patient got there.
-    places: Vec<(Place, Option<Moment>)>,
+    /// Places in order, with when the patient got there and the movement
+    /// that took them there.
+    places: Vec<(Place, Option<Moment>, Movement)>,
+}
+
+/// The movement that led to a place: its id (typed, else the documenting
+/// event's, as ZBE-1 in HL7 v2) and its HL7 v2 event.
+#[derive(Clone)]
+struct Movement {
+    id: String,
+    trigger: &'static str,
+}
+
+impl Movement {
+    fn new(movement_id: Option<&str>, event: EventId, trigger: &'static str) -> Movement {
+        let id = movement_id
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map_or_else(|| event.to_string(), str::to_owned);
+        Movement { id, trigger }
+    }
 }
 
 impl StayState {
@@ -1045,20 +1072,23 @@ impl StayState {
             attending: None,
             places: Vec::new(),
         };
-        for fact in &draft.facts {
-            state.apply(fact);
+        for (fact, event) in draft.facts.iter().zip(&draft.events) {
+            state.apply(fact, *event);
         }
         state
     }
 
-    fn apply(&mut self, fact: &Fact) {
+    fn apply(&mut self, fact: &Fact, event: EventId) {
         match fact {
             Fact::StayUpdated(stay) => {
                 self.class = stay.class.clone().unwrap_or_else(|| self.class.clone());
                 self.admitted = stay.admitted_at.or(self.admitted);
                 self.attending = stay.attending.clone().or(self.attending.take());
                 if let Field::Value(place) = &stay.place {
-                    self.places.push((place.clone(), stay.effective_at));
+                    let trigger = if stay.in_house { "A01" } else { "A05" };
+                    let movement = Movement::new(stay.movement_id.as_deref(), event, trigger);
+                    self.places
+                        .push((place.clone(), stay.effective_at, movement));
                 }
                 self.status = if stay.in_house {
                     "in-progress"
@@ -1066,8 +1096,14 @@ impl StayState {
                     "planned"
                 };
             }
-            Fact::Transferred { to, at, .. } => {
-                self.places.push((to.clone(), *at));
+            Fact::Transferred {
+                to,
+                at,
+                movement_id,
+                ..
+            } => {
+                let movement = Movement::new(movement_id.as_deref(), event, "A02");
+                self.places.push((to.clone(), *at, movement));
                 self.status = "in-progress";
             }
             Fact::Discharged { at, .. } => {
@@ -1078,15 +1114,19 @@ impl StayState {
             Fact::TransferCancelled { back_to, .. } => {
                 let left = self.places.pop();
                 if let Some(place) = back_to {
-                    self.places
-                        .push((place.clone(), left.and_then(|(_, at)| at)));
+                    // The way back is the cancellation's, not the
+                    // cancelled transfer's.
+                    let movement = Movement::new(None, event, "A12");
+                    let at = left.and_then(|(_, at, _)| at);
+                    self.places.push((place.clone(), at, movement));
                 }
             }
             Fact::DischargeCancelled { place, .. } => {
                 self.ended = None;
                 self.status = "in-progress";
                 if let Some(place) = place {
-                    self.places.push((place.clone(), None));
+                    let movement = Movement::new(None, event, "A13");
+                    self.places.push((place.clone(), None, movement));
                 }
             }
             Fact::LeaveOfAbsence { leave, .. } => {
@@ -1131,6 +1171,25 @@ fn v2_type(code: &str, display: &str) -> m::CodeableConcept {
         coding: vec![m::Coding {
             system: Some("http://terminology.hl7.org/CodeSystem/v2-0203".to_owned()),
             code: Some(code.to_owned()),
+            display: Some(display.to_owned()),
+        }],
+        text: None,
+    }
+}
+
+/// The type of a movement identifier: its HL7 v2 event (table 0003).
+fn movement_type(trigger: &str) -> m::CodeableConcept {
+    let display = match trigger {
+        "A01" => "admission",
+        "A05" => "pré-admission",
+        "A02" => "mutation",
+        "A12" => "annulation de mutation",
+        _ => "annulation de sortie",
+    };
+    m::CodeableConcept {
+        coding: vec![m::Coding {
+            system: Some("http://terminology.hl7.org/CodeSystem/v2-0003".to_owned()),
+            code: Some(trigger.to_owned()),
             display: Some(display.to_owned()),
         }],
         text: None,

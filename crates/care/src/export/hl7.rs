@@ -4,9 +4,9 @@
 //!
 //! | item | message | where ckisa's id goes |
 //! |---|---|---|
-//! | typed identity | `ADT^A28` | PID-3 (the key as IPP) |
-//! | admission (pre-admission) | `ADT^A01` (`ADT^A05`) + PAM FR ZBE | PV1-19 |
-//! | transfer, discharge | `ADT^A02`, `ADT^A03` + ZBE | PV1-19 |
+//! | typed identity | `ADT^A28` | PID-3 (the key as IPP, and the key under `CKISA` type `RI`) |
+//! | admission (pre-admission) | `ADT^A01` (`ADT^A05`) + PAM FR ZBE | PV1-19, ZBE-1 the movement |
+//! | transfer, discharge | `ADT^A02`, `ADT^A03` + ZBE | PV1-19, ZBE-1 the movement |
 //! | cancellations, leave | `ADT^A11`, `A12`, `A13`, `A21`, `A22` | PV1-19 |
 //! | identity matched | `ADT^A40` (PID survivor, MRG provisional) | MRG-1 |
 //! | vitals, results | `ORU^R01`, OBX-11 `F`, category in OBR-24 (`NRS`, `LAB`) | OBX-21 |
@@ -236,6 +236,7 @@ impl Out<'_, '_> {
                 self.evn("A28", None);
                 let person = super::people::Person::from_update(update);
                 self.pid(&update.patient, &person);
+                self.own_identity(&update.patient);
                 let mut pv1 = Seg::new("PV1");
                 pv1.text(1, "1").text(2, "N");
                 self.segments.push(pv1);
@@ -389,6 +390,32 @@ impl Out<'_, '_> {
         self.segments.push(pid);
     }
 
+    /// Marks the PID as an identity typed on the node: the patient key once
+    /// more under ckisa's namespace, type `RI`, unless PID-3 already names
+    /// the key there. A reader (ckisa itself) takes such a message back as
+    /// the typed identity, confirmed by the HIS.
+    fn own_identity(&mut self, key: &PatientKey) {
+        let Some(pid) = self.segment("PID") else {
+            return;
+        };
+        let Some(ids) = pid.fields.get_mut(2) else {
+            return;
+        };
+        let named = ids.iter().any(|cx| {
+            cx.first().map(String::as_str) == Some(key.as_str())
+                && cx.get(3).map(String::as_str) == Some(HL7_NAMESPACE)
+        });
+        if !named {
+            ids.push(vec![
+                key.as_str().to_owned(),
+                String::new(),
+                String::new(),
+                HL7_NAMESPACE.to_owned(),
+                "RI".to_owned(),
+            ]);
+        }
+    }
+
     /// PID of a patient read from the typed identity or the store.
     fn patient(&mut self, key: &PatientKey) -> Result<(), ExportError> {
         let person = self.people.person(key)?;
@@ -440,12 +467,15 @@ impl Out<'_, '_> {
         Ok(())
     }
 
-    /// The IHE PAM FR movement segment: its id (the one typed, else the
-    /// documenting event), time and action.
+    /// The IHE PAM FR movement segment: its id under ckisa's namespace (the
+    /// one typed, else the documenting event: the movement's key in the
+    /// care book, see [`crate::book::item_key`]), time and action.
     fn zbe(&mut self, at: Option<&Moment>, movement_id: &Option<String>) {
         let id = movement_id
-            .clone()
-            .unwrap_or_else(|| self.entry.first_event.to_string());
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map_or_else(|| self.entry.first_event.to_string(), str::to_owned);
         let mut zbe = Seg::new("ZBE");
         zbe.comps(1, vec![id, HL7_NAMESPACE.to_owned()])
             .opt(2, at.map(ts))

@@ -8,6 +8,8 @@
 //! | ServiceRequest with a ckisa item id | `Care(LabRequested)`: the codings of `code` are the tests |
 //! | DocumentReference with a ckisa item id or note category | `Care(Note)`: attachments « Données », « Actions », « Résultats » |
 //! | Observation, MedicationRequest with a ckisa item id | their usual fact, under the item's id, wrapped in `Care(Entered)` |
+//! | Patient with a ckisa patient key | `Care(Entered(PatientUpdated))` |
+//! | Encounter with a ckisa stay key | its facts wrapped in `Care(Entered)`, one per movement identifier (see [`super::encounter`]) |
 //! | Patient with `link` of type `replaced-by` | also `PatientsMerged` into the linked record |
 //!
 //! A ckisa id ([`ITEM_SYSTEM`], [`PATIENT_SYSTEM`], [`ENCOUNTER_SYSTEM`])
@@ -38,6 +40,9 @@ pub(crate) const PATIENT_SYSTEM: &str = "https://ckisa.fr/id/patient";
 pub(crate) const ENCOUNTER_SYSTEM: &str = "https://ckisa.fr/id/encounter";
 /// Identifier system of the event that documented an item.
 const EVENT_SYSTEM: &str = "https://ckisa.fr/id/event";
+/// Identifier system of a movement (admission, transfer) of a stay; the
+/// type is its HL7 v2 event (`A01`, `A05`, `A02`).
+const MOVEMENT_SYSTEM: &str = "https://ckisa.fr/id/movement";
 /// Extension with the planned time of a dose.
 const PLANNED_EXTENSION: &str = "https://ckisa.fr/fhir/StructureDefinition/heure-prevue";
 /// Code system of ckisa's note categories.
@@ -153,7 +158,7 @@ fn id_of(identifiers: &[crate::model::Identifier], system: &str) -> Option<Strin
 pub(crate) fn is_own(identifier: &crate::model::Identifier) -> bool {
     matches!(
         identifier.system.as_deref(),
-        Some(PATIENT_SYSTEM | ENCOUNTER_SYSTEM | ITEM_SYSTEM | EVENT_SYSTEM)
+        Some(PATIENT_SYSTEM | ENCOUNTER_SYSTEM | ITEM_SYSTEM | EVENT_SYSTEM | MOVEMENT_SYSTEM)
     )
 }
 
@@ -286,6 +291,38 @@ pub(crate) fn adopt(fact: Fact, ours: Option<Ours>) -> Fact {
     Fact::Care(CareFact::Entered(Box::new(fact)))
 }
 
+/// A fact wrapped as documentation typed on a node.
+pub(crate) fn entered(fact: Fact) -> Fact {
+    Fact::Care(CareFact::Entered(Box::new(fact)))
+}
+
+/// The movements (admission, transfer) an Encounter of the node's export
+/// lists, in the order of its `location` entries: id and HL7 v2 event.
+pub(crate) fn movements(encounter: &crate::model::Encounter) -> Vec<(String, String)> {
+    if id_of(&encounter.identifier, ENCOUNTER_SYSTEM).is_none() {
+        return Vec::new();
+    }
+    encounter
+        .identifier
+        .iter()
+        .filter(|i| i.system.as_deref() == Some(MOVEMENT_SYSTEM))
+        .filter_map(|i| {
+            let id = i.value.clone().filter(|v| !v.trim().is_empty())?;
+            let trigger = i
+                .kind
+                .as_ref()
+                .and_then(|k| k.coding.iter().find_map(|c| c.code.clone()))
+                .unwrap_or_default();
+            Some((id, trigger))
+        })
+        .collect()
+}
+
+/// Whether an Encounter is a stay of the node's export.
+pub(crate) fn is_own_stay(encounter: &crate::model::Encounter) -> bool {
+    id_of(&encounter.identifier, ENCOUNTER_SYSTEM).is_some()
+}
+
 /// A Patient, and the merge its `replaced-by` link says.
 pub(crate) fn patient(patient: crate::model::Patient, id: &str, ctx: &mut Ctx<'_>) -> Vec<Fact> {
     let links: Vec<Reference> = patient
@@ -294,12 +331,15 @@ pub(crate) fn patient(patient: crate::model::Patient, id: &str, ctx: &mut Ctx<'_
         .filter(|l| l.kind.as_deref() == Some("replaced-by"))
         .filter_map(|l| l.other.clone())
         .collect();
+    let own = id_of(&patient.identifier, PATIENT_SYSTEM).is_some();
     let update = super::patient::map(patient, id, ctx);
     let merged = match &update {
         Fact::PatientUpdated(update) => update.patient.clone(),
         _ => return vec![update],
     };
-    let mut facts = vec![update];
+    // An identity under ckisa's key comes back as the typed identity (the
+    // care book confirms it); the merge stays a plain fact.
+    let mut facts = vec![if own { entered(update) } else { update }];
     for other in links {
         match ctx.patient("Patient.link.other", Some(&other)) {
             Ok(survivor) if survivor != merged => facts.push(Fact::PatientsMerged {
@@ -735,8 +775,12 @@ mod tests {
         assert_eq!(doc.problems, []);
         let facts: Vec<&Fact> = doc.facts().collect();
         let provisional = PatientKey::ipp("CKISA-PROVISOIRE", "99000001");
-        let Fact::PatientUpdated(update) = facts[0] else {
+        // An identity under ckisa's key comes back as typed documentation.
+        let Fact::Care(CareFact::Entered(identity)) = facts[0] else {
             panic!("{facts:?}")
+        };
+        let Fact::PatientUpdated(update) = identity.as_ref() else {
+            panic!("{identity:?}")
         };
         assert_eq!(update.patient, provisional);
         assert_eq!(
@@ -769,5 +813,63 @@ mod tests {
             observation.encounter,
             Some(EncounterKey("vn:CHU|V9".into()))
         );
+    }
+
+    /// An Encounter of the node's export: the stay carries the admission's
+    /// movement id, each transfer is its own fact to the place of its
+    /// `location` entry, the discharge follows; all of them typed
+    /// documentation coming back. An Encounter of the HIS is read as before.
+    #[test]
+    fn a_stay_of_the_export_comes_back_movement_by_movement() {
+        let bundle = |identifiers: &str| {
+            format!(
+                r#"{{"resourceType":"Bundle","type":"transaction","entry":[
+          {{"fullUrl":"urn:uuid:e","resource":{{"resourceType":"Encounter","status":"finished",
+             "identifier":[{identifiers}],
+             "subject":{{"reference":"Patient?identifier=CHU%7C123"}},
+             "period":{{"start":"2026-12-04T08:05:00+01:00","end":"2026-12-04T11:20:00+01:00"}},
+             "location":[{{"location":{{"display":"URG"}},"status":"completed"}},
+                         {{"location":{{"display":"REA"}},"status":"completed"}}]}},
+           "request":{{"method":"PUT","url":"Encounter"}}}}]}}"#
+            )
+        };
+        let ours = bundle(
+            r#"{"system":"https://ckisa.fr/id/encounter","value":"vn:DT|1"},
+               {"system":"https://ckisa.fr/id/movement","value":"m-1","type":{"coding":[{"code":"A01"}]}},
+               {"system":"https://ckisa.fr/id/movement","value":"m-2","type":{"coding":[{"code":"A02"}]}}"#,
+        );
+        let doc = crate::read(ours.as_bytes(), "x");
+        assert_eq!(doc.problems, []);
+        let inner: Vec<Fact> = doc
+            .facts()
+            .map(|fact| match fact {
+                Fact::Care(CareFact::Entered(inner)) => (**inner).clone(),
+                other => panic!("not wrapped: {other:?}"),
+            })
+            .collect();
+        let [
+            Fact::StayUpdated(stay),
+            Fact::Transferred {
+                to,
+                movement_id,
+                at,
+                ..
+            },
+            Fact::Discharged { encounter, .. },
+        ] = &inner[..]
+        else {
+            panic!("{inner:?}")
+        };
+        assert_eq!(stay.movement_id.as_deref(), Some("m-1"));
+        assert_eq!(stay.place.value().unwrap().unit, "REA");
+        assert_eq!(to.unit, "REA");
+        assert_eq!(movement_id.as_deref(), Some("m-2"));
+        assert_eq!(*at, stay.admitted_at, "dated at the stay's start");
+        assert_eq!(encounter.as_str(), "vn:DT|1");
+
+        let his = bundle(r#"{"system":"urn:oid:1.2.3","value":"V9"}"#);
+        let doc = crate::read(his.as_bytes(), "x");
+        let kinds: Vec<&str> = doc.facts().map(Fact::kind).collect();
+        assert_eq!(kinds, ["stay", "discharge"]);
     }
 }

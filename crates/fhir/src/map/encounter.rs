@@ -1,6 +1,13 @@
 //! Encounter to stay facts: `StayUpdated`, plus `Discharged` for a finished
 //! encounter or `AdmissionCancelled` for a cancelled one.
 //!
+//! An Encounter of ckisa's own export (a stay key under
+//! `https://ckisa.fr/id/encounter`) lists its movements as identifiers
+//! under `https://ckisa.fr/id/movement`, one per `location` entry: the
+//! stay carries the admission's id, each transfer becomes a `Transferred`
+//! with its id, and all of them, with the discharge, are wrapped in
+//! `Care(Entered)` so that the node that typed them sees them confirmed.
+//!
 //! The place is the current `Encounter.location` (the last active one). When
 //! the Location is in the document its name and `partOf` chain give unit,
 //! room and bed; otherwise the reference's display text (or conditional
@@ -43,29 +50,98 @@ pub(super) fn map(
     );
     let place = place(&encounter, ctx);
     let attending = attending(&encounter.participant, ctx);
+    let own = super::care::is_own_stay(&encounter);
+    let movements = super::care::movements(&encounter);
+    let admission = movements
+        .iter()
+        .find(|(_, trigger)| matches!(trigger.as_str(), "A01" | "A05"))
+        .map(|(id, _)| id.clone());
     // Triaged and on-leave patients are still the ward's: the bed stays theirs.
     let in_house = matches!(status, "arrived" | "triaged" | "in-progress" | "onleave");
     let stay = StayUpdate {
         encounter: key.clone(),
         patient: patient.clone(),
         place,
-        class: encounter.class.and_then(|c| c.code),
+        class: encounter.class.as_ref().and_then(|c| c.code.clone()),
         admitted_at,
         attending,
         in_house,
         effective_at: admitted_at,
-        movement_id: None,
+        movement_id: admission.clone(),
     };
 
-    let mut facts = vec![Fact::StayUpdated(stay)];
+    // A stay of the node's export comes back as the documentation typed
+    // there (the care book confirms each movement by its id); the store
+    // projects the inner facts as a feed's.
+    let mut facts = vec![wrap(admission.is_some(), Fact::StayUpdated(stay.clone()))];
+    facts.extend(transfers(&encounter, &movements, &stay, ctx));
     if status == "finished" {
-        facts.push(Fact::Discharged {
+        let discharge = Fact::Discharged {
             encounter: key,
             patient,
             at: ended_at,
-        });
+        };
+        facts.push(wrap(own, discharge));
     }
     Ok(facts)
+}
+
+/// The transfers an Encounter of the node's export lists (movement
+/// identifiers of event `A02`), each to the place of its `location`
+/// entry when there is one per movement, else to the current place.
+///
+/// Each transfer is dated by its `location.period.start` (the stay's start
+/// when the entry has none), so that a stay the store already moved further
+/// is not moved back (a late movement is stale), while a new stay ends at
+/// its current place.
+fn transfers(
+    encounter: &model::Encounter,
+    movements: &[(String, String)],
+    stay: &StayUpdate,
+    ctx: &mut Ctx<'_>,
+) -> Vec<Fact> {
+    let aligned = movements.len() == encounter.location.len();
+    let mut facts = Vec::new();
+    for (n, (id, trigger)) in movements.iter().enumerate() {
+        if trigger != "A02" {
+            continue;
+        }
+        let entry = if aligned {
+            encounter.location.get(n)
+        } else {
+            None
+        };
+        let to = if aligned {
+            place_of(entry, encounter, ctx)
+        } else {
+            stay.place.clone()
+        };
+        let since = entry
+            .and_then(|e| e.period.as_ref())
+            .and_then(|p| p.start.as_deref());
+        let at = ctx
+            .moment("Encounter.location.period.start", since)
+            .or(stay.admitted_at);
+        let Some(to) = to.value().or(stay.place.value()).cloned() else {
+            continue;
+        };
+        facts.push(super::care::entered(Fact::Transferred {
+            encounter: stay.encounter.clone(),
+            patient: stay.patient.clone(),
+            to,
+            at,
+            movement_id: Some(id.clone()),
+        }));
+    }
+    facts
+}
+
+fn wrap(own: bool, fact: Fact) -> Fact {
+    if own {
+        super::care::entered(fact)
+    } else {
+        fact
+    }
 }
 
 /// The attending (`ATND`), else the primary performer (`PPRF`), else the
@@ -100,7 +176,16 @@ fn place(encounter: &model::Encounter, ctx: &mut Ctx<'_>) -> Field<Place> {
         .rev()
         .find(|l| l.status.as_deref() == Some("active"))
         .or(locations.last());
-    let Some(reference) = current.and_then(|l| l.location.as_ref()) else {
+    place_of(current, encounter, ctx)
+}
+
+/// The place of one `location` entry, `Null` when it names none.
+fn place_of(
+    entry: Option<&model::EncounterLocation>,
+    encounter: &model::Encounter,
+    ctx: &mut Ctx<'_>,
+) -> Field<Place> {
+    let Some(reference) = entry.and_then(|l| l.location.as_ref()) else {
         return Field::Null;
     };
 

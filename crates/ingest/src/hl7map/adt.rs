@@ -6,7 +6,7 @@
 //! id, not a stay id, so it only goes to `movement_id`.
 
 use ckisa_domain::{
-    EncounterKey, Fact, Field as Tri, Leave, Moment, PatientKey, Place, StayUpdate,
+    CareFact, EncounterKey, Fact, Field as Tri, Leave, Moment, PatientKey, Place, StayUpdate,
 };
 use ckisa_hl7::{Repetition, Segment};
 
@@ -101,12 +101,14 @@ fn patient_event(
     let pid = required_pid(cx)?;
     let update = patient::read_pid(cx, pid)?;
     let patient = update.patient.clone();
-    let mut facts = vec![Fact::PatientUpdated(update)];
+    let own_identity = patient::names_own_key(cx, pid, &patient);
+    let mut facts = vec![own_if(own_identity, Fact::PatientUpdated(update))];
     let pv1 = cx.msg.segment("PV1");
     let zbe = read_zbe(cx);
     if let Some(zbe) = &zbe {
         check_zbe_action(cx, zbe, event, trigger);
     }
+    let own_movement = zbe.as_ref().is_some_and(|zbe| zbe.own);
     let encounter = match (event, pv1) {
         (Event::Person, _) => None,
         (_, Some(pv1)) => Some(encounter_key(cx, pv1, &patient)),
@@ -124,12 +126,34 @@ fn patient_event(
             pv1,
             zbe,
         };
-        facts.extend(movement_fact(cx, event, movement)?);
+        let fact = movement_fact(cx, event, movement)?;
+        facts.extend(fact.map(|fact| own_if(own_movement, fact)));
     } else if event == Event::Transfer {
         return Err(missing_destination());
     }
     facts.extend(clinical::map(cx, &patient, encounter.as_ref()));
     Ok(facts)
+}
+
+/// A fact of the node's own documentation coming back (an identity or a
+/// movement under ckisa's namespace): wrapped as typed documentation, so
+/// that the care book recognises the item and marks it confirmed, while
+/// the store projects the inner fact as a feed's. Only the facts the care
+/// book can recognise ([`ckisa_domain::CareFact`] items with a key:
+/// identity, admission, transfer, discharge) are wrapped.
+fn own_if(own: bool, fact: Fact) -> Fact {
+    let recognised = matches!(
+        fact,
+        Fact::PatientUpdated(_)
+            | Fact::StayUpdated(_)
+            | Fact::Transferred { .. }
+            | Fact::Discharged { .. }
+    );
+    if own && recognised {
+        Fact::Care(CareFact::Entered(Box::new(fact)))
+    } else {
+        fact
+    }
 }
 
 fn required_pid<'a>(cx: &Cx<'_, 'a>) -> Result<Segment<'a>, MapRejection> {
@@ -338,6 +362,8 @@ pub(super) fn visit_key(
 #[derive(Debug, Clone, PartialEq)]
 struct Zbe {
     movement_id: Option<String>,
+    /// ZBE-1.2 is ckisa's namespace: a movement documented on a node.
+    own: bool,
     at: Option<Moment>,
     action: Option<String>,
     original_trigger: Option<String>,
@@ -374,6 +400,10 @@ fn read_zbe(cx: &mut Cx<'_, '_>) -> Option<Zbe> {
         },
     };
     let movement_id = cx.text(zbe.field(1).component(1), at("ZBE", 1));
+    let own = cx
+        .text(zbe.field(1).component(2), at("ZBE", 1).comp(2))
+        .as_deref()
+        == Some(super::downtime::NAMESPACE);
     let at_time = match cx.moment(zbe.field(2), at("ZBE", 2)) {
         Some(time) => Some(time),
         None => cx.moment(zbe.field(3), at("ZBE", 3)),
@@ -386,6 +416,7 @@ fn read_zbe(cx: &mut Cx<'_, '_>) -> Option<Zbe> {
         .or_else(|| cx.text(unit_field.component(10), unit_loc.comp(10)));
     Some(Zbe {
         movement_id,
+        own,
         at: at_time,
         action,
         original_trigger,
@@ -804,5 +835,50 @@ mod tests {
             rejection.reason,
             "PID absent : identifiant patient obligatoire"
         );
+    }
+
+    /// What ckisa exported comes back wrapped as typed documentation: the
+    /// identity whose key PID-3 names under CKISA, the movement whose ZBE-1
+    /// is under CKISA. The HIS's own identity and movements are not.
+    #[test]
+    fn own_identity_and_movements_come_back_as_typed_documentation() {
+        let pid = "PID|1||99000001^^^PROV^PI~ipp:PROV\\F\\99000001^^^CKISA^RI||X^Y";
+        let a28 = map_ok(&msg(
+            "ADT^A28",
+            &format!("EVN|A28|20240101\r{pid}\rPV1|1|N"),
+        ));
+        let [Fact::Care(CareFact::Entered(inner))] = &a28.facts[..] else {
+            panic!("{:?}", a28.facts)
+        };
+        let Fact::PatientUpdated(update) = inner.as_ref() else {
+            panic!("{inner:?}")
+        };
+        assert_eq!(update.patient.as_str(), "ipp:PROV|99000001");
+        assert_eq!(update.identifiers.len(), 1, "the mark is no identifier");
+
+        let pv1 = "PV1|1|I|REA^2^1||||||||||||||||DT1^^^PROV^VN";
+        let ours = map_ok(&msg(
+            "ADT^A02",
+            &format!("EVN|A02|20240101\r{PID}\r{pv1}\rZBE|m-1^CKISA|20240101||INSERT|N"),
+        ));
+        assert_eq!(kinds(&ours), ["patient", "care"]);
+        let Fact::Care(CareFact::Entered(inner)) = &ours.facts[1] else {
+            unreachable!()
+        };
+        assert!(
+            matches!(inner.as_ref(), Fact::Transferred { movement_id: Some(id), .. } if id == "m-1"),
+            "{inner:?}"
+        );
+        let theirs = map_ok(&msg(
+            "ADT^A02",
+            &format!("EVN|A02|20240101\r{PID}\r{pv1}\rZBE|m-1^SIH|20240101||INSERT|N"),
+        ));
+        assert_eq!(kinds(&theirs), ["patient", "transfer"]);
+        // A cancellation has no key in the care book: never wrapped.
+        let cancel = map_ok(&msg(
+            "ADT^A12",
+            &format!("EVN|A12|20240101\r{PID}\r{pv1}\rZBE|m-1^CKISA|20240101||CANCEL|N"),
+        ));
+        assert_eq!(kinds(&cancel), ["patient", "transfer_cancelled"]);
     }
 }

@@ -23,7 +23,12 @@ pub(super) fn read_pid(
     pid: Segment<'_>,
 ) -> Result<PatientUpdate, MapRejection> {
     let patient = key_from(cx, pid.field(3), "PID", 3)?;
-    let mut found = identifiers(cx, pid.field(3), at("PID", 3));
+    // ckisa's mark of its own identity (see [`names_own_key`]) is not an
+    // identifier of the person.
+    let mut found: Vec<Identifier> = identifiers(cx, pid.field(3), at("PID", 3))
+        .into_iter()
+        .filter(|id| !is_own_mark(id))
+        .collect();
     for extra in identifiers(cx, pid.field(2), at("PID", 2)) {
         if !found.contains(&extra) {
             found.push(extra);
@@ -78,6 +83,29 @@ pub(super) fn key_from(
         return Ok(PatientKey(chosen.id.clone()));
     }
     Ok(PatientKey::ipp(&authority, &chosen.id))
+}
+
+/// Whether PID-3 names `key` under ckisa's namespace: the patient key of
+/// an identity typed on a ckisa node and exported (ckisa-care writes it
+/// as an extra repetition of type `RI` when the key is an IPP of another
+/// authority, or as the key itself). Such an identity coming back is the
+/// typed one, confirmed by the HIS.
+pub(super) fn names_own_key(cx: &mut Cx<'_, '_>, pid: Segment<'_>, key: &PatientKey) -> bool {
+    let loc = at("PID", 3);
+    let ids: Vec<Cxv> = pid
+        .field(3)
+        .repetitions()
+        .filter_map(|rep| cx.cx(rep, loc))
+        .collect();
+    ids.iter().any(|id| {
+        id.namespace.as_deref() == Some(super::downtime::NAMESPACE) && id.id == key.as_str()
+    })
+}
+
+/// The extra repetition ckisa writes to mark its own identity.
+fn is_own_mark(identifier: &Identifier) -> bool {
+    identifier.system.as_deref() == Some(super::downtime::NAMESPACE)
+        && identifier.kind.as_deref() == Some("RI")
 }
 
 /// Every identifier of a CX list, `""` and empty repetitions skipped.
