@@ -184,7 +184,7 @@ fn work_item(
         actor: entry.actor.clone(),
         by,
         recorded_ms: entry.recorded_ms,
-        summary: summary(&entry.fact),
+        summary: summary(&entry.fact, book),
         status,
         status_ms,
         note: last_mark.and_then(|m| m.mark.note.clone()),
@@ -304,7 +304,7 @@ fn account(actor: &Actor) -> String {
 }
 
 /// What an item says, in French, in a few words.
-pub fn summary(fact: &CareFact) -> String {
+pub fn summary(fact: &CareFact, book: &CareBook) -> String {
     match fact {
         CareFact::Entered(inner) => entered_summary(inner),
         CareFact::Administered(a) => match &a.outcome {
@@ -320,7 +320,17 @@ pub fn summary(fact: &CareFact) -> String {
                 format!("{} : différé ({reason})", a.drug.text)
             }
         },
-        CareFact::Reviewed(r) => format!("validation de la prescription {}", r.medication),
+        CareFact::Reviewed(r) => {
+            let verdict = match r.verdict {
+                ckisa_domain::ReviewVerdict::Validated => "validée",
+                ckisa_domain::ReviewVerdict::WithRemark => "validée avec remarque",
+                ckisa_domain::ReviewVerdict::Refused => "refusée",
+            };
+            match prescribed_drug(book, &r.medication) {
+                Some(drug) => format!("prescription de {drug} {verdict} par la pharmacie"),
+                None => format!("prescription {} {verdict} par la pharmacie", r.medication),
+            }
+        }
         CareFact::Note(n) => format!("cible : {}", n.target),
         CareFact::LabRequested(l) => {
             let tests: Vec<&str> = l.tests.iter().map(|t| t.text.as_str()).collect();
@@ -388,12 +398,46 @@ fn place_text(place: &Place) -> String {
     text
 }
 
+/// The drug of a prescription typed in the capsule, by its id.
+fn prescribed_drug<'a>(book: &'a CareBook, medication: &str) -> Option<&'a str> {
+    book.entries().iter().find_map(|entry| match &entry.fact {
+        CareFact::Entered(inner) => match inner.as_ref() {
+            Fact::MedicationRecorded(m) if m.id == medication => Some(m.drug.text.as_str()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// A number as French writes it (`38,5`), a unit as people read it (`°C`,
+/// `mmHg`): the worklist is read by people.
+fn quantity_text(value: &str, unit: Option<&str>) -> String {
+    let number = if value
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        value.replace('.', ",")
+    } else {
+        value.to_owned()
+    };
+    let unit = match unit.map(str::trim) {
+        None | Some("") => return number,
+        Some("Cel") => "°C",
+        Some("mm[Hg]") => "mmHg",
+        Some("/min") => "/min",
+        Some("{score}") => "",
+        Some(other) => other,
+    };
+    if unit.is_empty() {
+        number
+    } else {
+        format!("{number} {unit}")
+    }
+}
+
 fn value_text(value: &ObservationValue) -> String {
     match value {
-        ObservationValue::Quantity { value, unit } => match unit {
-            Some(unit) => format!("{value} {unit}"),
-            None => value.clone(),
-        },
+        ObservationValue::Quantity { value, unit } => quantity_text(value, unit.as_deref()),
         ObservationValue::Text(text) => text.clone(),
         ObservationValue::Coded(coded) => coded.text.clone(),
         ObservationValue::Components(parts) => parts
@@ -403,5 +447,19 @@ fn value_text(value: &ObservationValue) -> String {
             .join(" / "),
         ObservationValue::Document { .. } => String::from("document"),
         ObservationValue::None => String::from("sans valeur"),
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn quantities_read_as_french_people_write_them() {
+        assert_eq!(quantity_text("38.5", Some("Cel")), "38,5 °C");
+        assert_eq!(quantity_text("95", Some("mm[Hg]")), "95 mmHg");
+        assert_eq!(quantity_text("3", Some("{score}")), "3");
+        assert_eq!(quantity_text("<0.5", Some("mmol/L")), "<0.5 mmol/L");
+        assert_eq!(quantity_text("7.1", None), "7,1");
     }
 }

@@ -361,6 +361,19 @@ impl Book {
         &self.crises
     }
 
+    /// Until when what is recorded belongs to `crisis` for its
+    /// re-integration: the next crisis's declaration, else `now_ms`. What
+    /// follows the closing (identity matches, reconciliation marks) still
+    /// belongs to it, so that the export carries it.
+    pub fn aftermath_end(&self, crisis: &Crisis, now_ms: i64) -> i64 {
+        self.crises
+            .iter()
+            .map(Crisis::declared_ms)
+            .filter(|&declared| declared > crisis.declared_ms())
+            .min()
+            .map_or(now_ms, |next| next - 1)
+    }
+
     /// One crisis by id (or by the id of a declaration that joined it).
     pub fn crisis(&self, id: &str) -> Option<&Crisis> {
         let id = CrisisId(id.to_owned());

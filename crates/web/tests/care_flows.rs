@@ -1066,7 +1066,7 @@ async fn reintegration_counts_marks_and_matches_a_provisional_identity() {
         .await;
         key_of(answer.header("location"))
     };
-    admitted(&node, &nurse, "REA", "Martin", "2").await;
+    let martin = admitted(&node, &nurse, "REA", "Martin", "2").await;
     let asked = node
         .post(
             &nurse,
@@ -1112,6 +1112,7 @@ async fn reintegration_counts_marks_and_matches_a_provisional_identity() {
             family: Field::Value("Dupuis".into()),
             given: Field::Value("Marc".into()),
             birth_date: Field::Value(Moment::date(1974, 6, 1).expect("a date")),
+            sex: Field::Value(ckisa_domain::Sex::Male),
             ..PatientUpdate::default()
         })],
     );
@@ -1335,4 +1336,34 @@ async fn reintegration_counts_marks_and_matches_a_provisional_identity() {
     let page = node.get(&director, "/soins/reintegration").await;
     assert!(page.body.contains("Crise du 15/03/2024"));
     assert!(page.body.contains("2 confirmés"), "{}", page.body);
+
+    // A provisional identity matched after the closing still reaches the
+    // export: both merges are there.
+    support::crisis::advance(10 * 60_000);
+    // Martin was admitted as a woman: matching her to Marc Dupuis needs the
+    // difference acknowledged.
+    let mut fields = vec![
+        ("provisoire", martin.as_str()),
+        ("reel", real.as_str()),
+        ("confirme", "1"),
+    ];
+    let differs = node
+        .post(&director, "/soins/reintegration/identite", &fields)
+        .await;
+    assert_eq!(differs.status, StatusCode::CONFLICT, "{}", differs.body);
+    assert!(differs.body.contains("sexe différent"), "{}", differs.body);
+    fields.push(("ecart", "1"));
+    let after_close = node
+        .post(&director, "/soins/reintegration/identite", &fields)
+        .await;
+    assert_eq!(
+        after_close.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        after_close.body
+    );
+    let (status, _, hl7) = get_bytes(&node, &director, "/soins/reintegration/export.hl7").await;
+    assert_eq!(status, StatusCode::OK);
+    let hl7 = String::from_utf8(hl7).expect("text");
+    assert_eq!(hl7.matches("ADT^A40").count(), 2, "{hl7}");
 }

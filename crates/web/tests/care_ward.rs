@@ -1265,3 +1265,71 @@ async fn the_record_survives_a_restart() {
     assert!(!grid.body.contains("lecture seule"));
     assert_eq!(care_events(&reopened).len(), 1);
 }
+
+#[tokio::test]
+async fn a_dose_is_not_given_ahead_against_an_allergy_or_a_pharmacy_refusal() {
+    let node = node_in_crisis().await;
+    // An amoxicillin order from the HIS for the patient allergic to
+    // penicillins (signed before the allergy was known, or carried over by a
+    // merge of identities).
+    feed(
+        &node,
+        vec![order(
+            "100001",
+            "rx-amox",
+            "Amoxicilline 1 g",
+            "1 g",
+            "PO",
+            "3 fois par jour",
+        )],
+    );
+    let nurse = node.login_as("ide", Role::Nurse, unit("REA"));
+    let noon = today_at(12, 0);
+    let form = node
+        .get(
+            &nurse,
+            &format!(
+                "/soins/administrations?patient={}&prescription=rx-amox&prevue={noon}",
+                key_param("100001")
+            ),
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("ward-allergy-alert"), "{}", form.body);
+    assert!(form.body.contains("name=\"malgre_allergie\""));
+
+    let mut amox = give(noon, "100001");
+    amox[1] = ("prescription", "rx-amox".to_owned());
+    let refused = node
+        .post(&nurse, "/soins/administrations", &fields(&amox))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("contre-indiquent"),
+        "{}",
+        refused.body
+    );
+    assert!(care_events(&node).is_empty(), "nothing stored");
+    amox.push(("malgre_allergie", "1".to_owned()));
+    let given = node
+        .post(&nurse, "/soins/administrations", &fields(&amox))
+        .await;
+    assert_eq!(given.status, StatusCode::SEE_OTHER, "{}", given.body);
+    assert_eq!(care_events(&node).len(), 1);
+
+    // The 18:00 paracetamol cannot be noted given at noon.
+    let ahead = node
+        .post(
+            &nurse,
+            "/soins/administrations",
+            &fields(&give(today_at(18, 0), "100001")),
+        )
+        .await;
+    assert_eq!(ahead.status, StatusCode::BAD_REQUEST, "{}", ahead.body);
+    assert!(
+        ahead.body.contains("plus d&#39;une heure"),
+        "{}",
+        ahead.body
+    );
+    assert_eq!(care_events(&node).len(), 1);
+}

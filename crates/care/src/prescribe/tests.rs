@@ -403,3 +403,22 @@ fn every_error_of_a_form_is_reported_with_its_field() {
         assert_eq!(errors[0].message, message);
     }
 }
+
+#[test]
+fn generic_and_brand_names_of_the_allergen_are_caught() {
+    let bactrim = allergy("a1", drug("Sulfaméthoxazole-triméthoprime (Bactrim)"));
+    let morphine = allergy("a2", drug("Morphine"));
+    for (text, allergies) in [
+        ("Cotrimoxazole 800 mg", &bactrim),
+        ("ORAMORPH 10 mg/5 ml", &morphine),
+        ("Moscontin LP 30 mg", &morphine),
+    ] {
+        let warnings = check(&drug(text), std::slice::from_ref(allergies), &[]);
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.severity == Severity::Contraindication),
+            "{text}: {warnings:?}"
+        );
+    }
+}

@@ -102,7 +102,7 @@ impl Cmd {
         let now = replica.factory.now_ms();
         let window = Window {
             from_ms: crisis.declared_ms(),
-            to_ms: crisis.closed_ms().unwrap_or(now),
+            to_ms: crises.aftermath_end(crisis, now),
         };
         let book = ledger::load(store).context("lecture des soins documentés impossible")?;
         let node = replica.factory.node().to_string();

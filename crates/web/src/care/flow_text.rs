@@ -750,10 +750,24 @@ pub(crate) const CATALOG: Catalog = &[
     ("flow.reint.confirmed", ["confirmé", "confirmed"]),
     ("flow.reint.created", ["Créée le", "Created on"]),
     (
+        "flow.reint.despite_mismatch",
+        [
+            "Malgré l'écart (identité vérifiée)",
+            "Despite the difference (identity checked)",
+        ],
+    ),
+    (
         "flow.reint.error_confirm",
         [
             "Cochez la confirmation : le rapprochement fusionne les deux dossiers.",
             "Tick the confirmation: matching merges the two records.",
+        ],
+    ),
+    (
+        "flow.reint.error_mismatch",
+        [
+            "Rapprochement refusé : {reason} de l'identité provisoire. Vérifiez l'identité ; si c'est bien la même personne, cochez aussi « malgré l'écart ».",
+            "Match refused: {reason} from the provisional identity. Check the identity; if it is the same person, also tick « despite the difference ».",
         ],
     ),
     (
@@ -866,6 +880,14 @@ pub(crate) const CATALOG: Catalog = &[
             "Identité rapprochée : la documentation suit le dossier réel.",
             "Identity matched: the documentation follows the real record.",
         ],
+    ),
+    (
+        "flow.reint.mismatch_birth",
+        ["année de naissance différente", "different birth year"],
+    ),
+    (
+        "flow.reint.mismatch_sex",
+        ["sexe différent", "different sex"],
     ),
     (
         "flow.reint.no_candidate",

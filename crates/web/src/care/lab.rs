@@ -1323,7 +1323,11 @@ fn unit_request(
             ResultView {
                 name: observation.code.text.clone(),
                 value: fmt.observation_value(&observation.value),
-                flag: observation.interpretation.clone().unwrap_or_default(),
+                flag: observation
+                    .interpretation
+                    .as_deref()
+                    .map(|raw| crate::codes::flag(fmt.tr, raw).shown.text)
+                    .unwrap_or_default(),
                 critical,
                 acknowledged,
             }

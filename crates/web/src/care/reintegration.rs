@@ -82,7 +82,7 @@ async fn period(state: &AppState) -> Result<Option<Period>, AppError> {
     Ok(Some(Period {
         window: Window {
             from_ms: declared_ms,
-            to_ms: closed_ms.unwrap_or_else(|| state.now_ms()),
+            to_ms: book.aftermath_end(crisis, state.now_ms()),
         },
         declared_ms,
         closed_ms,
@@ -586,6 +586,34 @@ struct Candidate {
     sex: &'static str,
     ipp: String,
     place: String,
+    /// Sex or birth year differing from the provisional identity's.
+    mismatch: Option<String>,
+}
+
+/// Why `candidate` may not be the person behind the provisional identity:
+/// another sex, or another birth year (a provisional birth date is often
+/// an estimate, so only the year is compared). `None` when nothing
+/// contradicts.
+fn mismatch(
+    tr: Tr,
+    provisional: &ckisa_store::Identity,
+    sex: Option<ckisa_domain::Sex>,
+    birth: Option<&ckisa_domain::Moment>,
+) -> Option<String> {
+    let known = |s: Option<ckisa_domain::Sex>| {
+        s.filter(|s| matches!(s, ckisa_domain::Sex::Male | ckisa_domain::Sex::Female))
+    };
+    if let (Some(a), Some(b)) = (known(provisional.sex), known(sex))
+        && a != b
+    {
+        return Some(tr.t("flow.reint.mismatch_sex").to_owned());
+    }
+    if let (Some(a), Some(b)) = (provisional.birth_date.as_ref(), birth)
+        && (a.year - b.year).abs() > 2
+    {
+        return Some(tr.t("flow.reint.mismatch_birth").to_owned());
+    }
+    None
 }
 
 #[derive(Template)]
@@ -697,8 +725,16 @@ async fn show_match(
         rows.into_iter()
             .filter(|row| row.patient != own)
             .filter(|row| !row.ipp.as_deref().is_some_and(|ipp| range.contains(ipp)))
+            // A unit manager sees the records out of the hospital and those
+            // of her units, never another unit's patients.
+            .filter(|row| {
+                row.unit
+                    .as_deref()
+                    .is_none_or(|unit| caller.may_see_unit(Action::Reconcile, unit))
+            })
             .take(MAX_CANDIDATES)
             .map(|row| Candidate {
+                mismatch: mismatch(tr, &chart.identity, row.sex, row.birth_date.as_ref()),
                 key: row.patient.0.clone(),
                 name: full_name(row.family.as_deref(), row.given.as_deref()),
                 birth: row
@@ -755,6 +791,9 @@ pub(crate) struct MatchFields {
     reel: String,
     #[serde(default)]
     confirme: Option<String>,
+    /// Ticked to match despite a differing sex or birth year.
+    #[serde(default)]
+    ecart: Option<String>,
 }
 
 /// `POST /soins/reintegration/identite`.
@@ -782,6 +821,24 @@ pub(crate) async fn match_submit(
         .await?
         .ok_or(AppError::PatientNotFound)?;
     let survivor = chart.identity.patient.clone();
+    if let Some(unit) = chart.stay.as_ref().and_then(|s| s.unit.as_deref())
+        && !caller.may_see_unit(Action::Reconcile, unit)
+    {
+        return Err(AppError::OutsideUnits);
+    }
+    let (_, provisional_chart) = provisional(&state, &caller, tr, &fields.provisoire).await?;
+    if fields.ecart.as_deref().is_none_or(str::is_empty)
+        && let Some(reason) = mismatch(
+            tr,
+            &provisional_chart.identity,
+            chart.identity.sex,
+            chart.identity.birth_date.as_ref(),
+        )
+    {
+        return Err(AppError::Refused(
+            tr.fmt("flow.reint.error_mismatch", &[("reason", &reason)]),
+        ));
+    }
     let range = &state.config().care.ipp;
     if survivor == provisional_key
         || chart

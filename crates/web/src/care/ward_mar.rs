@@ -600,6 +600,9 @@ pub(crate) struct RecordForm {
     commentaire: String,
     #[serde(default)]
     bracelet: String,
+    /// Ticked to give a dose the patient's allergies contraindicate.
+    #[serde(default)]
+    malgre_allergie: String,
 }
 
 struct ReasonOption {
@@ -636,9 +639,49 @@ struct RecordTemplate {
     review: Option<ReviewBadge>,
     planned: String,
     already_given: Option<String>,
+    /// What the patient's allergies say against this drug (a prescription
+    /// signed before an allergy was known, or carried over by a merge of
+    /// identities): shown, and a given dose needs a tick.
+    allergy_alerts: Vec<String>,
     history: Vec<String>,
     back: String,
     draft: RecordDraft,
+}
+
+/// The contraindications the patient's allergies raise against `medication`.
+fn allergy_alerts(chart: &PatientChart, medication: &Medication) -> Vec<String> {
+    ckisa_care::prescribe::check(&medication.drug, &chart.allergies, &[])
+        .into_iter()
+        .filter(|w| w.severity == ckisa_care::prescribe::Severity::Contraindication)
+        .map(|w| w.message)
+        .collect()
+}
+
+/// How long before its planned time a dose may be noted as given.
+const GIVEN_AHEAD_MS: i64 = 60 * 60 * 1000;
+
+/// The reasons a given dose cannot be recorded as it is: given too long
+/// before its planned time, a prescription the pharmacy refused, an
+/// allergy not acknowledged.
+fn given_refusals(
+    tr: Tr,
+    fmt: &Fmt<'_>,
+    planned: Option<i64>,
+    refused_by_pharmacy: Option<&str>,
+    alerts: &[String],
+    acknowledged: bool,
+) -> Vec<String> {
+    let mut refusals = Vec::new();
+    if let Some(at) = planned.filter(|&at| at > fmt.now_ms + GIVEN_AHEAD_MS) {
+        refusals.push(tr.fmt("ward.error_given_ahead", &[("at", &ward::minute(fmt, at))]));
+    }
+    if let Some(remark) = refused_by_pharmacy {
+        refusals.push(tr.fmt("ward.error_refused_by_pharmacy", &[("remark", remark)]));
+    }
+    if !alerts.is_empty() && !acknowledged {
+        refusals.push(tr.t("ward.error_allergy_unacknowledged").to_owned());
+    }
+    refusals
 }
 
 fn reason_options(tr: Tr, chosen: &str) -> Vec<ReasonOption> {
@@ -811,6 +854,7 @@ async fn record_view(
         review,
         planned: planned_text,
         already_given,
+        allergy_alerts: allergy_alerts(chart, medication),
         history,
         back,
         draft,
@@ -851,7 +895,27 @@ pub(crate) async fn record_submit(
         }
     };
     let fmt = ctx.fmt(&state);
-    let (administration, errors) = read_record(&fmt, &caller, &chart, &medication, planned, &form);
+    let (administration, mut errors) =
+        read_record(&fmt, &caller, &chart, &medication, planned, &form);
+    if administration
+        .as_ref()
+        .is_some_and(|a| matches!(a.outcome, AdministrationOutcome::Given { .. }))
+    {
+        let refusal = {
+            let book = state.care_book().await?;
+            book.latest_review(&medication.id)
+                .filter(|(_, r)| r.verdict == ckisa_domain::ReviewVerdict::Refused)
+                .map(|(_, r)| r.remark.clone().unwrap_or_default())
+        };
+        errors.extend(given_refusals(
+            tr,
+            &fmt,
+            planned,
+            refusal.as_deref(),
+            &allergy_alerts(&chart, &medication),
+            form.malgre_allergie == "1",
+        ));
+    }
     let Some(administration) = administration.filter(|_| errors.is_empty()) else {
         let draft = RecordDraft {
             csrf: caller.csrf()?.to_owned(),

@@ -49,6 +49,13 @@ pub(crate) const CATALOG: Catalog = &[
     ),
     ("ward.downtime_tag", ["mode dégradé", "downtime"]),
     (
+        "ward.error_allergy_unacknowledged",
+        [
+            "Les allergies du patient contre-indiquent ce médicament : cochez « donner malgré l'allergie » après accord du prescripteur, ou notez la dose non donnée.",
+            "The patient's allergies contraindicate this drug: tick « give despite the allergy » once the prescriber agreed, or record the dose as not given.",
+        ],
+    ),
+    (
         "ward.error_already_given",
         [
             "Cette dose est déjà enregistrée comme donnée (par {by}) : rien de plus n'a été enregistré.",
@@ -71,6 +78,13 @@ pub(crate) const CATALOG: Catalog = &[
         [
             "Un débit d'oxygène est indiqué : cochez « sous oxygène ».",
             "An oxygen flow is given: tick “on oxygen”.",
+        ],
+    ),
+    (
+        "ward.error_given_ahead",
+        [
+            "Cette dose est prévue à {at} : elle ne peut pas être notée donnée plus d'une heure à l'avance.",
+            "This dose is planned at {at}: it cannot be recorded as given more than an hour ahead.",
         ],
     ),
     (
@@ -120,6 +134,13 @@ pub(crate) const CATALOG: Catalog = &[
         [
             "Motif « autre » : précisez-le en texte libre.",
             "Reason “other”: describe it in free text.",
+        ],
+    ),
+    (
+        "ward.error_refused_by_pharmacy",
+        [
+            "La pharmacie a refusé cette prescription ({remark}) : la dose ne peut pas être notée donnée ; voyez le prescripteur.",
+            "The pharmacy refused this prescription ({remark}): the dose cannot be recorded as given; see the prescriber.",
         ],
     ),
     (
@@ -217,6 +238,13 @@ pub(crate) const CATALOG: Catalog = &[
     ("ward.field_actions", ["Actions", "Actions"]),
     ("ward.field_comment", ["Commentaire", "Comment"]),
     ("ward.field_data", ["Données", "Data"]),
+    (
+        "ward.field_despite_allergy",
+        [
+            "Donner malgré l'allergie (accord du prescripteur)",
+            "Give despite the allergy (prescriber agreed)",
+        ],
+    ),
     ("ward.field_dose", ["Dose", "Dose"]),
     ("ward.field_drug", ["Médicament", "Drug"]),
     (
