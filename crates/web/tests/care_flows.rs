@@ -265,6 +265,10 @@ async fn two_terminals_on_one_bed_see_a_conflict_and_the_first_one_stays() {
         "{}",
         lost.body
     );
+    // The form comes back as typed, with the navigation, to pick another bed.
+    assert!(lost.body.contains("value=\"Second\""), "{}", lost.body);
+    assert!(lost.body.contains("name=\"lit\""));
+    assert!(lost.body.contains("href=\"/soins\""), "navigation kept");
     assert_eq!(occupants(&node, "REA", "1", "1"), vec![ipp("99000000")]);
     let second_ipp = PatientQuery {
         identifier: Some("99000001".into()),

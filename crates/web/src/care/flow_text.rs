@@ -921,6 +921,13 @@ pub(crate) const CATALOG: Catalog = &[
         ["Crise du {from} au {to}.", "Crisis from {from} to {to}."],
     ),
     (
+        "flow.reint.period_declared",
+        [
+            "Crise déclarée le {from}, toujours en cours.",
+            "Crisis declared on {from}, still going on.",
+        ],
+    ),
+    (
         "flow.reint.period_open",
         [
             "Crise déclarée le {from}, en cours de sortie.",

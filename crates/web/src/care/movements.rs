@@ -568,8 +568,18 @@ pub(crate) async fn admission_submit(
         let error = fmt.tr.t("flow.move.error_bed").to_owned();
         return show_admission(&state, &ctx, &caller, &code, &fields, Some(error)).await;
     }
-    let key = admit(&state, &caller, fmt, &code, admission).await?;
-    Ok(redirect(&format!("{}&admis=1", wristband_href(&key))))
+    match admit(&state, &caller, fmt, &code, admission).await {
+        Ok(key) => Ok(redirect(&format!("{}&admis=1", wristband_href(&key)))),
+        // The bed taken from another terminal meanwhile: the form again,
+        // as typed, with the beds still free.
+        Err(AppError::Refused(reason)) if state.downtime_open().await.is_ok() => {
+            let mut page =
+                show_admission(&state, &ctx, &caller, &code, &fields, Some(reason)).await?;
+            *page.status_mut() = StatusCode::CONFLICT;
+            Ok(page)
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// The IPPs of the range that this node's admissions already gave.

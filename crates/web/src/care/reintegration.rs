@@ -320,8 +320,12 @@ async fn show_list(
                 ("to", &fmt.wall(closed)),
             ],
         ),
-        None => tr.fmt(
+        None if period.open => tr.fmt(
             "flow.reint.period_open",
+            &[("from", &fmt.wall(period.declared_ms))],
+        ),
+        None => tr.fmt(
+            "flow.reint.period_declared",
             &[("from", &fmt.wall(period.declared_ms))],
         ),
     };
