@@ -965,9 +965,36 @@ async fn vitals_give_news2_with_its_level() {
         );
     }
 
+    // The HIS's blood pressure of the day before, sent as two values.
+    feed(
+        &node,
+        vec![
+            his_vital(
+                "100001",
+                "o-sys",
+                "8480-6",
+                "130",
+                "mm[Hg]",
+                "2024-03-14T08:00:00+01:00",
+            ),
+            his_vital(
+                "100001",
+                "o-dia",
+                "8462-4",
+                "77",
+                "mm[Hg]",
+                "2024-03-14T08:00:00+01:00",
+            ),
+        ],
+    );
     // RR 25 (3) + SpO2 93 (2) + air (0) + systolic 95 (2) + pulse 125 (2) +
     // alert (0) + 39.5 °C (2) = 11: high.
     let page = node.get(&nurse, &dossier).await;
+    assert!(
+        page.body.contains("Diastolique — SIH (1 point)"),
+        "the HIS's diastolic is charted: {}",
+        page.body
+    );
     assert!(page.body.contains("Score NEWS2 11"), "{}", page.body);
     assert!(page.body.contains("risque élevé"));
     assert!(page.body.contains("ward-news2 news-high"));

@@ -303,7 +303,14 @@ fn charts(fmt: &Fmt<'_>, history: &[Observation], typed: &HashSet<&str>) -> Vec<
     for observation in history {
         // One observation read alone: its kind is whichever value it gives.
         let one = news2::latest_vitals(std::iter::once(observation), fmt.zone);
-        let Some(at) = one.taken_ms.iter().flatten().next().copied() else {
+        // A value NEWS2 does not score (a diastolic alone) is dated by the
+        // observation itself.
+        let Some(at) = one.taken_ms.iter().flatten().next().copied().or_else(|| {
+            observation
+                .effective
+                .as_ref()
+                .and_then(|m| ckisa_care::mar::moment_ms(m, fmt.zone))
+        }) else {
             continue;
         };
         let is_typed = typed.contains(observation.id.as_str());
