@@ -76,7 +76,10 @@ fn main() {
     };
     let (mut loads, mut fhirs, mut hl7s) = (Vec::new(), Vec::new(), Vec::new());
     let mut outputs = None;
+    let cpu_before = support::cpu_ms();
     for _ in 0..rounds {
+        // The last round's outputs go first: the peak memory is one export's.
+        drop(outputs.take());
         let start = Instant::now();
         let book = ledger::load(store.as_ref()).expect("care book");
         loads.push(start.elapsed());
@@ -89,6 +92,9 @@ fn main() {
         hl7s.push(start.elapsed());
         outputs = Some((book, bundle, messages, file));
     }
+    let cpu = support::cpu_ms()
+        .zip(cpu_before)
+        .map(|(after, before)| (after - before) / rounds as f64);
     let (book, bundle, messages, file) = outputs.expect("at least one round");
 
     let items = export::documented(&book, window);
@@ -149,6 +155,15 @@ fn main() {
     report("load + FHIR (ckisa export --format fhir)", with_fhir);
     report("load + HL7 v2 (ckisa export --format hl7v2)", with_hl7);
     report("load + both formats (target < 10 s)", all);
+    if let Some(cpu) = cpu {
+        println!(
+            "CPU of the process per round (load + both formats): {:.2} s (mean)",
+            cpu / 1000.0
+        );
+    }
+    if let Some(peak) = support::peak_rss_mib() {
+        println!("peak resident memory of the process: {peak:.0} MiB");
+    }
 }
 
 fn counts(map: &BTreeMap<&str, usize>) -> String {

@@ -66,13 +66,18 @@ fn main() {
     let mut loads = Vec::with_capacity(rounds);
     let mut packs = Vec::with_capacity(rounds);
     let mut last = Vec::new();
+    let mut pack_cpu = Some(0.0);
     for _ in 0..rounds {
         let start = Instant::now();
         let book = ledger::load(store.as_ref()).expect("care book");
         loads.push(start.elapsed());
         let start = Instant::now();
+        let cpu = support::cpu_ms();
         let pack = unit_pack(store.as_ref(), &book, UNIT, now, &zone, &settings).expect("pack");
         packs.push(start.elapsed());
+        pack_cpu = pack_cpu
+            .zip(support::cpu_ms().zip(cpu))
+            .map(|(sum, (after, before))| sum + after - before);
         last = pack;
     }
 
@@ -94,6 +99,15 @@ fn main() {
     report("care book read from the log (ledger::load)", loads, None);
     report("unit_pack, whole pack of 7 PDFs", packs, Some("< 2 s"));
     report("ledger::load + unit_pack (ckisa reports)", both, None);
+    if let Some(cpu) = pack_cpu {
+        println!(
+            "CPU of the process per unit_pack: {:.1} ms (mean)",
+            cpu / rounds as f64
+        );
+    }
+    if let Some(peak) = support::peak_rss_mib() {
+        println!("peak resident memory of the process: {peak:.0} MiB");
+    }
 }
 
 fn report(what: &str, mut times: Vec<Duration>, target: Option<&str>) {

@@ -167,14 +167,23 @@ impl CareBook {
     /// The record a patient's documentation now shows under (itself unless
     /// it was merged into another).
     pub fn resolve(&self, patient: &PatientKey) -> PatientKey {
+        self.resolve_ref(patient).clone()
+    }
+
+    /// [`CareBook::resolve`] without a copy: what a page scanning the whole
+    /// book calls for every item.
+    pub fn resolve_ref<'a>(&'a self, patient: &'a PatientKey) -> &'a PatientKey {
         let mut current = patient;
+        if self.merged_into.is_empty() {
+            return current;
+        }
         for _ in 0..64 {
             match self.merged_into.get(current) {
                 Some(next) => current = next,
                 None => break,
             }
         }
-        current.clone()
+        current
     }
 
     /// Every documented item in log order (reconciliation marks excluded).

@@ -937,3 +937,22 @@ impl Simulation<'_> {
         }
     }
 }
+
+/// CPU time of the whole process (every thread) so far, in ms, from
+/// `/proc/self/stat` (utime + stime, in USER_HZ = 100 ticks a second);
+/// `None` where there is no such file.
+pub(crate) fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 * 10.0)
+}
+
+/// Peak resident memory of the process (`VmHWM` of `/proc/self/status`),
+/// in MiB; `None` where there is no such file.
+pub(crate) fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}

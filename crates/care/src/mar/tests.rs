@@ -658,7 +658,7 @@ fn a_slot_written_as_a_moment_reads_back_to_the_same_instant() {
 }
 
 #[test]
-fn a_unit_grid_is_built_fast_enough() {
+fn a_forty_patient_grid_has_every_row() {
     // 40 patients x 8 prescriptions x ~10 administrations each, over two
     // shifts; the lead's benchmark gives the release figure.
     let zone = paris();
@@ -731,12 +731,9 @@ fn a_unit_grid_is_built_fast_enough() {
         shifts: &shifts,
     };
     let (from, to) = shift_window(now, &zone, &shifts);
-    let started = std::time::Instant::now();
+    // Its speed is measured by `cargo bench -p ckisa-web --bench care_grid`
+    // (BENCHMARKS.md), never asserted here.
     let built = grid(&patients, from, to, &clock_now);
-    let elapsed = started.elapsed();
     assert_eq!(built.patients.len(), 40);
     assert!(built.patients.iter().all(|p| p.rows.len() == 8));
-    // Debug builds are several times slower than release; the bound only
-    // catches an accidental quadratic blow-up.
-    assert!(elapsed.as_millis() < 200, "grid took {elapsed:?}");
 }

@@ -10,7 +10,6 @@
 use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::process::Command;
-use std::time::Instant;
 
 use ckisa_domain::{
     Actor, Administration, AdministrationOutcome, Allergy, Appointment, AppointmentStatus,
@@ -847,9 +846,10 @@ fn forty_beds() -> FakeStore {
 }
 
 #[test]
-fn a_forty_bed_pack_is_made_well_under_two_seconds() {
+fn a_forty_bed_pack_has_a_sheet_per_patient() {
+    // Its speed is measured by `cargo bench -p ckisa-care --bench
+    // paper_pack` (BENCHMARKS.md), never asserted here.
     let store = forty_beds();
-    let started = Instant::now();
     let pack = unit_pack(
         &store,
         &CareBook::new(),
@@ -859,10 +859,6 @@ fn a_forty_bed_pack_is_made_well_under_two_seconds() {
         &Settings::default(),
     )
     .expect("pack made");
-    let elapsed = started.elapsed();
     let sheets = part(&pack, "administrations");
     assert!(occurrences(sheets, b"/Type /Page\n") >= 40);
-    // Even unoptimised, the whole pack (seven parts) takes far less than the 2 s target of
-    // census and medication sheets.
-    assert!(elapsed.as_secs_f64() < 2.0, "{elapsed:?}");
 }

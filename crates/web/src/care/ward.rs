@@ -437,9 +437,13 @@ impl<'b> BookIndex<'b> {
         for entry in book.entries() {
             match &entry.fact {
                 CareFact::Administered(a) => {
-                    let root = book.resolve(&a.patient);
-                    if patients.is_none_or(|p| p.contains(&root)) {
-                        index.administrations.entry(root).or_default().push(a);
+                    let root = book.resolve_ref(&a.patient);
+                    if patients.is_none_or(|p| p.contains(root)) {
+                        index
+                            .administrations
+                            .entry(root.clone())
+                            .or_default()
+                            .push(a);
                     }
                 }
                 CareFact::Reviewed(r) => {
