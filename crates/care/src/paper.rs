@@ -472,13 +472,36 @@ fn allergy_item(allergy: &Allergy) -> String {
     }
 }
 
-/// An observation's value as text: `38.2 Cel`, `120 / 80 mm[Hg]`.
+/// A number as French writes it (`38,5`), a unit as people read it (`°C`,
+/// `mmHg`): the worklist is read by people.
+pub(crate) fn quantity_text(value: &str, unit: Option<&str>) -> String {
+    let number = if value
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        value.replace('.', ",")
+    } else {
+        value.to_owned()
+    };
+    let unit = match unit.map(str::trim) {
+        None | Some("") => return number,
+        Some("Cel") => "°C",
+        Some("mm[Hg]") => "mmHg",
+        Some("/min") => "/min",
+        Some("{score}") => "",
+        Some(other) => other,
+    };
+    if unit.is_empty() {
+        number
+    } else {
+        format!("{number} {unit}")
+    }
+}
+
+/// An observation's value as people read it: `38,2 °C`, `120 / 80 mmHg`.
 pub(crate) fn value_text(value: &ObservationValue) -> String {
     match value {
-        ObservationValue::Quantity { value, unit } => match clean(unit.as_deref()) {
-            Some(unit) => format!("{value} {unit}"),
-            None => value.clone(),
-        },
+        ObservationValue::Quantity { value, unit } => quantity_text(value, unit.as_deref()),
         ObservationValue::Text(text) => text.clone(),
         ObservationValue::Coded(coded) => coded_text(coded),
         ObservationValue::Document { size_bytes, .. } => format!("document ({size_bytes} octets)"),
@@ -495,5 +518,19 @@ pub(crate) fn coded_text(coded: &Coded) -> String {
         coded.code.clone().unwrap_or_default()
     } else {
         coded.text.clone()
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+
+    #[test]
+    fn quantities_read_as_french_people_write_them() {
+        assert_eq!(quantity_text("38.5", Some("Cel")), "38,5 °C");
+        assert_eq!(quantity_text("95", Some("mm[Hg]")), "95 mmHg");
+        assert_eq!(quantity_text("3", Some("{score}")), "3");
+        assert_eq!(quantity_text("<0.5", Some("mmol/L")), "<0.5 mmol/L");
+        assert_eq!(quantity_text("7.1", None), "7,1");
     }
 }

@@ -11,8 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use ckisa_domain::{
-    Actor, AdministrationOutcome, CareFact, EventId, Fact, ObservationValue, PatientKey, Place,
-    ReconciliationStatus,
+    Actor, AdministrationOutcome, CareFact, EventId, Fact, PatientKey, Place, ReconciliationStatus,
 };
 use ckisa_store::{Store, StoreError};
 
@@ -363,7 +362,9 @@ fn entered_summary(fact: &Fact) -> String {
         Fact::PatientsMerged { survivor, merged } => {
             format!("identité {merged} rapprochée de {survivor}")
         }
-        Fact::ObservationRecorded(o) => format!("{} : {}", o.code.text, value_text(&o.value)),
+        Fact::ObservationRecorded(o) => {
+            format!("{} : {}", o.code.text, crate::paper::value_text(&o.value))
+        }
         Fact::MedicationRecorded(m) => {
             let parts: Vec<&str> = [
                 Some(m.drug.text.as_str()),
@@ -407,59 +408,4 @@ fn prescribed_drug<'a>(book: &'a CareBook, medication: &str) -> Option<&'a str> 
         },
         _ => None,
     })
-}
-
-/// A number as French writes it (`38,5`), a unit as people read it (`°C`,
-/// `mmHg`): the worklist is read by people.
-fn quantity_text(value: &str, unit: Option<&str>) -> String {
-    let number = if value
-        .bytes()
-        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-    {
-        value.replace('.', ",")
-    } else {
-        value.to_owned()
-    };
-    let unit = match unit.map(str::trim) {
-        None | Some("") => return number,
-        Some("Cel") => "°C",
-        Some("mm[Hg]") => "mmHg",
-        Some("/min") => "/min",
-        Some("{score}") => "",
-        Some(other) => other,
-    };
-    if unit.is_empty() {
-        number
-    } else {
-        format!("{number} {unit}")
-    }
-}
-
-fn value_text(value: &ObservationValue) -> String {
-    match value {
-        ObservationValue::Quantity { value, unit } => quantity_text(value, unit.as_deref()),
-        ObservationValue::Text(text) => text.clone(),
-        ObservationValue::Coded(coded) => coded.text.clone(),
-        ObservationValue::Components(parts) => parts
-            .iter()
-            .map(|(_, v)| value_text(v))
-            .collect::<Vec<_>>()
-            .join(" / "),
-        ObservationValue::Document { .. } => String::from("document"),
-        ObservationValue::None => String::from("sans valeur"),
-    }
-}
-
-#[cfg(test)]
-mod summary_tests {
-    use super::*;
-
-    #[test]
-    fn quantities_read_as_french_people_write_them() {
-        assert_eq!(quantity_text("38.5", Some("Cel")), "38,5 °C");
-        assert_eq!(quantity_text("95", Some("mm[Hg]")), "95 mmHg");
-        assert_eq!(quantity_text("3", Some("{score}")), "3");
-        assert_eq!(quantity_text("<0.5", Some("mmol/L")), "<0.5 mmol/L");
-        assert_eq!(quantity_text("7.1", None), "7,1");
-    }
 }

@@ -210,6 +210,8 @@ fn drug_cells(line: &SheetLine<'_>, pack: &Pack<'_>) -> Vec<FormCell> {
         (Schedule::AsNeeded { .. } | Schedule::Unreadable(_), _) | (_, None) => {
             line.schedule.label_fr()
         }
+        // A code (`Q8H`, `BID`) is printed in words, the code kept beside.
+        (schedule, Some(code)) if is_code(code) => format!("{} ({code})", schedule.label_fr()),
         (_, Some(text)) => text.to_owned(),
     };
     vec![
@@ -659,4 +661,34 @@ fn date_text(moment: Option<&Moment>, pack: &Pack<'_>) -> String {
 fn date_only(moment: Option<&Moment>, pack: &Pack<'_>) -> String {
     let text = date_text(moment, pack);
     text.split(' ').next().unwrap_or_default().to_owned()
+}
+
+/// Whether a frequency is written as a code (`Q8H`, `QAM`, `BID`) rather
+/// than in words.
+fn is_code(text: &str) -> bool {
+    text.len() <= 8
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::is_code;
+
+    #[test]
+    fn frequency_codes_are_told_from_words() {
+        for code in ["Q8H", "QAM", "BID", "Q24H"] {
+            assert!(is_code(code), "{code}");
+        }
+        for words in [
+            "3 fois par jour",
+            "1-0-1",
+            "le soir",
+            "si besoin",
+            "Q8H si douleur",
+        ] {
+            assert!(!is_code(words), "{words}");
+        }
+    }
 }

@@ -712,7 +712,7 @@ fn appointments_and_diets_are_those_of_the_units_patients() {
         "Prévention des escarres",
         "Changement de position toutes les 3 h",
         "Température",
-        "38.2 °C",
+        "38,2 °C",
         "Aucun plan de soins actif.",
     ] {
         assert!(plans.contains(expected), "missing {expected:?}:\n{plans}");
