@@ -1,8 +1,14 @@
 //! What the flow pages share (lab, movements, lists, paper fallback,
 //! re-integration): finding a patient within the caller's units for an
 //! action, times typed in forms, the identity block shown before any act,
-//! and the short digests forms carry of what they saw.
+//! the short digests forms carry of what they saw, a form page's status
+//! and PDF answers. The ward pages use the name, status and unit helpers
+//! too; flows use the ward's [`may_act_for`], [`local_input`] and
+//! [`display_name`](super::ward::display_name).
 
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use ckisa_auth::Action;
 use ckisa_domain::{Moment, Offset, OffsetOrigin, PatientKey, Precision};
 use ckisa_store::{Identity, PatientChart, StayView};
@@ -10,10 +16,12 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
+use super::ward::{local_input, may_act_for};
 use crate::AppState;
 use crate::access::{Audited, Caller};
 use crate::error::AppError;
 use crate::format::{Fmt, clean, full_name, place};
+use crate::i18n::Tr;
 use crate::patient::{unknown_patient, valid_key};
 
 /// Longest free text a flow form keeps (comments, reasons).
@@ -51,22 +59,6 @@ pub(super) fn moment_at(zone: &TimeZone, ms: i64) -> Moment {
         }),
         dst_gap: false,
     }
-}
-
-/// `ms` as an `<input type="datetime-local">` value (`2026-12-04T08:05`).
-pub(super) fn local_input(zone: &TimeZone, ms: i64) -> String {
-    let dt = Timestamp::from_millisecond(ms)
-        .unwrap_or(Timestamp::UNIX_EPOCH)
-        .to_zoned(zone.clone())
-        .datetime();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}",
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minute()
-    )
 }
 
 /// A time typed in a `datetime-local` field (`2026-12-04T08:05`, seconds
@@ -134,22 +126,13 @@ pub(super) fn place_digest(stay: Option<&StayView>) -> String {
     }
 }
 
-/// The caller's display name (its login for a token), as acts record it.
-pub(super) fn display_name(caller: &Caller) -> String {
-    match caller.session() {
-        Some(session) => session.account.display_name.clone(),
-        None => caller.actor(),
-    }
-}
-
 /// The units a patient's open stays are in.
-pub(super) fn stay_units(chart: &PatientChart) -> Vec<&str> {
+pub(super) fn stay_units(chart: &PatientChart) -> impl Iterator<Item = &str> {
     chart
         .stay
         .iter()
         .chain(&chart.other_stays)
         .filter_map(|s| s.unit.as_deref())
-        .collect()
 }
 
 /// A patient's chart when the caller reaches `action` in one of the
@@ -166,10 +149,7 @@ pub(super) async fn patient_for(
     let Some(chart) = state.read(move |store| store.patient_chart(&asked)).await? else {
         return Err(unknown_patient(state, caller, &key));
     };
-    let units = stay_units(&chart);
-    let allowed = units.iter().any(|unit| caller.may_see_unit(action, unit))
-        || caller.reaches_all_units(action);
-    if !allowed {
+    if !may_act_for(caller, action, &chart) {
         caller.audit(state, Audited::denied(action).patient(key.as_str()));
         return Err(AppError::OutsideUnits);
     }
@@ -224,6 +204,41 @@ impl IdentityView {
     }
 }
 
+/// The patient's name as forms and refusals show it.
+pub(super) fn chart_name(chart: &PatientChart) -> String {
+    full_name(
+        chart.identity.family.as_deref(),
+        chart.identity.given.as_deref(),
+    )
+}
+
+/// The refusal of a movement or a request for a patient who is not in house.
+pub(super) fn not_in_house(tr: Tr, chart: &PatientChart) -> AppError {
+    AppError::Refused(tr.fmt("flow.move.not_in_house", &[("name", &chart_name(chart))]))
+}
+
+/// The stay of a patient in house, else the refusal [`not_in_house`].
+pub(super) fn in_house(tr: Tr, chart: &PatientChart) -> Result<&StayView, AppError> {
+    chart.stay.as_ref().ok_or_else(|| not_in_house(tr, chart))
+}
+
+/// A form page's status: 400 when it shows an error, else 200.
+pub(super) fn form_status(error: Option<&str>) -> StatusCode {
+    if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// A time field as a form shows it again: what was typed, else now.
+pub(super) fn time_field(fmt: &Fmt<'_>, typed: &str) -> String {
+    match typed.trim() {
+        "" => local_input(fmt.zone, fmt.now_ms),
+        typed => typed.to_owned(),
+    }
+}
+
 /// `REA — 3 / 1`: a stay's unit and bed.
 pub(super) fn stay_place(stay: &StayView) -> String {
     let unit = clean(stay.unit.as_deref()).unwrap_or_else(|| "—".to_owned());
@@ -231,6 +246,19 @@ pub(super) fn stay_place(stay: &StayView) -> String {
         Some(bed) => format!("{unit} — {bed}"),
         None => unit,
     }
+}
+
+/// A PDF answer; `disposition` says whether to show or download it, and
+/// under which name.
+pub(super) fn pdf_response(disposition: String, pdf: Vec<u8>) -> Response {
+    (
+        [
+            (CONTENT_TYPE, "application/pdf".to_owned()),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        pdf,
+    )
+        .into_response()
 }
 
 /// A typed text: trimmed, `None` when empty; too long is an error the

@@ -36,8 +36,7 @@ use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use ckisa_auth::Action;
 use ckisa_care::book::{CareBook, Entry};
 use ckisa_care::lab::{self as carelab, LabelError};
@@ -51,9 +50,10 @@ use serde::Deserialize;
 use super::StoreCheck;
 use super::barcode::Bars;
 use super::flows::{
-    IdentityView, display_name, form_pairs, key_param, local_input, moment_at, moment_ms,
-    patient_for, read_local, typed, unit_for, unit_segment,
+    IdentityView, form_pairs, form_status, key_param, moment_at, moment_ms, not_in_house,
+    patient_for, pdf_response, read_local, stay_units, time_field, typed, unit_for, unit_segment,
 };
+use super::ward::display_name;
 use crate::access::{Audited, Caller, redirect};
 use crate::error::{AppError, read_query};
 use crate::format::{Fmt, clean, full_name};
@@ -343,10 +343,9 @@ fn unit_in_scope(
     action: Action,
     chart: &ckisa_store::PatientChart,
 ) -> Option<String> {
-    let stays = chart.stay.iter().chain(&chart.other_stays);
-    stays
-        .filter_map(|s| s.unit.clone())
+    stay_units(chart)
         .find(|unit| caller.may_see_unit(action, unit))
+        .map(str::to_owned)
 }
 
 async fn show_request(
@@ -361,11 +360,7 @@ async fn show_request(
     let open = state.downtime_open().await.is_ok();
     let fmt = ctx.fmt(state);
     let unit = unit_in_scope(caller, Action::LabRequest, &chart).unwrap_or_default();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(error.as_deref());
     let main = RequestTemplate {
         tr: fmt.tr,
         csrf,
@@ -390,10 +385,7 @@ async fn show_request(
                     || (fields.prelevement.is_empty() && *name == SPECIMENS[0]),
             })
             .collect(),
-        time: match fields.heure.trim() {
-            "" => local_input(fmt.zone, fmt.now_ms),
-            typed => typed.to_owned(),
-        },
+        time: time_field(&fmt, &fields.heure),
         urgent: fields.urgent,
         requester: if fields.prescripteur.is_empty() {
             display_name(caller)
@@ -404,14 +396,8 @@ async fn show_request(
         back: unit_href(&unit),
     }
     .render()?;
-    layout::respond_form(
-        state,
-        ctx,
-        fmt.tr.t("flow.lab.request_title"),
-        Nav::None,
-        main,
-        status,
-    )
+    let title = fmt.tr.t("flow.lab.request_title");
+    layout::respond_form(state, ctx, title, Nav::None, main, status)
 }
 
 /// `GET /soins/biologie/demande?patient=KEY`.
@@ -444,13 +430,7 @@ pub(crate) async fn request_submit(
         Err(error) => return show_request(&state, &ctx, &caller, &fields, Some(error)).await,
     };
     let Some(unit) = unit_in_scope(&caller, Action::LabRequest, &chart) else {
-        let name = full_name(
-            chart.identity.family.as_deref(),
-            chart.identity.given.as_deref(),
-        );
-        return Err(AppError::Refused(
-            fmt.tr.fmt("flow.move.not_in_house", &[("name", &name)]),
-        ));
+        return Err(not_in_house(fmt.tr, &chart));
     };
     let encounter = chart
         .stay
@@ -673,14 +653,7 @@ pub(crate) async fn label_pdf(
     .await?
     .map_err(|error| AppError::Refused(error.to_string()))?;
     let disposition = format!("inline; filename=\"etiquette-{}.pdf\"", file_safe(&id));
-    Ok((
-        [
-            (CONTENT_TYPE, "application/pdf".to_owned()),
-            (CONTENT_DISPOSITION, disposition),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(pdf_response(disposition, pdf))
 }
 
 /// Letters, digits, `-` and `_` of `text`, for a file name.
@@ -947,14 +920,8 @@ async fn show_bench(
         flags: flag_choices(tr),
     }
     .render()?;
-    layout::respond_form(
-        state,
-        ctx,
-        tr.t("flow.lab.bench_title"),
-        Nav::None,
-        main,
-        status,
-    )
+    let title = tr.t("flow.lab.bench_title");
+    layout::respond_form(state, ctx, title, Nav::None, main, status)
 }
 
 fn label_refusal(tr: Tr, refusal: &LabelError) -> String {

@@ -20,7 +20,6 @@ use std::collections::{BTreeMap, HashMap};
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use ckisa_auth::Action;
 use ckisa_domain::{
@@ -32,8 +31,8 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::flows::{
-    IdentityView, digest, form_pairs, key_param, local_input, moment_at, moment_ms, patient_for,
-    read_local, typed, unit_segment,
+    IdentityView, chart_name, digest, form_pairs, form_status, key_param, moment_at, moment_ms,
+    patient_for, read_local, time_field, typed, unit_segment,
 };
 use super::{StoreCheck, new_item_id};
 use crate::access::{Audited, Caller, redirect};
@@ -648,11 +647,7 @@ async fn show_diet(
     let diets = state.read(move |store| store.diets(&[root])).await?;
     let open = state.downtime_open().await.is_ok();
     let fmt = ctx.fmt(state);
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(error.as_deref());
     let main = DietTemplate {
         tr: fmt.tr,
         csrf,
@@ -681,20 +676,11 @@ async fn show_diet(
         other: &fields.autre,
         remarks: &fields.remarques,
         nil_by_mouth: fields.a_jeun,
-        start: match fields.debut.trim() {
-            "" => local_input(fmt.zone, fmt.now_ms),
-            typed => typed.to_owned(),
-        },
+        start: time_field(&fmt, &fields.debut),
     }
     .render()?;
-    layout::respond_form(
-        state,
-        ctx,
-        fmt.tr.t("flow.diet.title"),
-        Nav::None,
-        main,
-        status,
-    )
+    let title = fmt.tr.t("flow.diet.title");
+    layout::respond_form(state, ctx, title, Nav::None, main, status)
 }
 
 /// `GET /soins/regime?patient=KEY`.
@@ -731,10 +717,7 @@ pub(crate) async fn diet_submit(
     let root = patient.clone();
     let in_force = state.read(move |store| store.diets(&[root])).await?;
     let seen = fields.vu.trim().to_owned();
-    let name = full_name(
-        chart.identity.family.as_deref(),
-        chart.identity.given.as_deref(),
-    );
+    let name = chart_name(&chart);
     let changed = fmt.tr.fmt("flow.diet.changed", &[("name", &name)]);
     if diets_digest(&in_force) != seen {
         return Err(AppError::Refused(changed));

@@ -39,8 +39,8 @@ use ckisa_store::{BedRow, PatientQuery, Store, UNLOCATED_UNIT, UnitBoard};
 use serde::Deserialize;
 
 use super::flows::{
-    IdentityView, key_param, local_input, moment_at, moment_ms, patient_for, place_digest,
-    read_date, read_local, stay_place, unit_for, unit_segment,
+    IdentityView, chart_name, form_status, in_house, key_param, moment_at, moment_ms, patient_for,
+    place_digest, read_date, read_local, stay_place, time_field, unit_for, unit_segment,
 };
 use super::{StoreCheck, new_item_id};
 use crate::access::{Caller, redirect};
@@ -160,10 +160,7 @@ fn still_there(
     if place_digest(chart.stay.as_ref()) == seen {
         return Ok(());
     }
-    let name = full_name(
-        chart.identity.family.as_deref(),
-        chart.identity.given.as_deref(),
-    );
+    let name = chart_name(&chart);
     let now = match chart.stay.as_ref() {
         Some(stay) => tr.fmt(
             "flow.move.moved_to",
@@ -482,11 +479,7 @@ async fn show_admission(
         bed.selected = bed.value == fields.lit;
     }
     let range = &state.config().care.ipp;
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(error.as_deref());
     let title = fmt.tr.fmt("flow.adm.title", &[("unit", code)]);
     let range = format!("{} ({})", range_text(range), range.authority);
     let main = AdmissionTemplate {
@@ -770,18 +763,7 @@ async fn show_transfer(
     let csrf = caller.csrf()?;
     let (key, chart) = patient_for(state, caller, Action::Movement, &fields.patient).await?;
     let fmt = ctx.fmt(state);
-    let Some(stay) = chart.stay.as_ref() else {
-        return Err(AppError::Refused(fmt.tr.fmt(
-            "flow.move.not_in_house",
-            &[(
-                "name",
-                &full_name(
-                    chart.identity.family.as_deref(),
-                    chart.identity.given.as_deref(),
-                ),
-            )],
-        )));
-    };
+    let stay = in_house(fmt.tr, &chart)?;
     let current = stay.unit.clone().unwrap_or_default();
     let target = match fields.unite.trim() {
         "" => current.clone(),
@@ -810,11 +792,7 @@ async fn show_transfer(
         })
         .collect();
     let open = state.downtime_open().await.is_ok();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(error.as_deref());
     let main = TransferTemplate {
         tr: fmt.tr,
         csrf,
@@ -921,10 +899,7 @@ fn still_there_now(tr: Tr, chart: &ckisa_store::PatientChart, seen: &str) -> Res
     if place_digest(chart.stay.as_ref()) == seen.trim() {
         return Ok(());
     }
-    let name = full_name(
-        chart.identity.family.as_deref(),
-        chart.identity.given.as_deref(),
-    );
+    let name = chart_name(chart);
     Err(AppError::Refused(match chart.stay.as_ref() {
         Some(stay) => tr.fmt(
             "flow.move.moved_to",
@@ -972,28 +947,10 @@ async fn show_discharge(
     let csrf = caller.csrf()?;
     let (key, chart) = patient_for(state, caller, Action::Movement, &fields.patient).await?;
     let fmt = ctx.fmt(state);
-    let Some(stay) = chart.stay.as_ref() else {
-        return Err(AppError::Refused(fmt.tr.fmt(
-            "flow.move.not_in_house",
-            &[(
-                "name",
-                &full_name(
-                    chart.identity.family.as_deref(),
-                    chart.identity.given.as_deref(),
-                ),
-            )],
-        )));
-    };
+    let stay = in_house(fmt.tr, &chart)?;
     let open = state.downtime_open().await.is_ok();
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    let time = match fields.heure.trim() {
-        "" => local_input(fmt.zone, fmt.now_ms),
-        typed => typed.to_owned(),
-    };
+    let status = form_status(error.as_deref());
+    let time = time_field(&fmt, &fields.heure);
     let main = DischargeTemplate {
         tr: fmt.tr,
         csrf,

@@ -12,13 +12,12 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use ckisa_auth::Action;
 use ckisa_care::paper::{self as carepaper, PaperError, PaperFile};
 use ckisa_store::UNLOCATED_UNIT;
 
-use super::flows::{unit_for, unit_segment};
+use super::flows::{pdf_response, unit_for, unit_segment};
 use crate::access::{Audited, Caller};
 use crate::error::AppError;
 use crate::i18n::Tr;
@@ -145,14 +144,7 @@ pub(crate) async fn part_pdf(
     );
     let PaperFile { name, pdf } = files.into_iter().nth(index).ok_or(AppError::PageNotFound)?;
     let disposition = format!("attachment; filename=\"{name}\"");
-    Ok((
-        [
-            (CONTENT_TYPE, "application/pdf".to_owned()),
-            (CONTENT_DISPOSITION, disposition),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(pdf_response(disposition, pdf))
 }
 
 fn paper_error(error: PaperError) -> AppError {

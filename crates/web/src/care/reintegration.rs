@@ -47,7 +47,8 @@ use ckisa_store::{PatientQuery, Store};
 use serde::Deserialize;
 
 use super::StoreCheck;
-use super::flows::{IdentityView, display_name, key_param, read_date, stay_units, typed};
+use super::flows::{IdentityView, form_status, key_param, read_date, stay_units, typed};
+use super::ward::display_name;
 use crate::access::{Audited, Caller, redirect};
 use crate::error::{AppError, read_form, read_query};
 use crate::format::{Fmt, clean, full_name};
@@ -143,9 +144,7 @@ async fn read_worklist(state: &AppState, window: Window) -> Result<Read, AppErro
                     if !stays.contains_key(patient) {
                         let now = store
                             .patient_chart(patient)?
-                            .map(|chart| {
-                                stay_units(&chart).into_iter().map(str::to_owned).collect()
-                            })
+                            .map(|chart| stay_units(&chart).map(str::to_owned).collect())
                             .unwrap_or_default();
                         stays.insert(patient.clone(), now);
                     }
@@ -338,11 +337,7 @@ async fn show_list(
         state,
         Audited::allowed(Action::Reconcile).target("réintégration"),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(error.as_deref());
     let wanted_status = params.statut.as_deref().and_then(read_status);
     let wanted_kind = params
         .kind
@@ -760,11 +755,7 @@ async fn show_match(
     } else {
         Vec::new()
     };
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(error.as_deref());
     let main = MatchTemplate {
         tr,
         csrf,
@@ -776,14 +767,8 @@ async fn show_match(
         candidates,
     }
     .render()?;
-    layout::respond_form(
-        state,
-        ctx,
-        tr.t("flow.reint.match_title"),
-        Nav::None,
-        main,
-        status,
-    )
+    let title = tr.t("flow.reint.match_title");
+    layout::respond_form(state, ctx, title, Nav::None, main, status)
 }
 
 /// The match form's fields.

@@ -29,6 +29,7 @@ use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use super::flows::{chart_name, stay_units};
 use super::ward_mar::{self, GridView};
 use super::ward_notes::{self, NoteForm, NoteLine};
 use super::ward_rx::{self, PrescriptionLine};
@@ -39,7 +40,7 @@ use crate::error::AppError;
 use crate::format::{Fmt, clean, full_name, place};
 use crate::i18n::Tr;
 use crate::layout::{self, Nav, Page};
-use crate::patient::{key_from_path, unknown_patient};
+use crate::patient::{key_from_path, unknown_patient, valid_key};
 use crate::units::allergy_text;
 use crate::{AppState, PageCtx};
 
@@ -102,23 +103,31 @@ pub(super) fn back_to(asked: &str, fallback: String) -> String {
     if ours { asked.to_owned() } else { fallback }
 }
 
+/// Where to go back after a form about the patient of `chart`: the page the
+/// form names (see [`back_to`]), else the patient's downtime page.
+pub(super) fn back_to_dossier(asked: &str, chart: &PatientChart) -> String {
+    back_to(asked, dossier_href(&chart.identity.patient))
+}
+
 // ---------------------------------------------------------------------------
 // Who may act for whom.
 
-/// The chart of `key` when `caller` reaches `action` in the unit the patient
-/// stays in (or in every unit). A read is audited when `audit_read` (pages),
-/// a refusal always; an unknown key is a 404 (audited as such).
+/// The chart of patient `key` (as typed or linked) when `caller` reaches
+/// `action` in the unit the patient stays in (or in every unit). A read is
+/// audited when `audit_read` (pages), a refusal always; a malformed key is
+/// bad input, an unknown one a 404 (audited as such).
 pub(super) async fn chart_in_scope(
     state: &AppState,
     caller: &Caller,
-    key: &PatientKey,
+    key: &str,
     action: Action,
     audit_read: bool,
 ) -> Result<PatientChart, AppError> {
+    let key = valid_key(key)?;
     let asked = key.clone();
     let chart = state.read(move |store| store.patient_chart(&asked)).await?;
     let Some(chart) = chart else {
-        return Err(unknown_patient(state, caller, key));
+        return Err(unknown_patient(state, caller, &key));
     };
     let root = chart.identity.patient.as_str();
     if may_act_for(caller, action, &chart) {
@@ -135,17 +144,25 @@ pub(super) async fn chart_in_scope(
     }
 }
 
+/// The chart of patient `key` for a form about to record: refused outside
+/// a crisis, then [`chart_in_scope`] without auditing the read (recording
+/// audits the act).
+pub(super) async fn chart_to_record(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    action: Action,
+) -> Result<PatientChart, AppError> {
+    state.downtime_open().await?;
+    chart_in_scope(state, caller, key, action, false).await
+}
+
 /// Whether the patient of `chart` stays in a unit where `caller` reaches
 /// `action`; a patient without an open stay only for those who reach every
 /// unit.
 pub(super) fn may_act_for(caller: &Caller, action: Action, chart: &PatientChart) -> bool {
     caller.reaches_all_units(action)
-        || chart
-            .stay
-            .iter()
-            .chain(&chart.other_stays)
-            .filter_map(|s| s.unit.as_deref())
-            .any(|unit| caller.may_see_unit(action, unit))
+        || stay_units(chart).any(|unit| caller.may_see_unit(action, unit))
 }
 
 /// The caller's name as documentation records it.
@@ -681,7 +698,7 @@ pub(crate) async fn patient_page(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, AppError> {
     let key = key_from_path(path)?;
-    let chart = chart_in_scope(&state, &caller, &key, Action::CareDocument, true).await?;
+    let chart = chart_in_scope(&state, &caller, key.as_str(), Action::CareDocument, true).await?;
     let open = state.downtime_open().await.is_ok();
     let root = chart.identity.patient.clone();
     let since = ward_vitals::history_since(state.now_ms());
@@ -721,10 +738,7 @@ pub(crate) async fn patient_page(
         note_form: open.then(|| NoteForm::blank(&fmt, &csrf, &key_text)),
     }
     .render()?;
-    let title = full_name(
-        chart.identity.family.as_deref(),
-        chart.identity.given.as_deref(),
-    );
+    let title = chart_name(&chart);
     // The page holds forms: no live refresh, which would wipe what is typed.
     let page = Page {
         title: &title,

@@ -34,17 +34,17 @@ use ckisa_domain::{
 use ckisa_store::PatientChart;
 use serde::Deserialize;
 
+use super::flows::{chart_name, unit_for};
 use super::ward::{
-    self, BookIndex, MedText, PatientHead, ReviewBadge, administration_line, back_to, bounded,
-    chart_in_scope, dossier_href, grid_href, handover_href, query_value,
+    self, BookIndex, MedText, PatientHead, ReviewBadge, administration_line, back_to_dossier,
+    bounded, chart_in_scope, chart_to_record, dossier_href, grid_href, handover_href, query_value,
 };
 use super::{StoreCheck, new_item_id};
-use crate::access::{Audited, Caller, redirect};
+use crate::access::{Caller, redirect};
 use crate::error::{AppError, read_form, read_query};
 use crate::format::{Fmt, clean, full_name, place};
 use crate::i18n::{Lang, Tr};
 use crate::layout::{self, Nav, Page};
-use crate::patient::valid_key;
 use crate::{AppState, PageCtx};
 
 const RECORD_PATH: &str = "/soins/administrations";
@@ -389,23 +389,6 @@ struct UnitTemplate {
     grid: GridView,
 }
 
-/// Refuses (and audits) a unit outside the caller's units for `action`;
-/// audits the read otherwise.
-pub(super) fn check_unit(
-    state: &AppState,
-    caller: &Caller,
-    action: Action,
-    code: &str,
-) -> Result<(), AppError> {
-    if caller.may_see_unit(action, code) {
-        caller.audit(state, Audited::allowed(action).target(code));
-        Ok(())
-    } else {
-        caller.audit(state, Audited::denied(action).target(code));
-        Err(AppError::OutsideUnits)
-    }
-}
-
 /// `GET /soins/unites/{code}`.
 pub(crate) async fn unit_page(
     State(state): State<AppState>,
@@ -413,7 +396,7 @@ pub(crate) async fn unit_page(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    check_unit(&state, &caller, Action::CareDocument, &code)?;
+    unit_for(&state, &caller, Action::CareDocument, &code)?;
     let open = state.downtime_open().await.is_ok();
     let asked = code.clone();
     let (board, medications, feeds) = state
@@ -514,10 +497,7 @@ pub(super) fn patient_grid(
         .unwrap_or_else(|| fmt.tr.t("board.no_bed").to_owned());
     let line = Line {
         key: &chart.identity.patient,
-        name: full_name(
-            chart.identity.family.as_deref(),
-            chart.identity.given.as_deref(),
-        ),
+        name: chart_name(chart),
         bed,
         allergies: chart.allergies.len(),
         medications: &chart.medications,
@@ -767,8 +747,7 @@ pub(crate) async fn record_page(
     query: Result<Query<RecordQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let query = read_query(query)?;
-    let key = valid_key(&query.patient)?;
-    let chart = chart_in_scope(&state, &caller, &key, Action::CareDocument, true).await?;
+    let chart = chart_in_scope(&state, &caller, &query.patient, Action::CareDocument, true).await?;
     let tr = Tr(ctx.lang);
     let medication = find_order(&chart, query.prescription.trim())
         .ok_or_else(|| AppError::Refused(tr.t("ward.error_unknown_prescription").to_owned()))?
@@ -840,7 +819,7 @@ async fn record_view(
             .map(|a| administration_line(&fmt, a));
         (review, history, already)
     };
-    let back = back_to(&draft.retour, dossier_href(&chart.identity.patient));
+    let back = back_to_dossier(&draft.retour, chart);
     let planned_text = match planned {
         Some(at) => tr.fmt("ward.planned_at", &[("at", &ward::minute(&fmt, at))]),
         None => tr.t("ward.planned_none").to_owned(),
@@ -860,14 +839,8 @@ async fn record_view(
         draft,
     }
     .render()?;
-    layout::respond_form(
-        state,
-        ctx,
-        tr.t("ward.record_title"),
-        Nav::None,
-        main,
-        status,
-    )
+    let title = tr.t("ward.record_title");
+    layout::respond_form(state, ctx, title, Nav::None, main, status)
 }
 
 /// `POST /soins/administrations`.
@@ -878,10 +851,8 @@ pub(crate) async fn record_submit(
     form: Result<Form<RecordForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let form = read_form(form)?;
-    state.downtime_open().await?;
     let tr = Tr(ctx.lang);
-    let key = valid_key(&form.patient)?;
-    let chart = chart_in_scope(&state, &caller, &key, Action::CareDocument, false).await?;
+    let chart = chart_to_record(&state, &caller, &form.patient, Action::CareDocument).await?;
     let medication = find_order(&chart, form.prescription.trim())
         .ok_or_else(|| AppError::Refused(tr.t("ward.error_unknown_prescription").to_owned()))?
         .clone();
@@ -960,10 +931,7 @@ pub(crate) async fn record_submit(
             Some(check),
         )
         .await?;
-    Ok(redirect(&back_to(
-        &form.retour,
-        dossier_href(&chart.identity.patient),
-    )))
+    Ok(redirect(&back_to_dossier(&form.retour, &chart)))
 }
 
 /// The check run under the care hub's write lock: the prescription is still
@@ -1093,10 +1061,7 @@ fn read_record(
     if scanned.is_empty() {
         errors.push(tr.t("ward.error_wristband_missing").to_owned());
     } else if !wristband_matches(scanned, chart) {
-        let name = full_name(
-            chart.identity.family.as_deref(),
-            chart.identity.given.as_deref(),
-        );
+        let name = chart_name(chart);
         let ipp = chart.identity.ipp.as_deref().unwrap_or("?");
         errors.push(tr.fmt(
             "ward.error_wristband",

@@ -28,19 +28,19 @@ use ckisa_domain::{
 use ckisa_store::PatientChart;
 use serde::Deserialize;
 
+use super::flows::unit_for;
 use super::new_item_id;
 use super::ward::{
-    self, AllergyLine, BookIndex, PatientHead, allergy_lines, back_to, bounded, chart_in_scope,
-    dossier_href, grid_href,
+    self, AllergyLine, BookIndex, PatientHead, allergy_lines, back_to, back_to_dossier, bounded,
+    chart_in_scope, chart_to_record, dossier_href, grid_href,
 };
-use super::ward_mar::{check_unit, unit_title};
+use super::ward_mar::unit_title;
 use super::ward_vitals::{self, News2View};
 use crate::access::{Caller, redirect};
 use crate::error::{AppError, read_form, read_query};
 use crate::format::{Fmt, full_name, place};
 use crate::i18n::Tr;
 use crate::layout::{self, Nav, Page};
-use crate::patient::valid_key;
 use crate::{AppState, PageCtx};
 
 /// A handover right after a shift change covers the shift that ended.
@@ -168,8 +168,7 @@ pub(crate) async fn note_page(
     query: Result<Query<NoteQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let query = read_query(query)?;
-    let key = valid_key(&query.patient)?;
-    let chart = chart_in_scope(&state, &caller, &key, Action::CareDocument, true).await?;
+    let chart = chart_in_scope(&state, &caller, &query.patient, Action::CareDocument, true).await?;
     let fmt = ctx.fmt(&state);
     let mut form = NoteForm::blank(&fmt, caller.csrf()?, chart.identity.patient.as_str());
     form.retour = query.retour;
@@ -193,19 +192,13 @@ async fn note_view(
         tr: fmt.tr,
         open,
         head: PatientHead::of(&fmt, chart),
-        back: back_to(&form.retour, dossier_href(&chart.identity.patient)),
+        back: back_to_dossier(&form.retour, chart),
         form,
         notes,
     }
     .render()?;
-    layout::respond_form(
-        state,
-        ctx,
-        fmt.tr.t("ward.notes_title"),
-        Nav::None,
-        main,
-        status,
-    )
+    let title = fmt.tr.t("ward.notes_title");
+    layout::respond_form(state, ctx, title, Nav::None, main, status)
 }
 
 /// `POST /soins/transmissions`.
@@ -216,9 +209,7 @@ pub(crate) async fn note_submit(
     form: Result<Form<NotePost>, FormRejection>,
 ) -> Result<Response, AppError> {
     let posted = read_form(form)?;
-    state.downtime_open().await?;
-    let key = valid_key(&posted.patient)?;
-    let chart = chart_in_scope(&state, &caller, &key, Action::CareDocument, false).await?;
+    let chart = chart_to_record(&state, &caller, &posted.patient, Action::CareDocument).await?;
     let fmt = ctx.fmt(&state);
     let tr = fmt.tr;
     let mut errors = Vec::new();
@@ -347,7 +338,7 @@ pub(crate) async fn handover_page(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Response, AppError> {
-    check_unit(&state, &caller, Action::CareDocument, &code)?;
+    unit_for(&state, &caller, Action::CareDocument, &code)?;
     let asked = code.clone();
     let since_vitals = ward_vitals::history_since(state.now_ms());
     let (board, medications, histories, feeds) = state

@@ -35,17 +35,17 @@ use ckisa_domain::{
 use ckisa_store::PatientChart;
 use serde::Deserialize;
 
+use super::flows::{chart_name, form_status};
 use super::ward::{
-    self, AllergyLine, BookIndex, MedText, PatientHead, ReviewBadge, allergy_lines, back_to,
-    bounded, chart_in_scope, dossier_href, query_value,
+    self, AllergyLine, BookIndex, MedText, PatientHead, ReviewBadge, allergy_lines,
+    back_to_dossier, bounded, chart_in_scope, chart_to_record, dossier_href, query_value,
 };
 use super::{StoreCheck, new_item_id};
 use crate::access::{Audited, Caller, redirect};
 use crate::error::{AppError, read_form, read_query};
-use crate::format::{Fmt, clean, full_name, place};
+use crate::format::{Fmt, clean, place};
 use crate::i18n::Tr;
 use crate::layout::{self, Nav, Page};
-use crate::patient::valid_key;
 use crate::{AppState, PageCtx};
 
 const PRESCRIBE_PATH: &str = "/soins/prescriptions";
@@ -265,8 +265,7 @@ pub(crate) async fn prescribe_page(
     query: Result<Query<PrescribeQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let query = read_query(query)?;
-    let key = valid_key(&query.patient)?;
-    let chart = chart_in_scope(&state, &caller, &key, Action::Prescribe, true).await?;
+    let chart = chart_in_scope(&state, &caller, &query.patient, Action::Prescribe, true).await?;
     let tr = Tr(ctx.lang);
     let replaced = replaced_order(tr, &chart, &query.remplace)?;
     let draft = PrescribeDraft {
@@ -320,7 +319,7 @@ async fn prescribe_view(
 ) -> Result<Response, AppError> {
     let open = state.downtime_open().await.is_ok();
     let fmt = ctx.fmt(state);
-    let back = back_to(&draft.retour, dossier_href(&chart.identity.patient));
+    let back = back_to_dossier(&draft.retour, chart);
     let current = {
         let book = state.care_book().await?;
         let patients: HashSet<PatientKey> = [chart.identity.patient.clone()].into();
@@ -342,14 +341,8 @@ async fn prescribe_view(
         draft,
     }
     .render()?;
-    layout::respond_form(
-        state,
-        ctx,
-        fmt.tr.t("ward.prescribe_title"),
-        Nav::None,
-        main,
-        status,
-    )
+    let title = fmt.tr.t("ward.prescribe_title");
+    layout::respond_form(state, ctx, title, Nav::None, main, status)
 }
 
 /// `POST /soins/prescriptions`.
@@ -360,10 +353,8 @@ pub(crate) async fn prescribe_submit(
     form: Result<Form<PrescribeForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let form = read_form(form)?;
-    state.downtime_open().await?;
     let tr = Tr(ctx.lang);
-    let key = valid_key(&form.patient)?;
-    let chart = chart_in_scope(&state, &caller, &key, Action::Prescribe, false).await?;
+    let chart = chart_to_record(&state, &caller, &form.patient, Action::Prescribe).await?;
     let replaced = replaced_order(tr, &chart, &form.remplace)?.cloned();
     let fmt = ctx.fmt(&state);
     let typed = PrescriptionForm {
@@ -511,10 +502,7 @@ pub(crate) async fn prescribe_submit(
             check,
         )
         .await?;
-    Ok(redirect(&back_to(
-        &form.retour,
-        dossier_href(&chart.identity.patient),
-    )))
+    Ok(redirect(&back_to_dossier(&form.retour, &chart)))
 }
 
 /// `Médicament manquant` from `médicament manquant`.
@@ -621,8 +609,7 @@ pub(crate) async fn stop_page(
     query: Result<Query<StopQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let query = read_query(query)?;
-    let key = valid_key(&query.patient)?;
-    let chart = chart_in_scope(&state, &caller, &key, Action::Prescribe, true).await?;
+    let chart = chart_in_scope(&state, &caller, &query.patient, Action::Prescribe, true).await?;
     let tr = Tr(ctx.lang);
     let medication = replaced_order(tr, &chart, &query.prescription)?
         .ok_or_else(|| AppError::Refused(tr.t("ward.error_unknown_prescription").to_owned()))?
@@ -654,11 +641,7 @@ async fn stop_view(
 ) -> Result<Response, AppError> {
     let open = state.downtime_open().await.is_ok();
     let fmt = ctx.fmt(state);
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(error.as_deref());
     let main = StopTemplate {
         tr: fmt.tr,
         open,
@@ -669,19 +652,13 @@ async fn stop_view(
         patient: chart.identity.patient.as_str().to_owned(),
         prescription: medication.id.clone(),
         retour: retour.to_owned(),
-        back: back_to(retour, dossier_href(&chart.identity.patient)),
+        back: back_to_dossier(retour, chart),
         reason,
         error,
     }
     .render()?;
-    layout::respond_form(
-        state,
-        ctx,
-        fmt.tr.t("ward.stop_title"),
-        Nav::None,
-        main,
-        status,
-    )
+    let title = fmt.tr.t("ward.stop_title");
+    layout::respond_form(state, ctx, title, Nav::None, main, status)
 }
 
 /// `POST /soins/prescriptions/arret`.
@@ -692,10 +669,8 @@ pub(crate) async fn stop_submit(
     form: Result<Form<StopForm>, FormRejection>,
 ) -> Result<Response, AppError> {
     let form = read_form(form)?;
-    state.downtime_open().await?;
     let tr = Tr(ctx.lang);
-    let key = valid_key(&form.patient)?;
-    let chart = chart_in_scope(&state, &caller, &key, Action::Prescribe, false).await?;
+    let chart = chart_to_record(&state, &caller, &form.patient, Action::Prescribe).await?;
     let medication = replaced_order(tr, &chart, &form.prescription)?
         .ok_or_else(|| AppError::Refused(tr.t("ward.error_unknown_prescription").to_owned()))?
         .clone();
@@ -746,10 +721,7 @@ pub(crate) async fn stop_submit(
             Some(check),
         )
         .await?;
-    Ok(redirect(&back_to(
-        &form.retour,
-        dossier_href(&chart.identity.patient),
-    )))
+    Ok(redirect(&back_to_dossier(&form.retour, &chart)))
 }
 
 // ---------------------------------------------------------------------------
@@ -881,10 +853,9 @@ async fn pharmacy_view(
         );
     }
     let name_of = |key: &PatientKey| {
-        charts.get(key).map_or_else(
-            || key.as_str().to_owned(),
-            |c| full_name(c.identity.family.as_deref(), c.identity.given.as_deref()),
-        )
+        charts
+            .get(key)
+            .map_or_else(|| key.as_str().to_owned(), chart_name)
     };
     let pending = waiting
         .iter()

@@ -31,13 +31,14 @@ use ckisa_store::PatientChart;
 use serde::Deserialize;
 
 use super::new_item_id;
-use super::ward::{self, PatientHead, back_to, chart_in_scope, dossier_href};
+use super::ward::{
+    self, PatientHead, back_to, back_to_dossier, chart_in_scope, chart_to_record, dossier_href,
+};
 use crate::access::{Caller, redirect};
 use crate::error::{AppError, read_form, read_query};
 use crate::format::Fmt;
 use crate::i18n::Tr;
 use crate::layout::{self, Nav};
-use crate::patient::valid_key;
 use crate::{AppState, PageCtx};
 
 /// How far back the charts go.
@@ -507,8 +508,7 @@ pub(crate) async fn vitals_page(
     query: Result<Query<VitalsQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let query = read_query(query)?;
-    let key = valid_key(&query.patient)?;
-    let chart = chart_in_scope(&state, &caller, &key, Action::CareDocument, true).await?;
+    let chart = chart_in_scope(&state, &caller, &query.patient, Action::CareDocument, true).await?;
     let fmt = ctx.fmt(&state);
     let mut form = VitalsForm::blank(&fmt, caller.csrf()?, chart.identity.patient.as_str());
     form.retour = query.retour;
@@ -535,18 +535,12 @@ async fn vitals_view(
         open,
         head: PatientHead::of(&fmt, chart),
         news2: news2_of(&fmt, &latest),
-        back: back_to(&form.retour, dossier_href(&chart.identity.patient)),
+        back: back_to_dossier(&form.retour, chart),
         form,
     }
     .render()?;
-    layout::respond_form(
-        state,
-        ctx,
-        fmt.tr.t("ward.vitals_title"),
-        Nav::None,
-        main,
-        status,
-    )
+    let title = fmt.tr.t("ward.vitals_title");
+    layout::respond_form(state, ctx, title, Nav::None, main, status)
 }
 
 /// `POST /soins/constantes`.
@@ -557,9 +551,7 @@ pub(crate) async fn vitals_submit(
     form: Result<Form<VitalsPost>, FormRejection>,
 ) -> Result<Response, AppError> {
     let posted = read_form(form)?;
-    state.downtime_open().await?;
-    let key = valid_key(&posted.patient)?;
-    let chart = chart_in_scope(&state, &caller, &key, Action::CareDocument, false).await?;
+    let chart = chart_to_record(&state, &caller, &posted.patient, Action::CareDocument).await?;
     let fmt = ctx.fmt(&state);
     let (observations, errors) = read_vitals(&fmt, &chart, &posted);
     if !errors.is_empty() {
