@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use ckisa_domain::{
     Actor, Administration, CareFact, Event, EventId, Fact, LabRequest, NursingNote, PatientKey,
-    PrescriptionReview, Reconciliation, ReconciliationStatus, SourceChannel,
+    PrescriptionReview, Reconciliation, ReconciliationStatus, RecordStatus, SourceChannel,
 };
 
 /// One documented item, as the log holds it.
@@ -203,7 +203,7 @@ impl CareBook {
         let target = self.resolve(patient);
         self.entries.iter().filter(move |e| {
             e.patient()
-                .is_some_and(|p| p == &target || self.resolve(p) == target)
+                .is_some_and(|p| p == &target || self.resolve_ref(p) == &target)
         })
     }
 
@@ -242,8 +242,7 @@ impl CareBook {
 
     /// A lab request by its id (as printed on the label).
     pub fn lab_request(&self, id: &str) -> Option<(&Entry, &LabRequest)> {
-        let index = *self.by_key.get(&format!("lab:{id}"))?;
-        let entry = &self.entries[index];
+        let entry = self.by_item_key(&lab_key(id))?;
         match &entry.fact {
             CareFact::LabRequested(l) => Some((entry, l)),
             _ => None,
@@ -275,6 +274,11 @@ impl CareBook {
         medication: &'a str,
     ) -> Option<(&'a Entry, &'a PrescriptionReview)> {
         self.reviews(medication).last()
+    }
+
+    /// The latest version of the item of key `key` (see [`item_key`]).
+    pub fn by_item_key(&self, key: &str) -> Option<&Entry> {
+        self.by_key.get(key).map(|&index| &self.entries[index])
     }
 
     /// An item by the id of the event that first recorded it.
@@ -320,12 +324,12 @@ pub fn item_key(fact: &CareFact, event: EventId) -> Option<String> {
     Some(match fact {
         CareFact::Administered(a) => format!("adm:{}", a.id),
         CareFact::Note(n) => format!("note:{}", n.id),
-        CareFact::LabRequested(l) => format!("lab:{}", l.id),
+        CareFact::LabRequested(l) => lab_key(&l.id),
         CareFact::Entered(inner) => match inner.as_ref() {
             Fact::ObservationRecorded(o) => format!("obs:{}", o.id),
-            Fact::MedicationRecorded(m) => format!("med:{}:{:?}", m.id, m.status),
+            Fact::MedicationRecorded(m) => prescription_key(&m.id, &m.status),
             Fact::DietRecorded(d) => format!("diet:{}", d.id),
-            Fact::PatientUpdated(p) => format!("pat:{}", p.patient),
+            Fact::PatientUpdated(p) => identity_key(&p.patient),
             Fact::StayUpdated(s) => movement_key(s.movement_id.as_deref(), event),
             Fact::Transferred { movement_id, .. } => movement_key(movement_id.as_deref(), event),
             Fact::Discharged { encounter, .. } => format!("sortie:{encounter}"),
@@ -333,6 +337,27 @@ pub fn item_key(fact: &CareFact, event: EventId) -> Option<String> {
         },
         CareFact::Reviewed(_) | CareFact::Reconciled(_) => return None,
     })
+}
+
+/// The key of a lab request, by its id.
+pub fn lab_key(id: &str) -> String {
+    format!("lab:{id}")
+}
+
+/// The key of a prescription's version of `status`: a prescription and its
+/// stop are two items.
+pub fn prescription_key(id: &str, status: &RecordStatus) -> String {
+    let status = match status {
+        RecordStatus::Active => "active",
+        RecordStatus::Inactive => "inactive",
+        RecordStatus::EnteredInError => "erreur",
+    };
+    format!("med:{id}:{status}")
+}
+
+/// The key of a typed identity, by its patient.
+pub fn identity_key(patient: &PatientKey) -> String {
+    format!("pat:{patient}")
 }
 
 /// The key of an admission or a transfer: its movement id, else the id of

@@ -275,23 +275,19 @@ impl Names<'_> {
 
 /// The name of the latest identity typed for `key`.
 fn typed_name(book: &CareBook, key: &PatientKey) -> Option<String> {
-    book.entries().iter().rev().find_map(|entry| {
-        let CareFact::Entered(inner) = &entry.fact else {
-            return None;
-        };
-        let Fact::PatientUpdated(update) = inner.as_ref() else {
-            return None;
-        };
-        if &update.patient != key {
-            return None;
-        }
-        let parts: Vec<&str> = [update.family.value(), update.given.value()]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect();
-        (!parts.is_empty()).then(|| parts.join(" "))
-    })
+    let entry = book.by_item_key(&crate::book::identity_key(key))?;
+    let CareFact::Entered(inner) = &entry.fact else {
+        return None;
+    };
+    let Fact::PatientUpdated(update) = inner.as_ref() else {
+        return None;
+    };
+    let parts: Vec<&str> = [update.family.value(), update.given.value()]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 fn account(actor: &Actor) -> String {
@@ -401,11 +397,12 @@ fn place_text(place: &Place) -> String {
 
 /// The drug of a prescription typed in the capsule, by its id.
 fn prescribed_drug<'a>(book: &'a CareBook, medication: &str) -> Option<&'a str> {
-    book.entries().iter().find_map(|entry| match &entry.fact {
+    let key = crate::book::prescription_key(medication, &ckisa_domain::RecordStatus::Active);
+    match &book.by_item_key(&key)?.fact {
         CareFact::Entered(inner) => match inner.as_ref() {
-            Fact::MedicationRecorded(m) if m.id == medication => Some(m.drug.text.as_str()),
+            Fact::MedicationRecorded(m) => Some(m.drug.text.as_str()),
             _ => None,
         },
         _ => None,
-    })
+    }
 }

@@ -365,12 +365,11 @@ impl Caller {
     /// since, role and scope unchanged. For the event streams, which outlive
     /// the gate's single check: they end when this turns false, and the
     /// browser's reconnection meets the gate again. The lookup is the
-    /// gate's own (memory only, well under a microsecond) and, like any
-    /// request, restarts the session's idle time. A token is never still
-    /// valid here: the streams take sessions only, and its secret is not
-    /// kept to check it again.
-    /// (Peeks at the session without restarting its idle time: a page left
-    /// open on a live stream still idles out after 15 minutes.)
+    /// gate's own (memory only, well under a microsecond), but it only peeks
+    /// at the session: it does not restart its idle time, so a page left
+    /// open on a live stream still idles out after 15 minutes. A token is
+    /// never still valid here: the streams take sessions only, and its
+    /// secret is not kept to check it again.
     pub(crate) fn still_valid(&self, state: &AppState) -> bool {
         let (Principal::Session(then), Some(token)) = (&self.principal, &self.token) else {
             return false;
@@ -402,12 +401,12 @@ impl Caller {
     }
 }
 
-/// Request text as the trail keeps it: control characters (a NUL typed
-/// into a URL, a line break) become U+FFFD, so that an export stays text.
 /// Longest request text the trail keeps of one entry's field (a 3,000-
 /// character unit code in a URL is a probe, not a name to keep whole).
 const MAX_AUDITED_CHARS: usize = 256;
 
+/// Request text as the trail keeps it: control characters (a NUL typed
+/// into a URL, a line break) become U+FFFD, so that an export stays text.
 fn printable(text: &str) -> String {
     let mut kept: String = text
         .chars()

@@ -1360,3 +1360,61 @@ async fn a_dose_is_not_given_ahead_against_an_allergy_or_a_pharmacy_refusal() {
     );
     assert_eq!(care_events(&node).len(), 1);
 }
+
+#[tokio::test]
+async fn a_dose_given_from_another_process_is_seen_before_recording() {
+    let node = node_in_crisis().await;
+    let nurse = node.login_as("ide", Role::Nurse, unit("REA"));
+    // The node has its care book in memory.
+    let grid = node.get(&nurse, "/soins/unites/REA").await;
+    assert_eq!(grid.status, StatusCode::OK);
+    // Another process on the same folder records the 12:00 dose.
+    let noon = today_at(12, 0);
+    let zone = jiff::tz::TimeZone::get("Europe/Paris").expect("zone");
+    let elsewhere = CareFact::Administered(Administration {
+        id: "adm-ailleurs".into(),
+        patient: key("100001"),
+        encounter: None,
+        medication: "rx-para".into(),
+        drug: coded("Paracétamol 1 g"),
+        planned: ckisa_care::mar::moment_at(noon, &zone),
+        at: ckisa_care::mar::moment_at(noon + 60_000, &zone).expect("moment"),
+        outcome: AdministrationOutcome::Given {
+            dose: "1 g".into(),
+            route: "PO".into(),
+        },
+        by: "Infirmière de l'autre poste".into(),
+        comment: None,
+    });
+    let now = u64::try_from(clock_now()).expect("positive");
+    let event = ledger::event(
+        Actor::User("autre".into()),
+        &NodeId("autre-processus".into()),
+        "cli",
+        elsewhere,
+        Hlc::new(now, 0),
+    );
+    // A second handle on the same folder: its commits do not move this
+    // node's store generation, as with `ckisa` commands beside a node.
+    let other = ckisa_store_sqlite::SqliteStore::open(
+        &node.dir.path().join("store"),
+        ckisa_store_sqlite::SqliteOptions::new("Europe/Paris"),
+    )
+    .expect("second handle");
+    ledger::commit(&other, vec![event], clock_now()).expect("committed");
+    // Within the book's one-second resync, the same dose is refused.
+    let twice = node
+        .post(
+            &nurse,
+            "/soins/administrations",
+            &fields(&give(noon, "100001")),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    assert!(
+        twice.body.contains("Infirmière de l&#39;autre poste"),
+        "{}",
+        twice.body
+    );
+    assert_eq!(care_events(&node).len(), 1);
+}

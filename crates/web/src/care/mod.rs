@@ -214,6 +214,10 @@ impl AppState {
         };
         let hub = self.care_hub();
         let _writing = hub.writing.lock().await;
+        // The book first catches up with what another process on the same
+        // folder may have written, so that a check reading it (a dose
+        // already given) sees everything committed before this write.
+        self.care_catch_up(self.inner.store.generation()).await?;
         if let Some(check) = check {
             self.read(move |store| Ok(check(store))).await??;
         }
