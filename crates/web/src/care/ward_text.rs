@@ -422,7 +422,7 @@ pub(crate) const CATALOG: Catalog = &[
     ),
     (
         "ward.home_reconcile_link",
-        ["Réintégration dans le SIH", "Hand-back to the HIS"],
+        ["Réintégration dans le SIH", "Re-integration into the HIS"],
     ),
     (
         "ward.home_schedule_link",
