@@ -74,11 +74,22 @@ pub enum Action {
     /// Re-integration: the worklist, matching provisional identities, the
     /// export back to the HIS.
     Reconcile,
+    /// Reading one's channels, direct messages and broadcasts; acknowledging
+    /// broadcasts.
+    MessageRead,
+    /// Writing messages, opening conversations, pinning.
+    MessagePost,
+    /// Sending priority broadcasts that recipients must acknowledge.
+    Broadcast,
+    /// Calling back off-duty staff (plan blanc) and following the answers.
+    StaffRecall,
+    /// Exporting a channel for the after-action report.
+    MessageExport,
 }
 
 impl Action {
     /// Every action, in matrix order.
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 34] = [
         Action::UnitList,
         Action::UnitBoard,
         Action::PatientChart,
@@ -108,6 +119,11 @@ impl Action {
         Action::Kitchen,
         Action::PaperReports,
         Action::Reconcile,
+        Action::MessageRead,
+        Action::MessagePost,
+        Action::Broadcast,
+        Action::StaffRecall,
+        Action::MessageExport,
     ];
 
     /// Stable code, used in the audit trail and in token scopes.
@@ -142,6 +158,11 @@ impl Action {
             Action::Kitchen => "care.kitchen",
             Action::PaperReports => "care.paper",
             Action::Reconcile => "care.reconcile",
+            Action::MessageRead => "message.read",
+            Action::MessagePost => "message.post",
+            Action::Broadcast => "message.broadcast",
+            Action::StaffRecall => "message.recall",
+            Action::MessageExport => "message.export",
         }
     }
 
@@ -181,6 +202,11 @@ impl Action {
             Action::Reconcile => {
                 "réintégration dans le SIH (export, rapprochement, identités provisoires)"
             }
+            Action::MessageRead => "lire ses canaux, messages et diffusions ; accuser réception",
+            Action::MessagePost => "écrire, ouvrir une conversation, épingler",
+            Action::Broadcast => "diffusion prioritaire avec accusé de réception",
+            Action::StaffRecall => "rappel du personnel (plan blanc)",
+            Action::MessageExport => "export d'un canal pour le retour d'expérience",
         }
     }
 }
@@ -274,6 +300,20 @@ pub fn reach(role: Role, action: Action) -> Reach {
         (R::UnitManager, A::Reconcile) => S,
         (R::CrisisDirector | R::CrisisCellMember, A::Reconcile) => E,
         (_, A::Reconcile) => N,
+
+        // Secure messaging: everyone reads their channels; observers of an
+        // exercise do not write. The crisis direction broadcasts to anyone,
+        // unit managers to their units; the cell recalls staff and exports.
+        (_, A::MessageRead) => E,
+        (R::ExerciseObserver, A::MessagePost) => N,
+        (_, A::MessagePost) => E,
+        (R::CrisisDirector | R::CrisisCellMember, A::Broadcast) => E,
+        (R::UnitManager, A::Broadcast) => S,
+        (_, A::Broadcast) => N,
+        (R::CrisisDirector | R::CrisisCellMember, A::StaffRecall) => E,
+        (_, A::StaffRecall) => N,
+        (R::CrisisDirector | R::CrisisCellMember | R::ItSecurity, A::MessageExport) => E,
+        (_, A::MessageExport) => N,
     }
 }
 

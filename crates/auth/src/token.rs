@@ -17,7 +17,7 @@ use crate::{Action, Actor, AuthError, Directory, TokenInfo, rules};
 /// What a machine token may be given: the actions the JSON API and
 /// `/metrics` serve. Break-the-glass and account management need a person;
 /// the audit pages are pages, not API.
-pub const TOKEN_ACTIONS: [Action; 7] = [
+pub const TOKEN_ACTIONS: [Action; 8] = [
     Action::UnitList,
     Action::UnitBoard,
     Action::PatientSearch,
@@ -25,6 +25,8 @@ pub const TOKEN_ACTIONS: [Action; 7] = [
     Action::NodeStatus,
     Action::Quarantine,
     Action::Metrics,
+    // The SMS gateway relaying answers to a staff recall.
+    Action::StaffRecall,
 ];
 
 /// Prefix of every token secret, so that scanners and people recognise one.

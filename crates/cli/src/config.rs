@@ -21,6 +21,8 @@ use ckisa_store::UnitDefinition;
 use ckisa_tls::TlsFiles;
 use serde::Deserialize;
 
+mod messagerie;
+
 /// A validated node configuration.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -49,6 +51,11 @@ pub(crate) struct Config {
     /// The clinical capsule (`[soins]`): provisional IPP range, shift hours, the paper
     /// fallback's folder and schedule.
     pub(crate) care: Settings,
+    /// The secure messaging (`[messagerie]`): support-service channels, the
+    /// crisis cell, escalation delays, retention, attachments, the recall
+    /// roster, the public address of answer links and the notification hook
+    /// (when it has none, escalations and recalls use `[plan.crisis.hook]`).
+    pub(crate) messaging: ckisa_messaging::settings::Settings,
 }
 
 /// One MLLP feed.
@@ -75,6 +82,7 @@ struct RawConfig {
     tls: Option<RawTls>,
     plan: Option<RawPlan>,
     soins: Option<RawSoins>,
+    messagerie: Option<messagerie::RawMessagerie>,
 }
 
 /// `[soins]`: the clinical capsule's degraded mode.
@@ -174,7 +182,7 @@ impl Config {
         if let Some(folder) = absolute.parent() {
             config.resolve_paths(folder);
         }
-        check_hook(&config.plan)
+        check_hook(&config)
             .with_context(|| format!("configuration invalide dans {}", path.display()))?;
         Ok(config)
     }
@@ -236,6 +244,13 @@ impl Config {
         let units = validate_units(&raw.units)?;
         let plan = check_plan(raw.plan.as_ref(), &units, &feeds)?;
         let care = validate_soins(raw.soins.unwrap_or_default())?;
+        let messaging = messagerie::validate(
+            raw.messagerie.unwrap_or_default(),
+            &messagerie::Known {
+                roles: &role_codes(),
+                units: &units.iter().map(|u| u.code.clone()).collect::<Vec<_>>(),
+            },
+        )?;
         Ok(Config {
             site_name: raw.site.name,
             zone,
@@ -248,33 +263,35 @@ impl Config {
             plan: Arc::new(plan),
             has_plan: raw.plan.is_some(),
             care,
+            messaging,
         })
     }
 }
 
-/// The alert hook must be a program this node can run: a plan that names
-/// a missing or non-executable file would only fail at the first alert.
-fn check_hook(plan: &Plan) -> anyhow::Result<()> {
-    let Some(hook) = &plan.crisis.hook else {
-        return Ok(());
-    };
-    let path = Path::new(&hook.program);
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("plan.crisis.hook.program : {} introuvable", hook.program))?;
+/// The hooks (the plan's alert hook, the messaging's) must be programs
+/// this node can run: a file that is missing or not executable would only
+/// fail at the first alert.
+fn check_hook(config: &Config) -> anyhow::Result<()> {
+    if let Some(hook) = &config.plan.crisis.hook {
+        check_program("plan.crisis.hook.program", &hook.program)?;
+    }
+    if let Some(hook) = &config.messaging.hook {
+        check_program("messagerie.crochet.programme", &hook.program)?;
+    }
+    Ok(())
+}
+
+fn check_program(key: &str, program: &str) -> anyhow::Result<()> {
+    let meta = std::fs::metadata(Path::new(program))
+        .with_context(|| format!("{key} : {program} introuvable"))?;
     if !meta.is_file() {
-        bail!(
-            "plan.crisis.hook.program : {} n'est pas un fichier",
-            hook.program
-        );
+        bail!("{key} : {program} n'est pas un fichier");
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
         if meta.permissions().mode() & 0o111 == 0 {
-            bail!(
-                "plan.crisis.hook.program : {} n'est pas exécutable (chmod +x)",
-                hook.program
-            );
+            bail!("{key} : {program} n'est pas exécutable (chmod +x)");
         }
     }
     Ok(())
@@ -309,11 +326,16 @@ fn plan_context(units: &[UnitDefinition], feeds: &[FeedConfig]) -> PlanContext {
             .map(|f| f.name.clone())
             .chain([String::from("fichiers")])
             .collect(),
-        roles: ckisa_auth::Role::ALL
-            .iter()
-            .map(|r| r.code().to_owned())
-            .collect(),
+        roles: role_codes(),
     }
+}
+
+/// The role codes of accounts.
+fn role_codes() -> Vec<String> {
+    ckisa_auth::Role::ALL
+        .iter()
+        .map(|r| r.code().to_owned())
+        .collect()
 }
 
 /// `[tls]`: either `dir` (a folder made by `ckisa tls init`), or `cert` and
@@ -612,6 +634,261 @@ rooms = [{ room = "101", beds = ["1", "2"] }, { room = "102", beds = ["1"] }]
     }
 
     #[test]
+    fn the_messagerie_table_gives_the_messaging_settings() {
+        use ckisa_messaging::settings::{Delays, MediaType, Settings as Messaging};
+
+        assert_eq!(
+            Config::parse(SAMPLE).unwrap().messaging,
+            Messaging::default()
+        );
+        let text = format!(
+            r#"{SAMPLE}
+[messagerie]
+cellule_roles = ["directeur-crise"]
+cellule_membres = ["dupont", "martin"]
+conservation_jours = 730
+pieces_jointes_max_ko = 20480
+pieces_jointes_types = ["application/pdf", "image/jpeg"]
+adresse_publique = "https://crise.ch-test.fr/"
+
+[[messagerie.canaux_services]]
+code = "pharmacie"
+nom = "Pharmacie centrale"
+roles = ["pharmacien"]
+membres = ["preparateur1"]
+
+[[messagerie.canaux_services]]
+code = "brancardage"
+nom = "Brancardage"
+
+[messagerie.escalade]
+urgent = {{ cadre_apres_min = 5 }}
+information = {{ cadre_apres_min = 120, crochet_apres_min = 240 }}
+
+[messagerie.crochet]
+programme = "/usr/local/bin/envoi-sms"
+arguments = ["--site", "test"]
+delai_s = 30
+
+[[messagerie.rappel]]
+id = "M0001"
+nom = "Claire Dubois"
+role = "infirmier"
+unite = "CARDIO"
+telephone = "06 39 98 01 01"
+
+[[messagerie.rappel]]
+id = "M0002"
+nom = "Paul Bernard"
+role = "pharmacien"
+telephone = "+33 6 39 98 01 02"
+"#
+        );
+        let messaging = Config::parse(&text).unwrap().messaging;
+        assert_eq!(messaging.cell_roles, ["directeur-crise"]);
+        assert_eq!(messaging.cell_members, ["dupont", "martin"]);
+        assert_eq!(messaging.retention_days, 730);
+        assert_eq!(messaging.attachment_max_bytes, 20 * 1024 * 1024);
+        assert_eq!(
+            messaging.attachment_types,
+            [MediaType::Pdf, MediaType::Jpeg]
+        );
+        assert_eq!(
+            messaging.public_url.as_deref(),
+            Some("https://crise.ch-test.fr")
+        );
+        let codes: Vec<&str> = messaging.services.iter().map(|s| s.code.as_str()).collect();
+        assert_eq!(codes, ["pharmacie", "brancardage"]);
+        assert_eq!(messaging.services[0].name, "Pharmacie centrale");
+        assert_eq!(messaging.services[0].members, ["preparateur1"]);
+        assert!(messaging.services[1].roles.is_empty());
+        // A priority's table replaces its defaults; the others keep theirs.
+        let urgent = Delays {
+            manager_after_min: Some(5),
+            hook_after_min: None,
+        };
+        assert_eq!(messaging.escalation.urgent, urgent);
+        assert_eq!(
+            messaging.escalation.important,
+            Messaging::default().escalation.important
+        );
+        assert_eq!(messaging.escalation.information.hook_after_min, Some(240));
+        let hook = messaging.hook.unwrap();
+        assert_eq!(hook.program, "/usr/local/bin/envoi-sms");
+        assert_eq!(hook.args, ["--site", "test"]);
+        assert_eq!(hook.timeout_s, 30);
+        assert_eq!(messaging.roster.len(), 2);
+        assert_eq!(messaging.roster[0].unit, "CARDIO");
+        assert_eq!(messaging.roster[1].unit, "");
+        assert_eq!(messaging.roster[1].phone, "+33 6 39 98 01 02");
+
+        // No service channel at all, and attachments switched off.
+        let text =
+            format!("{SAMPLE}\n[messagerie]\ncanaux_services = []\npieces_jointes_types = []\n");
+        let messaging = Config::parse(&text).unwrap().messaging;
+        assert!(messaging.services.is_empty() && messaging.attachment_types.is_empty());
+    }
+
+    #[test]
+    fn bad_messagerie_values_are_refused_naming_their_key() {
+        let person = |id: &str, role: &str, unit: &str, phone: &str| {
+            format!(
+                "[[messagerie.rappel]]\nid = \"{id}\"\nnom = \"X\"\nrole = \"{role}\"\n\
+                 unite = \"{unit}\"\ntelephone = \"{phone}\"\n"
+            )
+        };
+        let ok = person("A1", "infirmier", "CARDIO", "06 39 98 00 01");
+        let cases = [
+            (
+                format!(
+                    "{ok}{}{}{}",
+                    person("A2", "medecin", "", "0639980002"),
+                    person("A3", "cadre", "CARDIO", "0639980003"),
+                    person("B", "chef", "", "0639980000")
+                ),
+                "messagerie.rappel[3].role",
+                "\"chef\" n'est pas un rôle",
+            ),
+            (
+                format!("{ok}{ok}"),
+                "messagerie.rappel[1].id",
+                "déjà celui de messagerie.rappel[0]",
+            ),
+            (
+                person("A1", "infirmier", "REA", "0639980000"),
+                "messagerie.rappel[0].unite",
+                "\"REA\" n'est pas une unité",
+            ),
+            (
+                person("A1", "infirmier", "", "06 39 98 xx 01"),
+                "messagerie.rappel[0].telephone",
+                "'x'",
+            ),
+            (
+                person(" ", "infirmier", "", "0639980000"),
+                "messagerie.rappel[0].id",
+                "vide",
+            ),
+            (
+                "cellule_roles = [\"medecin\", \"medecin\"]".to_owned(),
+                "messagerie.cellule_roles[1]",
+                "deux fois",
+            ),
+            (
+                "cellule_roles = []".to_owned(),
+                "messagerie.cellule_roles",
+                "personne ne pourrait le lire",
+            ),
+            (
+                "cellule_membres = [\"jean dupont\"]".to_owned(),
+                "messagerie.cellule_membres[0]",
+                "identifiant de compte",
+            ),
+            (
+                "conservation_jours = 0".to_owned(),
+                "messagerie.conservation_jours",
+                "de 1 à 3650 jours",
+            ),
+            (
+                "pieces_jointes_max_ko = 20481".to_owned(),
+                "messagerie.pieces_jointes_max_ko",
+                "de 1 à 20480 Ko",
+            ),
+            (
+                "pieces_jointes_types = [\"image/png\", \"image/svg+xml\"]".to_owned(),
+                "messagerie.pieces_jointes_types[1]",
+                "script",
+            ),
+            (
+                "pieces_jointes_types = [\"image/gif\"]".to_owned(),
+                "messagerie.pieces_jointes_types[0]",
+                "image/jpeg, image/png, application/pdf",
+            ),
+            (
+                "pieces_jointes_types = [\"image/png\", \"image/png\"]".to_owned(),
+                "messagerie.pieces_jointes_types[1]",
+                "deux fois",
+            ),
+            (
+                "adresse_publique = \"crise.ch.fr\"".to_owned(),
+                "messagerie.adresse_publique",
+                "http://",
+            ),
+            (
+                "escalade = { urgent = { cadre_apres_min = 20, crochet_apres_min = 10 } }"
+                    .to_owned(),
+                "messagerie.escalade.urgent.crochet_apres_min",
+                "après cadre_apres_min",
+            ),
+            (
+                "escalade = { important = { cadre_apres_min = 0 } }".to_owned(),
+                "messagerie.escalade.important.cadre_apres_min",
+                "hors limites",
+            ),
+            (
+                "escalade = { urgent = { manager = 3 } }".to_owned(),
+                "manager",
+                "",
+            ),
+            (
+                "crochet = { programme = \"envoi-sms\" }".to_owned(),
+                "messagerie.crochet.programme",
+                "chemin absolu",
+            ),
+            (
+                "crochet = { programme = \"/bin/sms\", delai_s = 900 }".to_owned(),
+                "messagerie.crochet.delai_s",
+                "hors limites",
+            ),
+            (
+                "[[messagerie.canaux_services]]\ncode = \"Pharma\"\nnom = \"P\"".to_owned(),
+                "messagerie.canaux_services[0].code",
+                "'P'",
+            ),
+            (
+                "[[messagerie.canaux_services]]\ncode = \"p\"\nnom = \"P\"\n\
+                 [[messagerie.canaux_services]]\ncode = \"p\"\nnom = \"Q\""
+                    .to_owned(),
+                "messagerie.canaux_services[1].code",
+                "deux fois",
+            ),
+            (
+                "[[messagerie.canaux_services]]\ncode = \"p\"\nnom = \"P\"\n\
+                 roles = [\"pharmacie\"]"
+                    .to_owned(),
+                "messagerie.canaux_services[0].roles[0]",
+                "n'est pas un rôle",
+            ),
+            ("sms = true".to_owned(), "sms", ""),
+        ];
+        for (messagerie, key, reason) in cases {
+            let text = format!("{SAMPLE}\n[messagerie]\n{messagerie}\n");
+            let err = format!("{:#}", Config::parse(&text).unwrap_err());
+            assert!(
+                err.contains(key) && err.contains(reason),
+                "{messagerie}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_messaging_hook_must_be_a_program_of_this_machine() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        let missing = dir.path().join("absent-sms");
+        let text = format!(
+            "{SAMPLE}\n[messagerie]\ncrochet = {{ programme = \"{}\" }}\n",
+            missing.display()
+        );
+        std::fs::write(&path, text).unwrap();
+        let err = format!("{:#}", Config::load(&path).unwrap_err());
+        assert!(
+            err.contains("messagerie.crochet.programme") && err.contains("introuvable"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn tls_sources_and_key_file_are_read() {
         let text = SAMPLE
             .replace(
@@ -655,5 +932,16 @@ mod demo_config_tests {
         );
         assert_eq!(config.units, establishment.units);
         assert_eq!(config.feeds.len(), 1);
+        let roster = &config.messaging.roster;
+        assert!(roster.len() >= 40, "{} people", roster.len());
+        for role in ["infirmier", "medecin", "cadre", "pharmacien", "laboratoire"] {
+            assert!(
+                roster.iter().any(|p| p.role == role),
+                "no {role} in the roster"
+            );
+        }
+        let units: std::collections::BTreeSet<&str> =
+            roster.iter().map(|p| p.unit.as_str()).collect();
+        assert!(units.len() >= 6, "{units:?}");
     }
 }

@@ -306,6 +306,7 @@ impl Node {
         config.site_name = site.name.to_owned();
         config.plan = Arc::clone(site.plan);
         config.care = Arc::new(site.care.clone());
+        config.messaging = Arc::new(messaging_settings(site.messaging, site.plan));
         config.simulated_his = site.simulated_his.clone();
         crate::paper::spawn(self, Arc::clone(&config.care), shutdown.clone());
         crate::watch::spawn(
@@ -321,6 +322,7 @@ impl Node {
         };
         let state = ckisa_web::AppState::new(store, config, security);
         spawn_session_sweeper(self.guard.directory.clone(), shutdown.clone());
+        spawn_messaging_rounds(state.clone(), shutdown.clone());
         let app =
             ckisa_web::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let stop = move |mut shutdown: watch::Receiver<bool>| async move {
@@ -364,6 +366,62 @@ pub(crate) struct Site<'a> {
     /// The clinical capsule's settings (`[soins]`), the paper fallback's
     /// schedule among them.
     pub(crate) care: &'a ckisa_care::settings::Settings,
+    /// The secure messaging's settings (`[messagerie]`).
+    pub(crate) messaging: &'a ckisa_messaging::settings::Settings,
+}
+
+/// The messaging settings as the node runs them: without a hook of its
+/// own, messaging notifies through the plan's alert hook.
+fn messaging_settings(
+    settings: &ckisa_messaging::settings::Settings,
+    plan: &ckisa_crisis::plan::Plan,
+) -> ckisa_messaging::settings::Settings {
+    let mut settings = settings.clone();
+    if settings.hook.is_none()
+        && let Some(hook) = &plan.crisis.hook
+    {
+        settings.hook = Some(ckisa_messaging::settings::Hook {
+            program: hook.program.clone(),
+            args: hook.args.clone(),
+            timeout_s: ckisa_watch::DEFAULT_HOOK_TIMEOUT.as_secs(),
+        });
+    }
+    settings
+}
+
+/// How often unacknowledged broadcasts are checked for escalation.
+const ESCALATE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often messages past the retention policy are purged.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3_600);
+
+/// Runs the messaging's escalation round every [`ESCALATE_EVERY`] and its
+/// retention purge every [`PURGE_EVERY`], until shutdown; a failed round is
+/// logged and tried again at the next tick.
+fn spawn_messaging_rounds(state: ckisa_web::AppState, mut shutdown: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut escalate = tokio::time::interval(ESCALATE_EVERY);
+        let mut purge = tokio::time::interval(PURGE_EVERY);
+        escalate.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        purge.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = escalate.tick() => {
+                    if let Err(error) = ckisa_web::escalation_round(&state).await {
+                        tracing::warn!(%error, "messaging escalation round failed");
+                    }
+                }
+                _ = purge.tick() => {
+                    match ckisa_web::retention_round(&state).await {
+                        Ok(0) => {}
+                        Ok(purged) => tracing::info!(purged, "messages purged under the retention policy"),
+                        Err(error) => tracing::warn!(%error, "messaging retention purge failed"),
+                    }
+                }
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
 }
 
 /// How often the directory re-reads what other processes changed (accounts

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::care::{Appointment, CareFact, Diet};
 use crate::crisis::CrisisFact;
 use crate::ids::{EncounterKey, Identifier, PatientKey, ResourceRef};
+use crate::message::MessageFact;
 use crate::time::Moment;
 
 /// A value that an update may leave alone, clear, or set.
@@ -502,6 +503,8 @@ pub enum Fact {
     AppointmentRecorded(Appointment),
     /// A diet ordered, changed or ended.
     DietRecorded(Diet),
+    /// Something said in the secure messaging.
+    Message(MessageFact),
 }
 
 impl Fact {
@@ -528,7 +531,7 @@ impl Fact {
             Fact::Care(c) => c.patient(),
             Fact::AppointmentRecorded(a) => Some(&a.patient),
             Fact::DietRecorded(d) => Some(&d.patient),
-            Fact::DirectoryEntry(_) | Fact::Crisis(_) => None,
+            Fact::DirectoryEntry(_) | Fact::Crisis(_) | Fact::Message(_) => None,
         }
     }
 
@@ -557,6 +560,7 @@ impl Fact {
             Fact::Care(_) => "care",
             Fact::AppointmentRecorded(_) => "appointment",
             Fact::DietRecorded(_) => "diet",
+            Fact::Message(_) => "message",
         }
     }
 }

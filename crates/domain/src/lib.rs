@@ -13,6 +13,7 @@ pub mod crisis;
 pub mod event;
 pub mod fact;
 pub mod ids;
+pub mod message;
 pub mod time;
 
 pub use care::{
@@ -24,4 +25,8 @@ pub use crisis::{AlertKind, Assignee, CrisisFact, CrisisId, ItemId, Rag, TaskSta
 pub use event::{Actor, Event, EventId, Hlc, HlcClock, NodeId, Source, SourceChannel};
 pub use fact::*;
 pub use ids::{EncounterKey, Identifier, PatientKey, ResourceRef};
+pub use message::{
+    AnswerVia, Attachment, Broadcast, Called, ChannelKind, ChannelSpec, EscalationStage, Mention,
+    MessageFact, Post, Priority, Recall, RecallAnswer, Recipient,
+};
 pub use time::{Moment, Offset, OffsetOrigin, Precision};

@@ -77,6 +77,38 @@ const PROJECTION_TABLES: &[&str] = &[
 /// withdrawn" (HL7 v2 OBX-11 `W`): kept in the log, hidden from the chart.
 const HIDDEN_RESULT_STATUSES: &[&str] = &["entered-in-error", "W"];
 
+/// Whether [`Projector::apply`] builds projection rows from `fact`, which
+/// must then never be rewritten in the log (`rewrite::rewrite`): the rows
+/// would go on showing the old fact, and some read their record from the
+/// event itself. Kept in step with `apply` and `Projector::record`: a fact
+/// they ignore is not projected, a new kind of fact included.
+pub(crate) fn is_projected(fact: &Fact) -> bool {
+    match fact {
+        Fact::Care(CareFact::Entered(inner)) => is_projected(inner),
+        Fact::PatientUpdated(_)
+        | Fact::PatientsMerged { .. }
+        | Fact::EncounterMoved { .. }
+        | Fact::StayUpdated(_)
+        | Fact::Transferred { .. }
+        | Fact::Discharged { .. }
+        | Fact::AdmissionCancelled { .. }
+        | Fact::TransferCancelled { .. }
+        | Fact::DischargeCancelled { .. }
+        | Fact::LeaveOfAbsence { .. }
+        | Fact::DirectoryEntry(_)
+        | Fact::AllergyRecorded(_)
+        | Fact::ConditionRecorded(_)
+        | Fact::MedicationRecorded(_)
+        | Fact::CarePlanRecorded(_)
+        | Fact::ObservationRecorded(_)
+        | Fact::ReportRecorded(_)
+        | Fact::ProcedureRecorded(_)
+        | Fact::AppointmentRecorded(_)
+        | Fact::DietRecorded(_) => true,
+        _ => false,
+    }
+}
+
 /// Applies facts to the projection tables of one connection.
 pub(crate) struct Projector<'c> {
     conn: &'c Connection,
@@ -101,7 +133,8 @@ impl<'c> Projector<'c> {
 
     /// Applies one fact recorded as event `seq`. `record` is what
     /// `codec::record_payload` gives for the fact: the JSON a projection row
-    /// keeps when it differs from the log.
+    /// keeps when it differs from the log. A fact this starts projecting
+    /// goes into [`is_projected`] too.
     pub(crate) fn apply(
         &self,
         seq: i64,
@@ -157,7 +190,7 @@ impl<'c> Projector<'c> {
             // feed. The other care facts live in the log only, folded by the
             // care book.
             Fact::Care(CareFact::Entered(inner)) => self.apply(seq, hlc, inner, record),
-            Fact::Care(_) | Fact::Crisis(_) => Ok(()),
+            Fact::Care(_) | Fact::Crisis(_) | Fact::Message(_) => Ok(()),
             record_fact => self.record(at, record_fact, record),
         }
     }

@@ -38,6 +38,7 @@
 #![deny(missing_docs)]
 
 mod apply;
+mod attachments;
 mod codec;
 mod error;
 pub mod files;
@@ -45,6 +46,7 @@ pub mod hex;
 pub mod key;
 mod migrate;
 mod read;
+mod rewrite;
 mod text;
 mod writer;
 
@@ -55,18 +57,20 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use ckisa_domain::{Diet, Event, EventId, Observation, ObservationCategory, PatientKey};
+use ckisa_domain::{Diet, Event, EventId, Fact, Observation, ObservationCategory, PatientKey};
 use ckisa_store::{
     AppointmentRow, FeedActivity, FeedStatus, Outcome, PatientChart, PatientMedications,
     PatientQuery, PatientRow, QuarantineEntry, Rejection, Store, StoreError, StoreStatus,
-    Submission, UnitBoard, UnitDefinition, UnitSummary,
+    StoredAttachment, Submission, UnitBoard, UnitDefinition, UnitSummary,
 };
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OpenFlags};
 
+use crate::attachments::VerifiedAttachment;
 use crate::codec::EncodedEvent;
 use crate::key::{DbKey, KeyError};
 use crate::read::Reader;
+use crate::rewrite::PreparedRewrite;
 use crate::writer::{Job, PreparedSubmission, Reply, Writer};
 
 /// File name of the database inside the data folder.
@@ -445,6 +449,44 @@ impl Store for SqliteStore {
 
     fn feed_activity(&self, since_ms: i64) -> Result<Vec<FeedActivity>, StoreError> {
         self.read(|reader| reader.feed_activity(since_ms))
+    }
+
+    fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
+        self.read(|reader| reader.event(id))
+    }
+
+    fn rewrite_events(&self, rewrites: Vec<(EventId, Fact)>) -> Result<usize, StoreError> {
+        if rewrites.is_empty() {
+            return Ok(0);
+        }
+        let rewrites = rewrites
+            .into_iter()
+            .map(|(id, fact)| PreparedRewrite::new(id, fact))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.call(|reply| Job::Rewrite { rewrites, reply })
+    }
+
+    fn put_attachment(
+        &self,
+        sha256: &str,
+        mime: &str,
+        bytes: &[u8],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let attachment = VerifiedAttachment::new(sha256, mime, bytes, now_ms)?;
+        self.call(|reply| Job::PutAttachment { attachment, reply })
+    }
+
+    fn attachment(&self, sha256: &str) -> Result<Option<StoredAttachment>, StoreError> {
+        self.read(|reader| reader.attachment(sha256))
+    }
+
+    fn delete_attachments(&self, sha256s: &[String]) -> Result<usize, StoreError> {
+        if sha256s.is_empty() {
+            return Ok(0);
+        }
+        let sha256s = sha256s.to_vec();
+        self.call(|reply| Job::DeleteAttachments { sha256s, reply })
     }
 
     fn generation(&self) -> u64 {

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_crisis.sql"),
     include_str!("../migrations/0003_care.sql"),
+    include_str!("../migrations/0004_messages.sql"),
 ];
 
 /// The schema version this code writes.

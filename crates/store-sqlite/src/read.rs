@@ -14,8 +14,8 @@ use ckisa_domain::{
 use ckisa_store::{
     ActivityBucket, AppointmentRow, BedRow, FeedActivity, FeedStatus, Identity,
     OBSERVATION_HISTORY_LIMIT, Occupant, PatientChart, PatientMedications, PatientQuery,
-    PatientRow, QuarantineEntry, StayView, StoreError, StoreStatus, UNLOCATED_UNIT, UnitBoard,
-    UnitSummary,
+    PatientRow, QuarantineEntry, StayView, StoreError, StoreStatus, StoredAttachment,
+    UNLOCATED_UNIT, UnitBoard, UnitSummary,
 };
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
@@ -933,6 +933,15 @@ impl<'c> Reader<'c> {
         raws.into_iter().map(EventRow::decode).collect()
     }
 
+    pub(crate) fn event(&self, id: EventId) -> Result<Option<Event>> {
+        let raw = self.query_one(
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"),
+            [id.0.as_bytes().as_slice()],
+            EventRow::read,
+        )?;
+        raw.map(EventRow::decode).transpose()
+    }
+
     /// The log position of an event, 0 for `None`; an unknown id reads from
     /// the start, with a warning.
     fn seq_of(&self, after: Option<EventId>) -> Result<i64> {
@@ -946,6 +955,20 @@ impl<'c> Reader<'c> {
             tracing::warn!(%id, "unknown event id, reading the log from the start");
             0
         }))
+    }
+
+    pub(crate) fn attachment(&self, sha256: &str) -> Result<Option<StoredAttachment>> {
+        self.query_one(
+            "SELECT mime, bytes, stored_ms FROM attachments WHERE sha256 = ?1",
+            [sha256],
+            |r| {
+                Ok(StoredAttachment {
+                    mime: r.get(0)?,
+                    bytes: r.get(1)?,
+                    stored_ms: r.get(2)?,
+                })
+            },
+        )
     }
 
     pub(crate) fn feed_activity(&self, since_ms: i64) -> Result<Vec<FeedActivity>> {

@@ -1,12 +1,13 @@
 //! The single writer thread and its group commit.
 //!
-//! Every write (commits, quarantine, unit definitions, replays) is a [`Job`]
-//! sent over a channel to one thread that owns the only read-write
-//! connection. The thread takes every job already waiting (up to a bound)
-//! into one SQLite transaction, gives each job a SAVEPOINT so a failing job is
-//! rolled back alone, commits once (`synchronous = FULL` in WAL mode: the
-//! commit returns after fsync), then answers each caller. So an `Ok` reply
-//! always means durable, and concurrent callers share one fsync.
+//! Every write (commits, quarantine, unit definitions, replays, rewrites of
+//! message facts, attachments) is a [`Job`] sent over a channel to one
+//! thread that owns the only read-write connection. The thread takes every
+//! job already waiting (up to a bound) into one SQLite transaction, gives
+//! each job a SAVEPOINT so a failing job is rolled back alone, commits once
+//! (`synchronous = FULL` in WAL mode: the commit returns after fsync), then
+//! answers each caller. So an `Ok` reply always means durable, and
+//! concurrent callers share one fsync.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,8 +21,10 @@ use rusqlite::OptionalExtension;
 use rusqlite::{Connection, params};
 
 use crate::apply::{Projector, rebuild};
+use crate::attachments::VerifiedAttachment;
 use crate::codec::{EncodedEvent, channel_code};
 use crate::error::database;
+use crate::rewrite::PreparedRewrite;
 
 /// A caller's answer channel.
 pub(crate) type Reply<T> = SyncSender<Result<T, StoreError>>;
@@ -54,16 +57,39 @@ pub(crate) enum Job {
     },
     /// Replay the log into fresh projections.
     Rebuild { reply: Reply<u64> },
+    /// Replace the facts of events in the log (all or nothing).
+    Rewrite {
+        rewrites: Vec<PreparedRewrite>,
+        reply: Reply<usize>,
+    },
+    /// Keep a message attachment.
+    PutAttachment {
+        attachment: VerifiedAttachment,
+        reply: Reply<()>,
+    },
+    /// Remove message attachments.
+    DeleteAttachments {
+        sha256s: Vec<String>,
+        reply: Reply<usize>,
+    },
 }
 
 impl Job {
+    /// Whether this job erases content (retention purge), after which the
+    /// WAL is emptied.
+    fn erases(&self) -> bool {
+        matches!(self, Job::Rewrite { .. } | Job::DeleteAttachments { .. })
+    }
+
     /// How much of a group's bound this job uses.
     fn weight(&self) -> usize {
         match self {
             Job::Commit { batch, .. } => batch.len().max(1),
             Job::Quarantine { rejections, .. } => rejections.len().max(1),
-            Job::DefineUnits { .. } => 1,
+            Job::DefineUnits { .. } | Job::PutAttachment { .. } => 1,
             Job::Rebuild { .. } => usize::MAX / 2,
+            Job::Rewrite { rewrites, .. } => rewrites.len().max(1),
+            Job::DeleteAttachments { sha256s, .. } => sha256s.len().max(1),
         }
     }
 }
@@ -73,6 +99,7 @@ enum Finished {
     Commit(Reply<Vec<Outcome>>, Result<Vec<Outcome>, StoreError>),
     Unit(Reply<()>, Result<(), StoreError>),
     Count(Reply<u64>, Result<u64, StoreError>),
+    Changed(Reply<usize>, Result<usize, StoreError>),
 }
 
 impl Finished {
@@ -81,6 +108,7 @@ impl Finished {
             Finished::Commit(_, result) => result.is_ok(),
             Finished::Unit(_, result) => result.is_ok(),
             Finished::Count(_, result) => result.is_ok(),
+            Finished::Changed(_, result) => result.is_ok(),
         }
     }
 
@@ -90,6 +118,7 @@ impl Finished {
             Finished::Commit(reply, _) => Finished::Commit(reply, Err(error)),
             Finished::Unit(reply, _) => Finished::Unit(reply, Err(error)),
             Finished::Count(reply, _) => Finished::Count(reply, Err(error)),
+            Finished::Changed(reply, _) => Finished::Changed(reply, Err(error)),
         }
     }
 
@@ -99,6 +128,7 @@ impl Finished {
             Finished::Commit(reply, result) => reply.send(result).is_ok(),
             Finished::Unit(reply, result) => reply.send(result).is_ok(),
             Finished::Count(reply, result) => reply.send(result).is_ok(),
+            Finished::Changed(reply, result) => reply.send(result).is_ok(),
         };
         if !delivered {
             tracing::debug!("a store caller left before its answer");
@@ -204,6 +234,7 @@ impl Writer {
             return;
         }
         let mut totals = Counters::default();
+        let erases = group.iter().any(Job::erases);
         let finished: Vec<Finished> = group
             .into_iter()
             .map(|job| self.run_isolated(job, &mut totals))
@@ -215,6 +246,9 @@ impl Writer {
             Ok(()) => {
                 if any_success {
                     self.generation.fetch_add(1, Ordering::Release);
+                }
+                if erases && any_success {
+                    self.empty_the_wal();
                 }
                 finished.into_iter().for_each(Finished::send);
             }
@@ -228,6 +262,27 @@ impl Writer {
                     job.fail(group_failed(&message)).send();
                 }
             }
+        }
+    }
+
+    /// Copies the WAL into the database and truncates it, after a group that
+    /// erased content: the WAL's older frames still hold the pages as they
+    /// were before the erasure, and would keep them until overwritten. Waits
+    /// for readers at most the busy timeout; a WAL that could not be emptied
+    /// (a long read in another process) is logged and emptied by a later
+    /// checkpoint. The group is durable either way.
+    fn empty_the_wal(&self) {
+        let checkpoint = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                row.get::<_, i64>(0)
+            });
+        match checkpoint {
+            Ok(0) => tracing::debug!("WAL emptied after an erasure"),
+            Ok(_) => {
+                tracing::warn!("WAL held by a reader: erased content stays until a checkpoint")
+            }
+            Err(error) => tracing::warn!(%error, "WAL checkpoint after an erasure failed"),
         }
     }
 
@@ -260,6 +315,15 @@ impl Writer {
             }
             Job::DefineUnits { units, reply } => Finished::Unit(reply, self.define_units(&units)),
             Job::Rebuild { reply } => Finished::Count(reply, rebuild(&self.conn, &self.zone)),
+            Job::Rewrite { rewrites, reply } => {
+                Finished::Changed(reply, crate::rewrite::rewrite(&self.conn, &rewrites))
+            }
+            Job::PutAttachment { attachment, reply } => {
+                Finished::Unit(reply, crate::attachments::insert(&self.conn, &attachment))
+            }
+            Job::DeleteAttachments { sha256s, reply } => {
+                Finished::Changed(reply, crate::attachments::delete(&self.conn, &sha256s))
+            }
         }
     }
 
@@ -542,10 +606,13 @@ fn finish_early(job: Job, message: &str) -> Finished {
 fn finish_with(job: Job, error: StoreError) -> Finished {
     match job {
         Job::Commit { reply, .. } => Finished::Commit(reply, Err(error)),
-        Job::Quarantine { reply, .. } | Job::DefineUnits { reply, .. } => {
-            Finished::Unit(reply, Err(error))
-        }
+        Job::Quarantine { reply, .. }
+        | Job::DefineUnits { reply, .. }
+        | Job::PutAttachment { reply, .. } => Finished::Unit(reply, Err(error)),
         Job::Rebuild { reply } => Finished::Count(reply, Err(error)),
+        Job::Rewrite { reply, .. } | Job::DeleteAttachments { reply, .. } => {
+            Finished::Changed(reply, Err(error))
+        }
     }
 }
 

@@ -7,6 +7,8 @@
 
 #[path = "story/encryption.rs"]
 mod encryption;
+#[path = "story/messaging.rs"]
+mod messaging;
 mod stories;
 
 use std::io::{BufRead, BufReader, Write};
@@ -149,6 +151,36 @@ fn merge_carries_care_records() {
 #[test]
 fn care_events_by_kind() {
     with_store(stories::care::care_events_by_kind);
+}
+
+#[test]
+fn attachments_round_trip_once() {
+    with_store(stories::messaging::attachments_round_trip_once);
+}
+
+#[test]
+fn attachment_with_a_wrong_hash_is_refused() {
+    with_store(stories::messaging::attachment_with_a_wrong_hash_is_refused);
+}
+
+#[test]
+fn attachments_deleted() {
+    with_store(stories::messaging::attachments_deleted);
+}
+
+#[test]
+fn event_by_id() {
+    with_store(stories::messaging::event_by_id);
+}
+
+#[test]
+fn rewrite_keeps_the_place_in_the_log() {
+    with_store(stories::messaging::rewrite_keeps_the_place_in_the_log);
+}
+
+#[test]
+fn rewrite_refusals_change_nothing() {
+    with_store(stories::messaging::rewrite_refusals_change_nothing);
 }
 
 #[test]

@@ -16,7 +16,7 @@
 #![deny(missing_docs)]
 
 use ckisa_domain::{
-    Allergy, Appointment, CarePlan, Condition, Diet, Event, EventId, Identifier, Medication,
+    Allergy, Appointment, CarePlan, Condition, Diet, Event, EventId, Fact, Identifier, Medication,
     Moment, Observation, ObservationCategory, PatientKey, Procedure, Report, Sex,
 };
 use serde::Serialize;
@@ -52,6 +52,54 @@ pub enum StoreError {
     /// The writer has stopped (the node is shutting down).
     #[error("the store is closed")]
     Closed,
+    /// [`Store::put_attachment`] was given a hash that is not the SHA-256
+    /// of the bytes (or not 64 lowercase hexadecimal digits): nothing stored.
+    #[error(
+        "pièce jointe refusée : l'empreinte SHA-256 annoncée « {declared} » ne correspond pas \
+         au contenu reçu, dont l'empreinte est {computed}"
+    )]
+    AttachmentHashMismatch {
+        /// The hash the caller gave (cut to 80 characters).
+        declared: String,
+        /// The SHA-256 of the bytes, in lowercase hexadecimal.
+        computed: String,
+    },
+    /// [`Store::rewrite_events`] named an event that is not in the log:
+    /// nothing rewritten.
+    #[error(
+        "réécriture refusée : l'événement {id} n'est pas dans le journal, rien n'a été modifié"
+    )]
+    UnknownEvent {
+        /// The event asked for.
+        id: EventId,
+    },
+    /// [`Store::rewrite_events`] would have changed an event's kind:
+    /// nothing rewritten.
+    #[error(
+        "réécriture refusée : l'événement {id} est de type « {stored} » et ne peut devenir \
+         « {proposed} », rien n'a été modifié"
+    )]
+    RewriteChangesKind {
+        /// The event.
+        id: EventId,
+        /// Its kind in the log ([`Fact::kind`]).
+        stored: String,
+        /// The kind of the fact proposed in its place.
+        proposed: String,
+    },
+    /// [`Store::rewrite_events`] named an event whose fact the projections
+    /// (census, charts, lists) are built from: rewriting it would leave them
+    /// showing the old fact. Nothing rewritten.
+    #[error(
+        "réécriture refusée : l'événement {id} (type « {kind} ») alimente les vues du dossier \
+         patient et ne peut être réécrit, rien n'a été modifié"
+    )]
+    RewriteOfProjectedEvent {
+        /// The event.
+        id: EventId,
+        /// Its kind.
+        kind: String,
+    },
 }
 
 impl StoreError {
@@ -410,6 +458,28 @@ pub struct FeedActivity {
     pub buckets: Vec<ActivityBucket>,
 }
 
+/// A file attached to messages (a photo of a paper form, a PDF), kept once
+/// under the SHA-256 of its bytes. `Debug` shows its type and size only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredAttachment {
+    /// Media type, as given when it was first stored (`image/jpeg`).
+    pub mime: String,
+    /// The content (may hold patient data).
+    pub bytes: Vec<u8>,
+    /// When it was first stored, node wall clock, ms since the Unix epoch.
+    pub stored_ms: i64,
+}
+
+impl std::fmt::Debug for StoredAttachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredAttachment")
+            .field("mime", &self.mime)
+            .field("size", &self.bytes.len())
+            .field("stored_ms", &self.stored_ms)
+            .finish()
+    }
+}
+
 /// Figures for `ckisa status` and `/metrics`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoreStatus {
@@ -523,6 +593,56 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every feed's activity buckets starting at or after `since_ms`.
     fn feed_activity(&self, since_ms: i64) -> Result<Vec<FeedActivity>, StoreError>;
+
+    /// One event of the log by id, as [`Store::events_after`] gives it;
+    /// `None` when the log has no such event.
+    fn event(&self, id: EventId) -> Result<Option<Event>, StoreError>;
+
+    /// Replaces the fact of events already in the log, keeping everything
+    /// else of each (id, place in the log, kind, clock, origin, actor,
+    /// source), in one durable transaction. Returns how many events got a
+    /// different fact (a rewrite to the fact already stored counts none, so
+    /// a purge run twice changes nothing the second time).
+    ///
+    /// **This is the one exception to the append-only log.** Every other
+    /// correction is a new event. It exists for the retention of messages:
+    /// the establishment's policy removes message bodies after a number of
+    /// days, and a body kept in the log forever would defeat it. The caller
+    /// records the purge itself as a new event, so the log still says what
+    /// was removed, when and by which rule.
+    ///
+    /// All or nothing: an unknown id ([`StoreError::UnknownEvent`]), a
+    /// rewrite that would change an event's kind
+    /// ([`StoreError::RewriteChangesKind`]) or one of an event the
+    /// projections are built from ([`StoreError::RewriteOfProjectedEvent`])
+    /// refuses the whole list and changes nothing. Readers see the new facts
+    /// in place (same order in [`Store::events_after`] and
+    /// [`Store::events_of_kind`]) and [`Store::generation`] moves, so caches
+    /// refresh. A backend must not leave the old facts readable in its
+    /// files (the SQLite store overwrites them, it does not only unlink them).
+    fn rewrite_events(&self, rewrites: Vec<(EventId, Fact)>) -> Result<usize, StoreError>;
+
+    /// Keeps a message attachment under `sha256`, the lowercase hexadecimal
+    /// SHA-256 of `bytes` that the caller computed, durably when it returns
+    /// `Ok`. The store computes it again and refuses a mismatch with
+    /// [`StoreError::AttachmentHashMismatch`]. Idempotent: the same content
+    /// stored twice is kept once, with its first media type and time. Size
+    /// and type limits are the caller's.
+    fn put_attachment(
+        &self,
+        sha256: &str,
+        mime: &str,
+        bytes: &[u8],
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The attachment stored under `sha256`, if any.
+    fn attachment(&self, sha256: &str) -> Result<Option<StoredAttachment>, StoreError>;
+
+    /// Removes the attachments stored under these hashes (unknown ones are
+    /// skipped), for the retention purge, without leaving their content
+    /// readable in the backend's files. Returns how many were removed.
+    fn delete_attachments(&self, sha256s: &[String]) -> Result<usize, StoreError>;
 
     /// A number that grows with every commit, for cheap change detection by
     /// live pages.

@@ -1,10 +1,14 @@
 //! The hook command: a program named in the configuration (an SMS gateway
-//! client, a siren driver) run for each alert, without a shell.
+//! client, a siren driver) run for each alert or other notice, without a
+//! shell.
 //!
-//! The alert reaches the program twice: in environment variables
-//! (`CKISA_ALERTE_CLE`, `CKISA_ALERTE_TYPE`, `CKISA_ALERTE_SUJET`,
-//! `CKISA_ALERTE_TEXTE`, `CKISA_ALERTE_DEPUIS`) and as one line of JSON on its
-//! standard input (`cle`, `type`, `sujet`, `texte`, `depuis`, `depuis_ms`).
+//! A notice ([`HookNotice`]) reaches the program twice: in environment
+//! variables and as one line of JSON on its standard input. For an alert
+//! ([`run_hook`]) they are `CKISA_ALERTE_CLE`, `CKISA_ALERTE_TYPE`,
+//! `CKISA_ALERTE_SUJET`, `CKISA_ALERTE_TEXTE`, `CKISA_ALERTE_DEPUIS`, and the
+//! JSON keys `cle`, `type`, `sujet`, `texte`, `depuis`, `depuis_ms`; other
+//! notices (the escalation of an unacknowledged broadcast, a staff recall)
+//! name their own, built with [`json_string`] for the same escaping.
 //! The program is killed when it outlives its timeout; only the program
 //! itself is killed, so a script should `exec` a long-running last command
 //! rather than leave children behind.
@@ -80,31 +84,72 @@ impl From<&Alert> for HookAlert {
     }
 }
 
-impl HookAlert {
-    /// The environment variables given to the program. A NUL byte, which no
+/// What a hook program is told: environment variables and one line of JSON
+/// on its standard input. Built from a [`HookAlert`], or by hand for other
+/// notices (with [`json_string`] for the values of the JSON line).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HookNotice {
+    /// Environment variables, as (name, value), added to those the node
+    /// runs with. A name must be non-empty and hold neither `=` nor a NUL
+    /// byte ([`HookError::VariableName`]); a NUL byte in a value, which no
     /// environment can hold, becomes a space.
-    fn environment(&self) -> [(&'static str, String); 5] {
-        let clean = |value: &str| value.replace('\0', " ");
-        [
-            ("CKISA_ALERTE_CLE", clean(&self.key)),
-            ("CKISA_ALERTE_TYPE", clean(&self.kind)),
-            ("CKISA_ALERTE_SUJET", clean(&self.subject)),
-            ("CKISA_ALERTE_TEXTE", clean(&self.text)),
-            ("CKISA_ALERTE_DEPUIS", local_time_label(self.since_ms)),
-        ]
+    pub env: Vec<(String, String)>,
+    /// One JSON value, written on standard input followed by a newline. Line
+    /// breaks in it become spaces, which keeps valid JSON valid (they can
+    /// only stand between its tokens) and the notice on one line.
+    pub json: String,
+}
+
+impl From<&HookAlert> for HookNotice {
+    fn from(alert: &HookAlert) -> HookNotice {
+        let since = local_time_label(alert.since_ms);
+        let json = format!(
+            "{{\"cle\":{},\"type\":{},\"sujet\":{},\"texte\":{},\"depuis\":{},\"depuis_ms\":{}}}",
+            json_string(&alert.key),
+            json_string(&alert.kind),
+            json_string(&alert.subject),
+            json_string(&alert.text),
+            json_string(&since),
+            alert.since_ms
+        );
+        let env = [
+            ("CKISA_ALERTE_CLE", &alert.key),
+            ("CKISA_ALERTE_TYPE", &alert.kind),
+            ("CKISA_ALERTE_SUJET", &alert.subject),
+            ("CKISA_ALERTE_TEXTE", &alert.text),
+            ("CKISA_ALERTE_DEPUIS", &since),
+        ];
+        HookNotice {
+            env: env
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value.clone()))
+                .collect(),
+            json,
+        }
+    }
+}
+
+impl HookNotice {
+    /// The environment as the program gets it, or the first name no
+    /// environment can hold.
+    fn environment(&self) -> Result<Vec<(&str, String)>, &str> {
+        self.env
+            .iter()
+            .map(|(name, value)| {
+                if name.is_empty() || name.contains(['=', '\0']) {
+                    Err(name.as_str())
+                } else {
+                    Ok((name.as_str(), value.replace('\0', " ")))
+                }
+            })
+            .collect()
     }
 
-    /// The alert as one line of JSON, newline included.
-    fn json_line(&self) -> String {
-        format!(
-            "{{\"cle\":{},\"type\":{},\"sujet\":{},\"texte\":{},\"depuis\":{},\"depuis_ms\":{}}}\n",
-            json_string(&self.key),
-            json_string(&self.kind),
-            json_string(&self.subject),
-            json_string(&self.text),
-            json_string(&local_time_label(self.since_ms)),
-            self.since_ms
-        )
+    /// The standard input: the JSON on one line, newline included.
+    fn line(&self) -> String {
+        let mut line = self.json.trim_end().replace(['\n', '\r'], " ");
+        line.push('\n');
+        line
     }
 }
 
@@ -148,6 +193,18 @@ pub enum HookError {
         /// The timeout.
         after: Duration,
     },
+    /// The notice named an environment variable no environment can hold
+    /// (empty, or with `=` or a NUL byte): the program was not run.
+    #[error(
+        "crochet {} non lancé : nom de variable d'environnement invalide {name:?}",
+        program.display()
+    )]
+    VariableName {
+        /// The program.
+        program: PathBuf,
+        /// The name.
+        name: String,
+    },
     /// The program exited with a failure.
     #[error("le crochet {} a échoué ({status}) : {}", program.display(), output.stderr.trim())]
     Failed {
@@ -160,13 +217,26 @@ pub enum HookError {
     },
 }
 
-/// Runs the hook for `alert` and waits for it, at most `hook.timeout`.
-/// Success is an exit status of 0; the output is returned for the log.
+/// Runs the hook for `alert` and waits for it, at most `hook.timeout`:
+/// [`run_notice`] with the alert's [`HookNotice`].
 pub async fn run_hook(hook: &HookSpec, alert: &HookAlert) -> Result<HookOutput, HookError> {
+    run_notice(hook, &HookNotice::from(alert)).await
+}
+
+/// Runs the hook with `notice` in its environment and on its standard input,
+/// and waits for it, at most `hook.timeout`. Success is an exit status of 0;
+/// the output is returned for the log.
+pub async fn run_notice(hook: &HookSpec, notice: &HookNotice) -> Result<HookOutput, HookError> {
     let program = hook.program.clone();
+    let environment = notice
+        .environment()
+        .map_err(|name| HookError::VariableName {
+            program: program.clone(),
+            name: name.to_owned(),
+        })?;
     let mut child = Command::new(&hook.program)
         .args(&hook.args)
-        .envs(alert.environment())
+        .envs(environment)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -178,7 +248,7 @@ pub async fn run_hook(hook: &HookSpec, alert: &HookAlert) -> Result<HookOutput, 
         })?;
 
     // A program that does not read its input is fine: write errors are ignored.
-    let line = alert.json_line();
+    let line = notice.line();
     let stdin = child.stdin.take();
     let feeding = tokio::spawn(async move {
         if let Some(mut stdin) = stdin {
@@ -281,8 +351,9 @@ fn describe(status: ExitStatus) -> String {
     status.to_string()
 }
 
-/// `text` as a JSON string literal.
-fn json_string(text: &str) -> String {
+/// `text` as a JSON string literal, quotes included: what a notice's JSON
+/// line holds for each text value (`"Rappel \"bloc\"\nà 14 h"`).
+pub fn json_string(text: &str) -> String {
     let mut json = String::with_capacity(text.len() + 2);
     json.push('"');
     for c in text.chars() {
@@ -368,6 +439,97 @@ echo "avertissement" >&2
              \"texte\":\"Flux « adt-principal » silencieux\\nseuil \\\"5 min\\\"\",\
              \"depuis\":\"12/03/2025 13:50\",\"depuis_ms\":1741783800000}\n"
         );
+    }
+
+    /// A staff recall, as messaging builds it: its own variables, its own
+    /// JSON, pretty-printed by its caller.
+    fn recall() -> HookNotice {
+        let text = "Rappel du personnel : bloc « B2 »\nrépondre \"oui\" ou \"non\"";
+        HookNotice {
+            env: vec![
+                ("CKISA_RAPPEL_ID".to_owned(), "rappel-42".to_owned()),
+                ("CKISA_RAPPEL_TEXTE".to_owned(), text.to_owned()),
+                (
+                    "CKISA_RAPPEL_NUMERO".to_owned(),
+                    "+33 6 12\u{0}45 78".to_owned(),
+                ),
+            ],
+            json: format!(
+                "{{\n  \"rappel\": {},\n  \"texte\": {},\n  \"destinataires\": 12\n}}\n",
+                json_string("rappel-42"),
+                json_string(text)
+            ),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_notice_reaches_the_hook_with_its_own_variables_and_one_json_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let hook = script(
+            dir.path(),
+            r#"printf '%s' "$CKISA_RAPPEL_ID" > "$1/id"
+printf '%s' "$CKISA_RAPPEL_TEXTE" > "$1/texte"
+printf '%s' "$CKISA_RAPPEL_NUMERO" > "$1/numero"
+printf '%s' "${CKISA_ALERTE_CLE-absente}" > "$1/alerte"
+cat > "$1/entree"
+echo "appels lancés"
+"#,
+        );
+        let output = run_notice(&hook, &recall())
+            .await
+            .expect("the hook succeeds");
+        assert_eq!(output.stdout, "appels lancés\n");
+
+        let dir = dir.path();
+        assert_eq!(read(dir, "id"), "rappel-42");
+        assert_eq!(read(dir, "texte"), recall().env[1].1);
+        assert_eq!(
+            read(dir, "numero"),
+            "+33 6 12 45 78",
+            "a NUL becomes a space"
+        );
+        assert_eq!(read(dir, "alerte"), "absente", "no alert variable");
+        assert_eq!(
+            read(dir, "entree"),
+            "{   \"rappel\": \"rappel-42\",   \
+             \"texte\": \"Rappel du personnel : bloc « B2 »\\nrépondre \\\"oui\\\" \
+             ou \\\"non\\\"\",   \"destinataires\": 12 }\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_notice_with_an_impossible_variable_name_runs_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let hook = script(dir.path(), "touch \"$1/lance\"\n");
+        for name in ["", "CKISA=RAPPEL", "CKISA\0RAPPEL"] {
+            let mut notice = recall();
+            notice.env.push((name.to_owned(), "x".to_owned()));
+            let error = run_notice(&hook, &notice).await.expect_err("refused");
+            assert!(
+                matches!(&error, HookError::VariableName { name: bad, .. } if bad == name),
+                "{error:?}"
+            );
+            assert!(error.to_string().contains("nom de variable"), "{error}");
+        }
+        assert!(!dir.path().join("lance").exists(), "the program never ran");
+    }
+
+    #[test]
+    fn an_alert_notice_is_what_the_hook_always_got() {
+        let notice = HookNotice::from(&alert());
+        let names: Vec<&str> = notice.env.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "CKISA_ALERTE_CLE",
+                "CKISA_ALERTE_TYPE",
+                "CKISA_ALERTE_SUJET",
+                "CKISA_ALERTE_TEXTE",
+                "CKISA_ALERTE_DEPUIS"
+            ]
+        );
+        assert!(!notice.json.contains('\n'), "{}", notice.json);
+        assert_eq!(notice.line().matches('\n').count(), 1);
     }
 
     #[tokio::test]

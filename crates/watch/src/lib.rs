@@ -15,6 +15,9 @@ mod hook;
 mod probe;
 mod target;
 
-pub use hook::{DEFAULT_HOOK_TIMEOUT, HookAlert, HookError, HookOutput, HookSpec, run_hook};
+pub use hook::{
+    DEFAULT_HOOK_TIMEOUT, HookAlert, HookError, HookNotice, HookOutput, HookSpec, json_string,
+    run_hook, run_notice,
+};
 pub use probe::{DEFAULT_PROBE_TIMEOUT, ProbeKind, ProbeSpec, probe};
 pub use target::{HostPort, HttpUrl, TargetError};

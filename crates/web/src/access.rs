@@ -186,6 +186,64 @@ pub const ROUTES: &[(&str, Rule)] = &[
         "/soins/reintegration/export.hl7",
         Rule::Act(Action::Reconcile),
     ),
+    ("/messagerie", Rule::Act(Action::MessageRead)),
+    ("/messagerie/flux", Rule::Act(Action::MessageRead)),
+    ("/messagerie/recherche", Rule::Act(Action::MessageRead)),
+    ("/messagerie/ouvrir", Rule::Act(Action::MessagePost)),
+    ("/messagerie/canal/{id}", Rule::Act(Action::MessageRead)),
+    (
+        "/messagerie/canal/{id}/envoyer",
+        Rule::Act(Action::MessagePost),
+    ),
+    ("/messagerie/canal/{id}/lu", Rule::Act(Action::MessageRead)),
+    (
+        "/messagerie/canal/{id}/membres",
+        Rule::Act(Action::MessagePost),
+    ),
+    (
+        "/messagerie/canal/{id}/export.csv",
+        Rule::Act(Action::MessageExport),
+    ),
+    ("/messagerie/message/{id}", Rule::Act(Action::MessageRead)),
+    (
+        "/messagerie/message/{id}/modifier",
+        Rule::Act(Action::MessagePost),
+    ),
+    (
+        "/messagerie/message/{id}/retirer",
+        Rule::Act(Action::MessagePost),
+    ),
+    (
+        "/messagerie/message/{id}/epingler",
+        Rule::Act(Action::MessagePost),
+    ),
+    ("/messagerie/piece/{id}", Rule::Act(Action::MessageRead)),
+    ("/messagerie/diffusions", Rule::Act(Action::MessageRead)),
+    (
+        "/messagerie/diffusions/nouvelle",
+        Rule::Act(Action::Broadcast),
+    ),
+    (
+        "/messagerie/diffusions/{id}",
+        Rule::Act(Action::MessageRead),
+    ),
+    (
+        "/messagerie/diffusions/{id}/accuser",
+        Rule::Act(Action::MessageRead),
+    ),
+    ("/messagerie/rappels", Rule::Act(Action::StaffRecall)),
+    (
+        "/messagerie/rappels/nouveau",
+        Rule::Act(Action::StaffRecall),
+    ),
+    ("/messagerie/rappels/{id}", Rule::Act(Action::StaffRecall)),
+    (
+        "/messagerie/rappels/{id}/reponse",
+        Rule::Act(Action::StaffRecall),
+    ),
+    // The answer link of a recall: the secret in the path is the capability.
+    ("/rappel/{secret}", Rule::Public),
+    ("/api/v1/rappel/reponse", Rule::Act(Action::StaffRecall)),
     ("/evenements", Rule::LoggedIn),
     ("/api/v1/units", Rule::Act(Action::UnitList)),
     ("/api/v1/units/{code}", Rule::Act(Action::UnitBoard)),
@@ -574,7 +632,8 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
     }
     let mut request = request;
     if is_state_changing(request.method()) {
-        request = match check_csrf(&caller, request).await {
+        let upload_limit = crate::messages::upload_limit(&state);
+        request = match check_csrf(&caller, request, upload_limit).await {
             Ok(request) => request,
             Err(error @ AppError::BadInput(_)) => return error.into_response(),
             Err(error) => {
@@ -633,6 +692,7 @@ fn wants_html(request: &Request) -> bool {
     !path.starts_with("/api/")
         && path != "/metrics"
         && path != "/evenements"
+        && path != "/messagerie/flux"
         && matches!(*request.method(), Method::GET | Method::HEAD)
 }
 
@@ -702,8 +762,14 @@ fn same_origin(headers: &HeaderMap) -> bool {
 /// Checks the origin and the synchronizer token of a state-changing request
 /// from a session (a bearer token carries no ambient authority: no check).
 /// The token comes from the `X-CSRF-Token` header or the `csrf` field of a
-/// URL-encoded form, whose body is read here and handed on unchanged.
-async fn check_csrf(caller: &Caller, request: Request) -> Result<Request, AppError> {
+/// URL-encoded form, or of a multipart form (a message with an attachment,
+/// at most `upload_limit` bytes), whose body is read here and handed on
+/// unchanged.
+async fn check_csrf(
+    caller: &Caller,
+    request: Request,
+    upload_limit: usize,
+) -> Result<Request, AppError> {
     let Principal::Session(session) = &caller.principal else {
         return Ok(request);
     };
@@ -718,12 +784,27 @@ async fn check_csrf(caller: &Caller, request: Request) -> Result<Request, AppErr
             Err(AppError::CsrfRefused)
         };
     }
-    let is_form = request
+    let content_type = request
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default()
+        .to_owned();
+    if let Some(boundary) = multipart_boundary(&content_type) {
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, upload_limit)
+            .await
+            .map_err(|_| {
+                let max = upload_limit.saturating_sub(crate::messages::FORM_ROOM);
+                AppError::BadInput(BadInput::UploadTooLarge(u64::try_from(max).unwrap_or(0)))
+            })?;
+        let sent = multipart_value(&bytes, &boundary, CSRF_FIELD).ok_or(AppError::CsrfRefused)?;
+        if !constant_time_eq(sent.as_bytes(), session.csrf.as_bytes()) {
+            return Err(AppError::CsrfRefused);
+        }
+        return Ok(Request::from_parts(parts, Body::from(bytes)));
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(AppError::CsrfRefused);
     }
     let (parts, body) = request.into_parts();
@@ -737,6 +818,49 @@ async fn check_csrf(caller: &Caller, request: Request) -> Result<Request, AppErr
         return Err(AppError::CsrfRefused);
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// The boundary of a `multipart/form-data` content type.
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    let (kind, params) = content_type.split_once(';')?;
+    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params.split(';').find_map(|param| {
+        let (key, value) = param.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| value.trim().trim_matches('"').to_owned())
+            .filter(|b| !b.is_empty())
+    })
+}
+
+/// The value of the plain field `name` of a multipart body.
+fn multipart_value(body: &[u8], boundary: &str, name: &str) -> Option<String> {
+    let delimiter = format!("--{boundary}");
+    let wanted = format!("name=\"{name}\"");
+    let mut rest = body;
+    while let Some(at) = find(rest, delimiter.as_bytes()) {
+        rest = &rest[at + delimiter.len()..];
+        let head_end = find(rest, b"\r\n\r\n")?;
+        let head = std::str::from_utf8(&rest[..head_end]).ok()?;
+        let value_start = head_end + 4;
+        let value_end = find(&rest[value_start..], delimiter.as_bytes())? + value_start;
+        let is_field = head.lines().any(|line| {
+            let lower = line.to_ascii_lowercase();
+            lower.starts_with("content-disposition:")
+                && line.split(';').any(|part| part.trim() == wanted)
+        });
+        if is_field {
+            let value = rest[value_start..value_end].strip_suffix(b"\r\n")?;
+            return std::str::from_utf8(value).ok().map(str::to_owned);
+        }
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(haystack, needle)
 }
 
 fn form_urlencoded_value(body: &[u8], name: &str) -> Option<String> {

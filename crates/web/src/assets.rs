@@ -28,6 +28,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../static/dashboard.js"),
     ),
+    (
+        "messages.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/messages.js"),
+    ),
 ];
 
 /// `GET /static/{file}`.

@@ -94,6 +94,8 @@ pub enum BadInput {
     FormInvalid,
     /// A form body over the 64 KiB a form of ours can need.
     FormTooLarge,
+    /// A message with an attachment over the configured limit (in bytes).
+    UploadTooLarge(u64),
     /// An administrator tried to disable their own account.
     SelfDisable,
 }
@@ -107,6 +109,10 @@ impl BadInput {
             BadInput::KeyInvalid => tr.t("input.key_invalid").to_owned(),
             BadInput::FormInvalid => tr.t("input.form_invalid").to_owned(),
             BadInput::FormTooLarge => tr.t("input.form_too_large").to_owned(),
+            BadInput::UploadTooLarge(max) => tr.fmt(
+                "input.upload_too_large",
+                &[("max", &ckisa_messaging::attachment::size_text(*max))],
+            ),
             BadInput::SelfDisable => tr.t("input.self_disable").to_owned(),
         }
     }

@@ -148,6 +148,8 @@ pub const CATALOGS: &[Catalog] = &[
     crate::crisis::REPORT_TEXT,
     crate::care::WARD_TEXT,
     crate::care::FLOW_TEXT,
+    crate::messages::CATALOG,
+    crate::messages::BROADCAST_TEXT,
 ];
 
 /// The general catalog.
@@ -593,6 +595,13 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
         ],
     ),
     (
+        "input.upload_too_large",
+        [
+            "Pièce jointe trop grande : {max} au plus. Réduisez la photo (ou scannez en plus basse résolution) et envoyez de nouveau.",
+            "Attachment too large: {max} at most. Shrink the photo (or scan at a lower resolution) and send again.",
+        ],
+    ),
+    (
         "live.offline",
         [
             "Connexion au nœud perdue : les données affichées peuvent être anciennes.",
@@ -667,6 +676,7 @@ pub const CATALOG: &[(&str, [&str; LANGS])] = &[
     ("nav.care", ["Soins", "Care"]),
     ("nav.crisis", ["Crise", "Crisis"]),
     ("nav.label", ["Navigation principale", "Main navigation"]),
+    ("nav.messages", ["Messagerie", "Messages"]),
     ("nav.quarantine", ["Quarantaine", "Quarantine"]),
     ("nav.search", ["Recherche", "Search"]),
     ("nav.skip", ["Aller au contenu", "Skip to content"]),

@@ -33,6 +33,8 @@ pub(crate) enum Nav {
     Crisis,
     /// The clinical capsule's degraded-mode pages.
     Care,
+    /// The secure messaging.
+    Messages,
     Units,
     Search,
     Quarantine,
@@ -49,6 +51,7 @@ impl Nav {
         match self {
             Nav::Crisis => "crisis",
             Nav::Care => "care",
+            Nav::Messages => "messages",
             Nav::Units => "units",
             Nav::Search => "search",
             Nav::Quarantine => "quarantine",
@@ -96,6 +99,7 @@ const CARE_ACTIONS: [Action; 10] = [
 struct NavAllowed {
     crisis: bool,
     care: bool,
+    messages: bool,
     units: bool,
     search: bool,
     quarantine: bool,
@@ -110,6 +114,7 @@ impl NavAllowed {
         NavAllowed {
             crisis: may(Action::CrisisView),
             care: CARE_ACTIONS.into_iter().any(may),
+            messages: may(Action::MessageRead) && caller.is_some_and(|c| c.session().is_some()),
             units: may(Action::UnitList),
             search: may(Action::PatientSearch)
                 && !caller.is_some_and(|c| c.reaches_no_unit(Action::PatientSearch)),
@@ -171,6 +176,20 @@ pub(crate) fn banner_view(fmt: &Fmt<'_>, banner: Option<&Banner>) -> Option<Bann
     })
 }
 
+/// "2 diffusions prioritaires à accuser", on every page until done.
+fn broadcast_strip(fmt: &Fmt<'_>, ctx: &PageCtx) -> Option<String> {
+    let n = ctx.messages.to_acknowledge;
+    (n > 0).then(|| fmt.tr.fmt("messages.ack_strip", &[("n", &n.to_string())]))
+}
+
+/// "(3)" beside the messaging entry: unread messages.
+fn unread_badge(ctx: &PageCtx) -> String {
+    match ctx.messages.unread {
+        0 => String::new(),
+        n => format!(" ({n})"),
+    }
+}
+
 /// "2 alertes de panne en cours", for those who acknowledge them.
 fn alert_strip(fmt: &Fmt<'_>, ctx: &PageCtx) -> Option<String> {
     (ctx.open_alerts > 0).then(|| {
@@ -200,6 +219,8 @@ struct LayoutTemplate<'a> {
     fresh: &'a [FreshItem],
     banner: Option<BannerView>,
     alert_strip: Option<String>,
+    broadcast_strip: Option<String>,
+    unread: String,
     live: bool,
     main: &'a str,
     footer: String,
@@ -213,6 +234,7 @@ struct PartialTemplate<'a> {
     fresh: &'a [FreshItem],
     banner: Option<BannerView>,
     alert_strip: Option<String>,
+    broadcast_strip: Option<String>,
     main: &'a str,
 }
 
@@ -252,6 +274,7 @@ pub(crate) fn respond(
             fresh: &fresh,
             banner: banner_view(&fmt, ctx.banner.as_ref()),
             alert_strip: alert_strip(&fmt, ctx),
+            broadcast_strip: broadcast_strip(&fmt, ctx),
             main: &page.main,
         }
         .render()?
@@ -269,6 +292,8 @@ pub(crate) fn respond(
             fresh: &fresh,
             banner: banner_view(&fmt, ctx.banner.as_ref()),
             alert_strip: alert_strip(&fmt, ctx),
+            broadcast_strip: broadcast_strip(&fmt, ctx),
+            unread: unread_badge(ctx),
             live: true,
             main: &page.main,
             footer,
@@ -315,6 +340,8 @@ pub(crate) fn respond_bare(
         fresh: &[],
         banner: banner_view(&fmt, ctx.banner.as_ref()),
         alert_strip: alert_strip(&fmt, ctx),
+        broadcast_strip: broadcast_strip(&fmt, ctx),
+        unread: unread_badge(ctx),
         live: false,
         main: &page.main,
         footer,
@@ -366,6 +393,8 @@ pub(crate) fn error_page(tr: Tr, site_name: &str, title: &str, message: &str) ->
             fresh: &[],
             banner: None,
             alert_strip: None,
+            broadcast_strip: None,
+            unread: String::new(),
             live: false,
             main: &main,
             footer: String::new(),
@@ -466,6 +495,11 @@ pub(crate) async fn headers(
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     for (name, value) in SECURITY_HEADERS {
+        // A handler's own policy is stricter (a downloaded attachment is
+        // sandboxed): it stays.
+        if *name == "content-security-policy" && headers.contains_key(*name) {
+            continue;
+        }
         headers.insert(*name, HeaderValue::from_static(value));
     }
     if state.security().secure_cookies {

@@ -35,6 +35,7 @@ mod format;
 pub mod i18n;
 mod layout;
 mod live;
+mod messages;
 mod metrics;
 mod patient;
 mod search;
@@ -59,6 +60,7 @@ pub use crisis::dashboard_fragment;
 pub use demo::SimulatedHis;
 pub use error::{AppError, BadInput};
 pub use i18n::Lang;
+pub use messages::{escalation_round, retention_round};
 
 /// What the web layer needs to know about the node, from its config.
 #[derive(Debug, Clone)]
@@ -81,6 +83,9 @@ pub struct WebConfig {
     /// The clinical capsule's settings (`[soins]`: downtime IPP range,
     /// shifts, paper fallback schedule).
     pub care: Arc<ckisa_care::settings::Settings>,
+    /// The secure messaging's settings (`[messagerie]`: service channels,
+    /// escalation delays, retention, attachments, recall roster, hook).
+    pub messaging: Arc<ckisa_messaging::settings::Settings>,
     /// The simulated HIS of `ckisa demo`, which the status page can stop
     /// and start again; `None` on any other node.
     pub simulated_his: Option<Arc<dyn SimulatedHis>>,
@@ -102,6 +107,7 @@ impl WebConfig {
             feeds: Vec::new(),
             plan: Arc::default(),
             care: Arc::default(),
+            messaging: Arc::default(),
             simulated_his: None,
         }
     }
@@ -134,6 +140,7 @@ struct Inner {
     live: live::Generation,
     crisis: crisis::Hub,
     care: care::CareHub,
+    messages: messages::MessageHub,
 }
 
 impl AppState {
@@ -153,6 +160,7 @@ impl AppState {
         let inner = Inner {
             crisis: crisis::Hub::new(Arc::clone(&config.plan)),
             care: care::CareHub::new(),
+            messages: messages::MessageHub::new(Arc::clone(&config.messaging)),
             store,
             config,
             security,
@@ -234,6 +242,8 @@ pub(crate) struct PageCtx {
     /// Outage alerts still open, shown on every page to those who
     /// acknowledge them (crisis director and cell, IT security).
     pub(crate) open_alerts: usize,
+    /// Unread messages and broadcasts to acknowledge, shown on every page.
+    pub(crate) messages: messages::Counts,
 }
 
 impl PageCtx {
@@ -269,6 +279,10 @@ impl FromRequestParts<AppState> for PageCtx {
             }
             None => (None, 0),
         };
+        let messages = match &caller {
+            Some(caller) if caller.session().is_some() => state.message_counts(caller).await,
+            _ => messages::Counts::default(),
+        };
         Ok(PageCtx {
             lang,
             partial,
@@ -278,6 +292,7 @@ impl FromRequestParts<AppState> for PageCtx {
             caller,
             banner,
             open_alerts,
+            messages,
         })
     }
 }
@@ -295,6 +310,7 @@ fn request_span(request: &Request) -> tracing::Span {
 /// Every route of the web server. Each pattern must also be in
 /// `access::ROUTES`, or the gate refuses it.
 pub fn router(state: AppState) -> Router {
+    let upload_limit = messages::upload_limit(&state);
     Router::new()
         .route("/", get(home))
         .route("/connexion", get(account::login_page).post(account::login))
@@ -424,6 +440,64 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/soins/reintegration/export.json", get(care::export_fhir))
         .route("/soins/reintegration/export.hl7", get(care::export_hl7))
+        // secure messaging
+        .route("/messagerie", get(messages::home_page))
+        .route("/messagerie/flux", get(messages::stream))
+        .route("/messagerie/recherche", get(messages::search_page))
+        .route("/messagerie/ouvrir", post(messages::open_submit))
+        .route("/messagerie/canal/{id}", get(messages::channel_page))
+        .route(
+            "/messagerie/canal/{id}/envoyer",
+            post(messages::post_submit).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/messagerie/canal/{id}/lu", post(messages::read_submit))
+        .route(
+            "/messagerie/canal/{id}/membres",
+            post(messages::members_submit),
+        )
+        .route(
+            "/messagerie/canal/{id}/export.csv",
+            get(messages::export_csv),
+        )
+        .route("/messagerie/message/{id}", get(messages::message_page))
+        .route(
+            "/messagerie/message/{id}/modifier",
+            post(messages::edit_submit),
+        )
+        .route(
+            "/messagerie/message/{id}/retirer",
+            post(messages::retract_submit),
+        )
+        .route(
+            "/messagerie/message/{id}/epingler",
+            post(messages::pin_submit),
+        )
+        .route("/messagerie/piece/{id}", get(messages::attachment))
+        .route("/messagerie/diffusions", get(messages::broadcasts_page))
+        .route(
+            "/messagerie/diffusions/nouvelle",
+            get(messages::broadcast_form).post(messages::broadcast_submit),
+        )
+        .route("/messagerie/diffusions/{id}", get(messages::broadcast_page))
+        .route(
+            "/messagerie/diffusions/{id}/accuser",
+            post(messages::acknowledge_submit),
+        )
+        .route("/messagerie/rappels", get(messages::recalls_page))
+        .route(
+            "/messagerie/rappels/nouveau",
+            get(messages::recall_form).post(messages::recall_submit),
+        )
+        .route("/messagerie/rappels/{id}", get(messages::recall_page))
+        .route(
+            "/messagerie/rappels/{id}/reponse",
+            post(messages::answer_submit),
+        )
+        .route(
+            "/rappel/{secret}",
+            get(messages::link_page).post(messages::link_submit),
+        )
+        .route("/api/v1/rappel/reponse", post(messages::api_answer))
         .route("/evenements", get(live::events))
         .route("/api/v1/units", get(api::units))
         .route("/api/v1/units/{code}", get(api::unit_board))

@@ -254,6 +254,63 @@ fn sample(pattern: &str) -> (Method, &'static str, &'static str) {
             "/soins/regime",
             "patient=ipp%3AHOPITAL%7C123456&regime=Normal&vu=",
         ),
+        // secure messaging (every test account works in CARDIO)
+        "/messagerie" => (Method::GET, "/messagerie", ""),
+        "/messagerie/flux" => (Method::GET, "/messagerie/flux", ""),
+        "/messagerie/recherche" => (Method::GET, "/messagerie/recherche?q=essai", ""),
+        "/messagerie/ouvrir" => (
+            Method::POST,
+            "/messagerie/ouvrir",
+            "genre=direct&membres=cible",
+        ),
+        "/messagerie/canal/{id}" => (Method::GET, "/messagerie/canal/unite:CARDIO", ""),
+        "/messagerie/canal/{id}/envoyer" => (
+            Method::POST,
+            "/messagerie/canal/unite:CARDIO/envoyer",
+            "texte=essai",
+        ),
+        "/messagerie/canal/{id}/lu" => (Method::POST, "/messagerie/canal/unite:CARDIO/lu", "seq=0"),
+        "/messagerie/canal/{id}/membres" => (
+            Method::POST,
+            "/messagerie/canal/unite:CARDIO/membres",
+            "membres=cible",
+        ),
+        "/messagerie/canal/{id}/export.csv" => {
+            (Method::GET, "/messagerie/canal/unite:CARDIO/export.csv", "")
+        }
+        "/messagerie/message/{id}" => (Method::GET, "/messagerie/message/inconnu", ""),
+        "/messagerie/message/{id}/modifier" => (
+            Method::POST,
+            "/messagerie/message/inconnu/modifier",
+            "texte=essai",
+        ),
+        "/messagerie/message/{id}/retirer" => (
+            Method::POST,
+            "/messagerie/message/inconnu/retirer",
+            "motif=erreur",
+        ),
+        "/messagerie/message/{id}/epingler" => (
+            Method::POST,
+            "/messagerie/message/inconnu/epingler",
+            "epingle=1",
+        ),
+        "/messagerie/piece/{id}" => (Method::GET, "/messagerie/piece/inconnu", ""),
+        "/messagerie/diffusions" => (Method::GET, "/messagerie/diffusions", ""),
+        "/messagerie/diffusions/nouvelle" => (Method::GET, "/messagerie/diffusions/nouvelle", ""),
+        "/messagerie/diffusions/{id}" => (Method::GET, "/messagerie/diffusions/inconnue", ""),
+        "/messagerie/diffusions/{id}/accuser" => {
+            (Method::POST, "/messagerie/diffusions/inconnue/accuser", "")
+        }
+        "/messagerie/rappels" => (Method::GET, "/messagerie/rappels", ""),
+        "/messagerie/rappels/nouveau" => (Method::GET, "/messagerie/rappels/nouveau", ""),
+        "/messagerie/rappels/{id}" => (Method::GET, "/messagerie/rappels/inconnu", ""),
+        "/messagerie/rappels/{id}/reponse" => (
+            Method::POST,
+            "/messagerie/rappels/inconnu/reponse",
+            "code=123456&reponse=non",
+        ),
+        "/rappel/{secret}" => (Method::GET, "/rappel/inconnu", ""),
+        "/api/v1/rappel/reponse" => (Method::POST, "/api/v1/rappel/reponse", "texte=123456+2"),
         other => panic!("no sample request for route {other}: add one"),
     }
 }
@@ -310,7 +367,10 @@ async fn every_route_answers_every_role_as_the_matrix_says() {
             // (an unknown task or alert: 404, or a transition the book
             // refuses: 409), and a care route refuses to write outside a
             // crisis (409); what matters is that the gate let it through.
-            let found_nothing = (pattern.starts_with("/crise") || pattern.starts_with("/soins"))
+            let found_nothing = (pattern.starts_with("/crise")
+                || pattern.starts_with("/soins")
+                || pattern.starts_with("/messagerie")
+                || pattern.contains("rappel"))
                 && matches!(reply.status, StatusCode::NOT_FOUND | StatusCode::CONFLICT);
             if allowed {
                 assert!(
@@ -354,11 +414,16 @@ async fn nothing_but_public_routes_answers_without_a_session() {
     for (pattern, rule) in ROUTES {
         let reply = call(&harness.router, request_for(pattern, None)).await;
         match rule {
+            // An answer link nobody was sent finds nothing, and says so.
+            Rule::Public if *pattern == "/rappel/{secret}" => {
+                assert_eq!(reply.status, StatusCode::NOT_FOUND, "{pattern}");
+            }
             Rule::Public => assert!(reply.status.is_success(), "{pattern}: {}", reply.status),
             _ if sample(pattern).0 == Method::GET
                 && !pattern.starts_with("/api/")
                 && *pattern != "/metrics"
-                && *pattern != "/evenements" =>
+                && *pattern != "/evenements"
+                && *pattern != "/messagerie/flux" =>
             {
                 assert_eq!(reply.status, StatusCode::SEE_OTHER, "{pattern}");
                 assert!(

@@ -139,6 +139,21 @@ impl Store for FakeStore {
     fn feed_activity(&self, _: i64) -> Result<Vec<FeedActivity>, StoreError> {
         Err(StoreError::Closed)
     }
+    fn event(&self, _: EventId) -> Result<Option<Event>, StoreError> {
+        Err(StoreError::Closed)
+    }
+    fn rewrite_events(&self, _: Vec<(EventId, ckisa_domain::Fact)>) -> Result<usize, StoreError> {
+        Err(StoreError::Closed)
+    }
+    fn put_attachment(&self, _: &str, _: &str, _: &[u8], _: i64) -> Result<(), StoreError> {
+        Err(StoreError::Closed)
+    }
+    fn attachment(&self, _: &str) -> Result<Option<ckisa_store::StoredAttachment>, StoreError> {
+        Err(StoreError::Closed)
+    }
+    fn delete_attachments(&self, _: &[String]) -> Result<usize, StoreError> {
+        Err(StoreError::Closed)
+    }
     fn generation(&self) -> u64 {
         0
     }

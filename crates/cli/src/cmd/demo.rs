@@ -104,6 +104,7 @@ impl Cmd {
             plan.detection.silence_floor = plan.detection.silence_floor.min(silence);
         }
         out::line(&format!("Site : {}", config.site_name));
+        simulate_sms_gateway(&mut config.messaging, &self.data, http, self.tls)?;
         let key = demo_key(&self.key, &self.data)?;
         out::line(&format!("Clé : {}", key.describe()));
         let node = Node::open(&self.data, config.zone.clone(), &key)?;
@@ -170,9 +171,56 @@ impl Cmd {
             plan: &config.plan,
             simulated_his,
             care: &config.care,
+            messaging: &config.messaging,
         };
         node.serve_web(listener, site, shutdown).await
     }
+}
+
+/// The demo's SMS gateway, when the config names none: a script in the data
+/// folder that appends each notice (escalation, staff recall: phone, text,
+/// answer link and reply code) to `sms-simules.jsonl` beside it, so that a
+/// recall can be answered from the links it wrote. Answer links point at
+/// the demo's own address.
+fn simulate_sms_gateway(
+    messaging: &mut ckisa_messaging::settings::Settings,
+    data: &std::path::Path,
+    http: std::net::SocketAddr,
+    tls: bool,
+) -> anyhow::Result<()> {
+    if messaging.public_url.is_none() {
+        let scheme = if tls { "https" } else { "http" };
+        messaging.public_url = Some(format!("{scheme}://{http}"));
+    }
+    if messaging.hook.is_some() {
+        return Ok(());
+    }
+    let data = std::fs::canonicalize(data)
+        .with_context(|| format!("dossier {} illisible", data.display()))?;
+    let script = data.join("passerelle-sms-simulee.sh");
+    let log = data.join("sms-simules.jsonl");
+    if !script.exists() {
+        let text = "#!/bin/sh\n# Passerelle SMS simulée de la démo : chaque avis (escalade, rappel) est\n\
+                    # ajouté, en une ligne JSON, à sms-simules.jsonl à côté de ce script.\n\
+                    cat >> \"$(dirname \"$0\")/sms-simules.jsonl\"\n";
+        crate::node::write_private(&script, text.as_bytes())?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("impossible de rendre {} exécutable", script.display()))?;
+        }
+    }
+    messaging.hook = Some(ckisa_messaging::settings::Hook {
+        program: script.display().to_string(),
+        args: Vec::new(),
+        timeout_s: ckisa_messaging::settings::DEFAULT_HOOK_TIMEOUT_S,
+    });
+    out::line(&format!(
+        "SMS simulés (rappel, escalades) : {}",
+        log.display()
+    ));
+    Ok(())
 }
 
 /// Issues the demo's HTTPS certificate, for localhost, the loopback

@@ -104,6 +104,7 @@ impl Cmd {
             plan: &config.plan,
             simulated_his: None,
             care: &config.care,
+            messaging: &config.messaging,
         };
         node.serve_web(listener, site, shutdown).await
     }

@@ -12,12 +12,14 @@ use crate::node::now_ms;
 use crate::out;
 
 /// Friendly scope names and the actions they stand for.
-const SCOPES: [(&str, &[Action]); 5] = [
+const SCOPES: [(&str, &[Action]); 6] = [
     ("census", &[Action::UnitList, Action::UnitBoard]),
     ("patients", &[Action::PatientSearch, Action::PatientChart]),
     ("status", &[Action::NodeStatus]),
     ("quarantine", &[Action::Quarantine]),
     ("metrics", &[Action::Metrics]),
+    // The SMS gateway relaying answers to a staff recall.
+    ("rappel", &[Action::StaffRecall]),
 ];
 
 /// Gérer les jetons d'API des clients machines (supervision, exports) :
@@ -191,7 +193,8 @@ mod tests {
                 "patient.search",
                 "node.status",
                 "node.quarantine",
-                "node.metrics"
+                "node.metrics",
+                "message.recall"
             ]
         );
         assert!(parse_scopes(" , ").is_err());

@@ -232,9 +232,21 @@ fn config_is_valid_toml_in_the_node_schema_matching_the_units() {
     let config: toml::Table = est.config_toml.parse().expect("valid TOML");
     // The node's parser refuses unknown keys: only these may appear.
     let top = sorted_keys(&config);
-    assert_eq!(top, ["feeds", "plan", "site", "soins", "units"]);
-    // The continuity plan names only units of this establishment.
+    assert_eq!(
+        top,
+        ["feeds", "messagerie", "plan", "site", "soins", "units"]
+    );
+    // The continuity plan and the recall roster name only units of this
+    // establishment.
     let codes: HashSet<&str> = est.units.iter().map(|u| u.code.as_str()).collect();
+    let roster = config["messagerie"]["rappel"].as_array().expect("roster");
+    for person in roster {
+        let unit = person["unite"].as_str().expect("unit code");
+        assert!(
+            unit.is_empty() || codes.contains(unit),
+            "the roster names unit {unit}"
+        );
+    }
     let activities = config["plan"]["activities"].as_array().expect("BIA");
     for activity in activities {
         for unit in activity

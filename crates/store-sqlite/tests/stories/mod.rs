@@ -8,6 +8,7 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 pub(crate) mod care;
+pub(crate) mod messaging;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -1233,6 +1234,7 @@ pub(crate) fn all(store: &dyn Store) {
     events_after(store);
     crisis_events_and_activity(store);
     care::all(store);
+    messaging::all(store);
 }
 
 /// Everything the pages can show, as text, to compare two stores or the

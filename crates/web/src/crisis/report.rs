@@ -114,7 +114,17 @@ pub(crate) async fn report_page(
     );
     let fmt = ctx.fmt(&state);
     let view = ReportView::new(&fmt, state.hub().plan(), &report);
-    let main = ReportTemplate::new(fmt.tr, &view).render()?;
+    let section = crate::messages::report_section(
+        &state,
+        &fmt,
+        report.crisis.declared_ms,
+        report.crisis.end_ms,
+    )
+    .await?;
+    let may_export = caller.reach(Action::MessageExport) != ckisa_auth::Reach::Never;
+    let mut template = ReportTemplate::new(fmt.tr, &view);
+    template.messaging = crate::messages::report_html(fmt.tr, &section, may_export)?;
+    let main = template.render()?;
     let page = Page {
         title: &view.title,
         nav: Nav::Crisis,
@@ -140,7 +150,14 @@ pub(crate) async fn report_pdf(
     );
     let fmt = ctx.fmt(&state);
     let view = ReportView::new(&fmt, state.hub().plan(), &report);
-    let document = pdf_document(&fmt, &state.config().site_name, &view)
+    let section = crate::messages::report_section(
+        &state,
+        &fmt,
+        report.crisis.declared_ms,
+        report.crisis.end_ms,
+    )
+    .await?;
+    let document = pdf_document(&fmt, &state.config().site_name, &view, &section)
         // A refused table is a mistake of this module, never of the data.
         .map_err(|error| AppError::Render(askama::Error::custom(error)))?;
     let pdf = tokio::task::spawn_blocking(move || document.finish()).await?;
@@ -798,6 +815,8 @@ struct ReportTemplate<'a> {
     /// writes (task titles included): the template inserts them unescaped.
     stock_svgs: Vec<String>,
     delay_svg: Option<String>,
+    /// The messaging section, rendered by its own template.
+    messaging: String,
 }
 
 impl<'a> ReportTemplate<'a> {
@@ -814,6 +833,7 @@ impl<'a> ReportTemplate<'a> {
                 .delay_chart
                 .as_ref()
                 .map(|chart| chart_svg(chart, CHART_WIDTH, CHART_HEIGHT)),
+            messaging: String::new(),
         }
     }
 }
@@ -823,6 +843,7 @@ fn pdf_document(
     fmt: &Fmt<'_>,
     site_name: &str,
     view: &ReportView,
+    messaging: &crate::messages::ReportSection,
 ) -> Result<Document, ckisa_print::TableError> {
     let tr = fmt.tr;
     let (date, time) = date_and_time(fmt, fmt.now_ms);
@@ -998,6 +1019,7 @@ fn pdf_document(
         .map(|p| (p.label, p.value.as_str()))
         .collect();
     document.key_values(&pairs);
+    crate::messages::report_pdf(tr, &mut document, messaging)?;
 
     document
         .heading(tr.t("report.units"))

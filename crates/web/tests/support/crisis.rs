@@ -84,6 +84,14 @@ impl CrisisNode {
 
     /// A node with `plan`.
     pub(crate) fn with_plan(plan: plan::Plan) -> CrisisNode {
+        let mut config = super::test_config();
+        config.plan = Arc::new(plan);
+        CrisisNode::with_config(config)
+    }
+
+    /// A node with `config` (its plan, messaging settings...), over the same
+    /// three units.
+    pub(crate) fn with_config(config: ckisa_web::WebConfig) -> CrisisNode {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let key = DbKey::generate().expect("key");
         let store = Arc::new(
@@ -110,8 +118,6 @@ impl CrisisNode {
         };
         let directory =
             Directory::open(dir.path(), &key, options, Arc::new(trail.clone())).expect("directory");
-        let mut config = super::test_config();
-        config.plan = Arc::new(plan);
         let security = ckisa_web::Security {
             directory: directory.clone(),
             trail: trail.clone(),

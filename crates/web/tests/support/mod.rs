@@ -58,6 +58,8 @@ pub(crate) struct FakeStore {
     pub(crate) last_query: Mutex<Option<PatientQuery>>,
     /// Crisis events committed (the only submissions the fake accepts).
     pub(crate) crisis_events: Mutex<Vec<Event>>,
+    /// Message attachments, by SHA-256.
+    pub(crate) attachments: Mutex<HashMap<String, StoredAttachment>>,
 }
 
 fn failure() -> StoreError {
@@ -77,14 +79,14 @@ impl FakeStore {
 
 impl Store for FakeStore {
     /// Keeps crisis and care events (typed by people, in no feed) so that
-    /// the crisis and clinical capsule pages work over the fake, which
+    /// the crisis, clinical and messaging pages work over the fake, which
     /// projects none of them (a care fact typed in the capsule changes no
     /// chart or board here); anything else fails as a closed store.
     fn commit(&self, batch: Vec<Submission>) -> Result<Vec<Outcome>, StoreError> {
         let typed = |s: &Submission| {
             s.events
                 .iter()
-                .all(|e| matches!(e.fact, Fact::Crisis(_) | Fact::Care(_)))
+                .all(|e| matches!(e.fact, Fact::Crisis(_) | Fact::Care(_) | Fact::Message(_)))
         };
         if !batch.iter().all(typed) {
             return Err(StoreError::Closed);
@@ -255,6 +257,78 @@ impl Store for FakeStore {
                 }
             })
             .collect())
+    }
+
+    fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
+        self.check()?;
+        let kept = self.crisis_events.lock().unwrap();
+        Ok(kept.iter().find(|e| e.id == id).cloned())
+    }
+
+    /// Rewrites kept events all or nothing, refusing unknown ids and
+    /// changes of kind like the real store (the fake projects nothing, so
+    /// it has no projected facts to refuse).
+    fn rewrite_events(&self, rewrites: Vec<(EventId, Fact)>) -> Result<usize, StoreError> {
+        self.check()?;
+        let mut kept = self.crisis_events.lock().unwrap();
+        let mut places = Vec::with_capacity(rewrites.len());
+        for (id, fact) in &rewrites {
+            let Some(place) = kept.iter().position(|e| e.id == *id) else {
+                return Err(StoreError::UnknownEvent { id: *id });
+            };
+            let stored = kept[place].fact.kind();
+            if stored != fact.kind() {
+                return Err(StoreError::RewriteChangesKind {
+                    id: *id,
+                    stored: stored.to_owned(),
+                    proposed: fact.kind().to_owned(),
+                });
+            }
+            places.push(place);
+        }
+        let mut changed = 0;
+        for (place, (_, fact)) in places.into_iter().zip(rewrites) {
+            if kept[place].fact != fact {
+                kept[place].fact = fact;
+                changed += 1;
+            }
+        }
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(changed)
+    }
+
+    /// Keeps the attachment in memory; the fake trusts the caller's hash.
+    fn put_attachment(
+        &self,
+        sha256: &str,
+        mime: &str,
+        bytes: &[u8],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        let mut attachments = self.attachments.lock().unwrap();
+        attachments
+            .entry(sha256.to_owned())
+            .or_insert_with(|| StoredAttachment {
+                mime: mime.to_owned(),
+                bytes: bytes.to_vec(),
+                stored_ms: now_ms,
+            });
+        Ok(())
+    }
+
+    fn attachment(&self, sha256: &str) -> Result<Option<StoredAttachment>, StoreError> {
+        self.check()?;
+        Ok(self.attachments.lock().unwrap().get(sha256).cloned())
+    }
+
+    fn delete_attachments(&self, sha256s: &[String]) -> Result<usize, StoreError> {
+        self.check()?;
+        let mut attachments = self.attachments.lock().unwrap();
+        Ok(sha256s
+            .iter()
+            .filter(|sha256| attachments.remove(sha256.as_str()).is_some())
+            .count())
     }
 
     fn generation(&self) -> u64 {
