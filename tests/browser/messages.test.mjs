@@ -127,9 +127,12 @@ async function live(page) {
 }
 
 /// The sum of a column of the broadcast tally.
-async function tallied(page, column) {
-  const cells = await page.locator(`#decompte td.${column}`).allInnerTexts();
-  return cells.reduce((sum, text) => sum + (parseInt(text, 10) || 0), 0);
+/// A column of the tally's row for one unit (the unit manager of REA and
+/// URG counts in both rows, so rows are not summed).
+async function tallied(page, column, unit = 'REA') {
+  const cell = page.locator(`#decompte tr[data-unite="${unit}"] td.${column}`);
+  if ((await cell.count()) === 0) return 0;
+  return parseInt(await cell.innerText(), 10) || 0;
 }
 
 /// Server log lines worth showing when a step fails.
