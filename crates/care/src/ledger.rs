@@ -1,8 +1,8 @@
 //! Reading care events from the store and recording new ones: the one path
 //! for the web capsule, the CLI and the tests.
 
-use ckisa_domain::{Actor, CareFact, Event, EventId, Fact, Hlc, NodeId, Source, SourceChannel};
-use ckisa_store::{Outcome, Store, StoreError, Submission};
+use ckisa_domain::{Actor, CareFact, Event, EventId, Fact, Hlc, NodeId};
+use ckisa_store::{Store, StoreError, typed};
 
 use crate::book::CareBook;
 
@@ -10,7 +10,6 @@ use crate::book::CareBook;
 pub const KIND: &str = "care";
 /// Kind of merge events (A40 from the HIS), which the book follows too.
 pub const MERGE_KIND: &str = "merge";
-const BATCH: usize = 2_000;
 
 /// Why a care fact was not recorded.
 #[derive(Debug, thiserror::Error)]
@@ -27,18 +26,9 @@ pub enum RecordError {
 pub fn events_of_kind(
     store: &dyn Store,
     kind: &str,
-    mut after: Option<EventId>,
+    after: Option<EventId>,
 ) -> Result<Vec<Event>, StoreError> {
-    let mut all = Vec::new();
-    loop {
-        let batch = store.events_of_kind(kind, after, BATCH)?;
-        let full = batch.len() == BATCH;
-        after = batch.last().map(|e| e.id).or(after);
-        all.extend(batch);
-        if !full {
-            return Ok(all);
-        }
-    }
+    typed::events_of_kind(store, kind, after)
 }
 
 /// Folds into `book` every care and merge event it has not seen yet;
@@ -62,33 +52,14 @@ pub fn load(store: &dyn Store) -> Result<CareBook, StoreError> {
 /// The event recording `fact`, typed by `actor` on `node` (`origin` says
 /// where: `web`, `cli`), at `hlc`.
 pub fn event(actor: Actor, node: &NodeId, origin: &str, fact: CareFact, hlc: Hlc) -> Event {
-    Event {
-        id: EventId::new(hlc.unix_ms()),
-        hlc,
-        origin: node.clone(),
-        actor,
-        source: Source {
-            channel: SourceChannel::User,
-            origin: origin.to_owned(),
-            message_id: None,
-            sender: None,
-            fhir_id: None,
-        },
-        fact: Fact::Care(fact),
-    }
+    typed::event(actor, node, origin, Fact::Care(fact), hlc)
 }
 
 /// Commits care events, received at `now_ms`, durably and atomically (all
 /// or none: an admission is an identity, a stay and a place together).
 pub fn commit(store: &dyn Store, events: Vec<Event>, now_ms: i64) -> Result<(), RecordError> {
-    let submission = Submission {
-        feed: String::new(),
-        received_ms: now_ms,
-        dedup: None,
-        events,
-    };
-    match store.commit(vec![submission])?.into_iter().next() {
-        Some(Outcome::Refused { reason }) => Err(RecordError::StoreRefused(reason)),
-        Some(Outcome::Stored | Outcome::Duplicate) | None => Ok(()),
+    match typed::commit(store, events, now_ms)? {
+        Some(reason) => Err(RecordError::StoreRefused(reason)),
+        None => Ok(()),
     }
 }

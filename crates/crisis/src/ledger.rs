@@ -5,16 +5,13 @@
 //!
 //! The store calls block: async callers run these on their blocking pool.
 
-use ckisa_domain::{Actor, CrisisFact, Event, EventId, Fact, Hlc, NodeId, Source, SourceChannel};
-use ckisa_store::{Outcome, Store, StoreError, Submission};
+use ckisa_domain::{Actor, CrisisFact, Event, EventId, Fact, Hlc, NodeId};
+use ckisa_store::{Store, StoreError, typed};
 
 use crate::book::{Book, Refusal};
 
 /// The kind under which the store files crisis events.
 pub const KIND: &str = "crisis";
-
-/// Most crisis events read from the log in one go while catching up.
-const BATCH: usize = 5_000;
 
 /// Why a crisis fact was not recorded.
 #[derive(Debug, thiserror::Error)]
@@ -31,17 +28,8 @@ pub enum RecordError {
 }
 
 /// Crisis events recorded after `after` (all when `None`), oldest first.
-pub fn new_events(store: &dyn Store, mut after: Option<EventId>) -> Result<Vec<Event>, StoreError> {
-    let mut all = Vec::new();
-    loop {
-        let batch = store.events_of_kind(KIND, after, BATCH)?;
-        let full = batch.len() == BATCH;
-        after = batch.last().map(|e| e.id).or(after);
-        all.extend(batch);
-        if !full {
-            return Ok(all);
-        }
-    }
+pub fn new_events(store: &dyn Store, after: Option<EventId>) -> Result<Vec<Event>, StoreError> {
+    typed::events_of_kind(store, KIND, after)
 }
 
 /// Folds into `book` every crisis event of the log it has not seen yet;
@@ -74,33 +62,20 @@ pub struct Author {
 
 /// The event recording `fact` by `author` at `hlc`.
 pub fn event(author: &Author, fact: CrisisFact, hlc: Hlc) -> Event {
-    Event {
-        id: EventId::new(hlc.unix_ms()),
+    typed::event(
+        author.actor.clone(),
+        &author.node,
+        author.origin,
+        Fact::Crisis(fact),
         hlc,
-        origin: author.node.clone(),
-        actor: author.actor.clone(),
-        source: Source {
-            channel: SourceChannel::User,
-            origin: author.origin.to_owned(),
-            message_id: None,
-            sender: None,
-            fhir_id: None,
-        },
-        fact: Fact::Crisis(fact),
-    }
+    )
 }
 
 /// Commits one crisis event, received at `now_ms`, durably.
 pub fn commit(store: &dyn Store, event: Event, now_ms: i64) -> Result<(), RecordError> {
-    let submission = Submission {
-        feed: String::new(),
-        received_ms: now_ms,
-        dedup: None,
-        events: vec![event],
-    };
-    match store.commit(vec![submission])?.into_iter().next() {
-        Some(Outcome::Refused { reason }) => Err(RecordError::StoreRefused(reason)),
-        Some(Outcome::Stored | Outcome::Duplicate) | None => Ok(()),
+    match typed::commit(store, vec![event], now_ms)? {
+        Some(reason) => Err(RecordError::StoreRefused(reason)),
+        None => Ok(()),
     }
 }
 

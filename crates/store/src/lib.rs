@@ -15,6 +15,8 @@
 
 #![deny(missing_docs)]
 
+pub mod typed;
+
 use ckisa_domain::{
     Allergy, Appointment, CarePlan, Condition, Diet, Event, EventId, Fact, Identifier, Medication,
     Moment, Observation, ObservationCategory, PatientKey, Procedure, Report, Sex,

@@ -40,6 +40,7 @@ mod metrics;
 mod patient;
 mod search;
 mod security;
+mod synced;
 mod units;
 
 use std::sync::Arc;

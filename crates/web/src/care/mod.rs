@@ -51,8 +51,6 @@ pub(crate) use ward_text::CATALOG as WARD_TEXT;
 pub(crate) use ward_vitals::{vitals_page, vitals_submit};
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use ckisa_auth::Action;
 use ckisa_care::book::CareBook;
@@ -64,6 +62,7 @@ use tokio::sync::{Mutex, RwLock};
 use crate::AppState;
 use crate::access::{Audited, Caller};
 use crate::error::AppError;
+use crate::synced::Synced;
 
 /// The care book of the node, kept up to date with the log.
 pub(crate) struct CareHub {
@@ -71,11 +70,8 @@ pub(crate) struct CareHub {
     /// `Arc` and reads without a lock (even on the blocking pool); a catch-up
     /// copies the book only while such a reader still holds the old one.
     book: RwLock<Arc<CareBook>>,
-    /// Store generation the book last caught up with.
-    seen: AtomicU64,
-    /// When it last read the log, in ms since `started`.
-    synced_ms: AtomicU64,
-    started: Instant,
+    /// When the book last caught up with the log.
+    synced: Synced,
     /// One catch-up or write at a time.
     writing: Mutex<()>,
     clock: HlcClock,
@@ -85,26 +81,12 @@ impl CareHub {
     pub(crate) fn new() -> CareHub {
         CareHub {
             book: RwLock::new(Arc::new(CareBook::new())),
-            seen: AtomicU64::new(u64::MAX),
-            synced_ms: AtomicU64::new(0),
-            started: Instant::now(),
+            synced: Synced::new(),
             writing: Mutex::new(()),
             clock: HlcClock::new(60_000),
         }
     }
-
-    fn elapsed_ms(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    fn resync_due(&self) -> bool {
-        self.elapsed_ms() >= self.synced_ms.load(Ordering::Acquire) + RESYNC_EVERY_MS
-    }
 }
-
-/// How often the book reads the log even when this process committed
-/// nothing (another process on the same folder may have written).
-const RESYNC_EVERY_MS: u64 = 1_000;
 
 /// A check run on the store under the hub's write lock, right before the
 /// commit; its error refuses the write.
@@ -116,15 +98,15 @@ impl AppState {
     }
 
     /// Catches the care book up with the log when this process's store
-    /// moved or every [`RESYNC_EVERY_MS`].
+    /// moved or every [`RESYNC_EVERY_MS`](crate::synced::RESYNC_EVERY_MS).
     async fn care_sync(&self) -> Result<(), AppError> {
         let hub = self.care_hub();
         let generation = self.inner.store.generation();
-        if hub.seen.load(Ordering::Acquire) == generation && !hub.resync_due() {
+        if hub.synced.is_current(generation) {
             return Ok(());
         }
         let _writing = hub.writing.lock().await;
-        if hub.seen.load(Ordering::Acquire) == generation && !hub.resync_due() {
+        if hub.synced.is_current(generation) {
             return Ok(());
         }
         self.care_catch_up(generation).await
@@ -152,8 +134,7 @@ impl AppState {
                 book.apply(event);
             }
         }
-        hub.seen.store(generation, Ordering::Release);
-        hub.synced_ms.store(hub.elapsed_ms(), Ordering::Release);
+        hub.synced.mark(generation);
         Ok(())
     }
 

@@ -24,8 +24,6 @@ mod report_text;
 mod text;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use ckisa_auth::Action;
 use ckisa_crisis::book::{Book, Phase};
@@ -53,16 +51,14 @@ pub(crate) use text::CATALOG;
 use crate::AppState;
 use crate::access::{Audited, Caller};
 use crate::error::AppError;
+use crate::synced::Synced;
 
 /// The crisis book of the node, kept up to date with the log.
 pub(crate) struct Hub {
     book: RwLock<Book>,
     plan: Arc<Plan>,
-    /// Store generation the book last caught up with.
-    seen: AtomicU64,
-    /// When it last read the log, in ms since `started`.
-    synced_ms: AtomicU64,
-    started: Instant,
+    /// When the book last caught up with the log.
+    synced: Synced,
     /// One catch-up or write at a time.
     writing: Mutex<()>,
     clock: Arc<HlcClock>,
@@ -75,9 +71,7 @@ impl Hub {
         Hub {
             book: RwLock::new(Book::new()),
             plan,
-            seen: AtomicU64::new(u64::MAX),
-            synced_ms: AtomicU64::new(0),
-            started: Instant::now(),
+            synced: Synced::new(),
             writing: Mutex::new(()),
             clock: Arc::new(HlcClock::new(60_000)),
             dashboard: dashboard::Feed::default(),
@@ -87,21 +81,7 @@ impl Hub {
     pub(crate) fn plan(&self) -> &Plan {
         &self.plan
     }
-
-    fn elapsed_ms(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// Whether the log should be read again even without a local commit.
-    fn resync_due(&self) -> bool {
-        self.elapsed_ms() >= self.synced_ms.load(Ordering::Acquire) + RESYNC_EVERY_MS
-    }
 }
-
-/// How often the book reads the log even when this process committed
-/// nothing: what `ckisa crisis` records beside a serving node shows within
-/// this delay.
-const RESYNC_EVERY_MS: u64 = 1_000;
 
 impl AppState {
     pub(crate) fn hub(&self) -> &Hub {
@@ -109,17 +89,17 @@ impl AppState {
     }
 
     /// Catches the book up with the log if this process's store changed
-    /// since the last time, or if [`RESYNC_EVERY_MS`] passed (another
+    /// since the last time, or if [`RESYNC_EVERY_MS`](crate::synced::RESYNC_EVERY_MS) passed (another
     /// process, `ckisa crisis`, may have written: the generation counts only
     /// this process's commits); cheap otherwise (two atomic reads).
     pub(crate) async fn crisis_sync(&self) -> Result<(), AppError> {
         let hub = self.hub();
         let generation = self.inner.store.generation();
-        if hub.seen.load(Ordering::Acquire) == generation && !hub.resync_due() {
+        if hub.synced.is_current(generation) {
             return Ok(());
         }
         let _writing = hub.writing.lock().await;
-        if hub.seen.load(Ordering::Acquire) == generation && !hub.resync_due() {
+        if hub.synced.is_current(generation) {
             return Ok(());
         }
         self.catch_up(generation).await
@@ -139,8 +119,7 @@ impl AppState {
                 book.apply(event);
             }
         }
-        hub.seen.store(generation, Ordering::Release);
-        hub.synced_ms.store(hub.elapsed_ms(), Ordering::Release);
+        hub.synced.mark(generation);
         Ok(())
     }
 

@@ -21,21 +21,21 @@ use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use ckisa_auth::{Action, Reach, Role, Scope};
 use ckisa_domain::{Broadcast, EscalationStage, MessageFact, Priority, Recipient};
 use ckisa_messaging::book::{BroadcastState, MessageBook, Reader};
 use ckisa_messaging::text;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use super::forms::{form_page, page};
+use super::render::{encode, excerpt};
 use super::stream::Push;
 use super::{People, new_id, reader};
 use crate::access::{Audited, Caller, redirect};
 use crate::error::{AppError, read_form};
 use crate::format::Fmt;
 use crate::i18n::{Lang, Tr};
-use crate::layout::{self, Nav, role_label};
+use crate::layout::role_label;
 use crate::{AppState, PageCtx};
 
 /// The inbox.
@@ -50,14 +50,6 @@ const EXCERPT_CHARS: usize = 160;
 /// The page of a broadcast.
 pub(super) fn broadcast_href(id: &str) -> String {
     format!("{INBOX_PATH}/{}", encode(id))
-}
-
-/// Characters kept as they are in an id put in a URL (UUIDs pass unchanged).
-const ID_SAFE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
-
-/// An id as a path segment.
-pub(super) fn encode(id: &str) -> String {
-    utf8_percent_encode(id, ID_SAFE).to_string()
 }
 
 // ---------------------------------------------------------------------------
@@ -173,17 +165,6 @@ fn targets_text(tr: Tr, book: &MessageBook, spec: &Broadcast) -> String {
     parts.join(" ; ")
 }
 
-/// The first characters of a text, on one line.
-fn excerpt(text: &str) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= EXCERPT_CHARS {
-        return flat;
-    }
-    let mut cut: String = flat.chars().take(EXCERPT_CHARS).collect();
-    cut.push('…');
-    cut
-}
-
 // ---------------------------------------------------------------------------
 // The inbox.
 
@@ -215,7 +196,7 @@ fn line_view(fmt: &Fmt<'_>, people: &People, login: &str, broadcast: &BroadcastS
         priority: priority_label(tr, spec.priority),
         author: people.name(&broadcast.author),
         sent: fmt.wall(broadcast.sent_ms),
-        excerpt: excerpt(&spec.text),
+        excerpt: excerpt(&spec.text, EXCERPT_CHARS),
         status,
         pending: !broadcast.acknowledged.contains_key(login),
     }
@@ -250,7 +231,7 @@ fn sent_view(fmt: &Fmt<'_>, people: &People, broadcast: &BroadcastState) -> Sent
         priority: priority_label(fmt.tr, spec.priority),
         author: people.name(&broadcast.author),
         sent: fmt.wall(broadcast.sent_ms),
-        excerpt: excerpt(&spec.text),
+        excerpt: excerpt(&spec.text, EXCERPT_CHARS),
         recipients: spec.recipients.len(),
         read: broadcast.read.len(),
         acknowledged: broadcast.acknowledged.len(),
@@ -312,7 +293,7 @@ fn watched(fmt: &Fmt<'_>, people: &People, book: &MessageBook, reader: &Reader) 
             author: people.name(&broadcast.author),
             sent: fmt.wall(broadcast.sent_ms),
             escalated: fmt.wall(escalation.at_ms),
-            excerpt: excerpt(&spec.text),
+            excerpt: excerpt(&spec.text, EXCERPT_CHARS),
             pending,
         });
     }
@@ -376,23 +357,7 @@ pub(crate) async fn broadcasts_page(
         }
         .render()?
     };
-    respond(
-        &state,
-        &ctx,
-        tr.t("broadcast.inbox_title"),
-        main,
-        StatusCode::OK,
-    )
-}
-
-fn respond(
-    state: &AppState,
-    ctx: &PageCtx,
-    title: &str,
-    main: String,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    layout::respond_form(state, ctx, title, Nav::Messages, main, status)
+    page(&state, &ctx, tr.t("broadcast.inbox_title"), main)
 }
 
 // ---------------------------------------------------------------------------
@@ -522,11 +487,7 @@ async fn form_view(
             value: code,
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let failed = !errors.is_empty();
     let main = SendTemplate {
         tr,
         action: NEW_PATH,
@@ -540,7 +501,7 @@ async fn form_view(
         errors,
     }
     .render()?;
-    respond(state, ctx, tr.t("broadcast.new_title"), main, status)
+    form_page(state, ctx, tr.t("broadcast.new_title"), main, failed)
 }
 
 /// `POST /messagerie/diffusions/nouvelle`.
@@ -745,14 +706,7 @@ pub(crate) async fn broadcast_page(
         let fact = MessageFact::BroadcastRead {
             id: ckisa_domain::ItemId(id.clone()),
         };
-        // Another tab of the same person may have just recorded it.
-        match state
-            .message_record(&caller, Action::MessageRead, fact)
-            .await
-        {
-            Ok(()) | Err(AppError::Refused(_)) => {}
-            Err(error) => return Err(error),
-        }
+        record_receipt(&state, &caller, fact).await?;
     }
 
     let fmt = ctx.fmt(&state);
@@ -807,13 +761,7 @@ pub(crate) async fn broadcast_page(
         tally,
     }
     .render()?;
-    respond(
-        &state,
-        &ctx,
-        tr.t("broadcast.detail_title"),
-        main,
-        StatusCode::OK,
-    )
+    page(&state, &ctx, tr.t("broadcast.detail_title"), main)
 }
 
 /// `POST /messagerie/diffusions/{id}/accuser`: a second acknowledgement is
@@ -836,15 +784,22 @@ pub(crate) async fn acknowledge_submit(
         let fact = MessageFact::BroadcastAcknowledged {
             id: ckisa_domain::ItemId(id.clone()),
         };
-        match state
-            .message_record(&caller, Action::MessageRead, fact)
-            .await
-        {
-            Ok(()) | Err(AppError::Refused(_)) => {}
-            Err(error) => return Err(error),
-        }
+        record_receipt(&state, &caller, fact).await?;
     }
     Ok(redirect(&broadcast_href(&id)))
+}
+
+/// Records that the caller read or acknowledged a broadcast. A refusal is
+/// no error: another tab of the same person has just recorded it.
+async fn record_receipt(
+    state: &AppState,
+    caller: &Caller,
+    fact: MessageFact,
+) -> Result<(), AppError> {
+    match state.message_record(caller, Action::MessageRead, fact).await {
+        Ok(()) | Err(AppError::Refused(_)) => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1197,14 +1152,6 @@ mod tests {
         assert_eq!(form.units, ["REA"]);
         assert!(form.everyone);
         assert_eq!(form.priority, "important");
-    }
-
-    #[test]
-    fn excerpts_are_one_line_and_short() {
-        assert_eq!(excerpt("Ligne 1\n\nLigne  2"), "Ligne 1 Ligne 2");
-        let long = "a".repeat(EXCERPT_CHARS + 10);
-        assert_eq!(excerpt(&long).chars().count(), EXCERPT_CHARS + 1);
-        assert!(excerpt(&long).ends_with('…'));
     }
 
     #[test]

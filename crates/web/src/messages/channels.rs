@@ -19,13 +19,14 @@ use ckisa_messaging::text;
 use ckisa_store::PatientQuery;
 use serde::Deserialize;
 
+use super::forms::{form_page, page, refusal};
 use super::render::{self, MessageView, channel_href, message_href};
 use super::{People, new_id, reader};
 use crate::access::{Audited, Caller, ChartAccess, redirect};
 use crate::error::{AppError, read_form};
 use crate::format::Fmt;
 use crate::i18n::Tr;
-use crate::layout::{self, Nav, role_label};
+use crate::layout::role_label;
 use crate::{AppState, PageCtx};
 
 /// Most messages a channel page shows at once (older ones page back).
@@ -128,7 +129,7 @@ pub(crate) async fn home_page(
     ctx: PageCtx,
     caller: Caller,
 ) -> Result<Response, AppError> {
-    home_view(&state, &ctx, &caller, None, StatusCode::OK).await
+    home_view(&state, &ctx, &caller, None).await
 }
 
 async fn home_view(
@@ -136,8 +137,8 @@ async fn home_view(
     ctx: &PageCtx,
     caller: &Caller,
     error: Option<String>,
-    status: StatusCode,
 ) -> Result<Response, AppError> {
+    let failed = error.is_some();
     let reader = reader(caller)?;
     let fmt = ctx.fmt(state);
     let people = state.people().await?;
@@ -184,17 +185,7 @@ async fn home_view(
         error,
     }
     .render()?;
-    respond(state, ctx, fmt.tr.t("messages.title"), main, status)
-}
-
-fn respond(
-    state: &AppState,
-    ctx: &PageCtx,
-    title: &str,
-    main: String,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    layout::respond_form(state, ctx, title, Nav::Messages, main, status)
+    form_page(state, ctx, fmt.tr.t("messages.title"), main, failed)
 }
 
 #[derive(Template)]
@@ -250,6 +241,7 @@ async fn channel_view(
     draft: &str,
     error: Option<String>,
 ) -> Result<Response, AppError> {
+    let failed = error.is_some();
     let reader = reader(caller)?;
     let fmt = ctx.fmt(state);
     let people = state.people().await?;
@@ -330,17 +322,12 @@ async fn channel_view(
         may_export: caller.reach(Action::MessageExport) != Reach::Never,
         may_add: snapshot.may_add && caller.reach(Action::MessagePost) != Reach::Never,
         draft,
-        error: error.clone(),
+        error,
         max_size: fmt.size(settings.attachment_max_bytes),
         accept: accept(settings),
     }
     .render()?;
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    respond(state, ctx, &snapshot.name, main, status)
+    form_page(state, ctx, &snapshot.name, main, failed)
 }
 
 /// What a channel page needs once the book's lock is released.
@@ -459,12 +446,9 @@ pub(crate) async fn post_submit(
     Path(id): Path<String>,
     form: Result<PostForm, AppError>,
 ) -> Result<Response, AppError> {
-    let form = match form {
+    let form = match refusal(form)? {
         Ok(form) => form,
-        Err(AppError::Refused(reason)) => {
-            return channel_view(&state, &ctx, &caller, &id, None, "", Some(reason)).await;
-        }
-        Err(error) => return Err(error),
+        Err(reason) => return channel_view(&state, &ctx, &caller, &id, None, "", Some(reason)).await,
     };
     let reader = reader(&caller)?;
     {
@@ -529,13 +513,11 @@ pub(crate) async fn post_submit(
         mentions,
         attachment,
     });
-    match state
+    let recorded = state
         .message_record(&caller, Action::MessagePost, fact)
-        .await
-    {
-        Ok(()) => {}
-        Err(AppError::Refused(reason)) => return back(reason).await,
-        Err(error) => return Err(error),
+        .await;
+    if let Err(reason) = refusal(recorded)? {
+        return back(reason).await;
     }
     let target = match &reply_to {
         Some(root) => format!("{}#m-{}", message_href(&root.0), post_id.0),
@@ -683,6 +665,7 @@ async fn thread_view(
     draft: &str,
     error: Option<String>,
 ) -> Result<Response, AppError> {
+    let failed = error.is_some();
     let reader = reader(caller)?;
     let fmt = ctx.fmt(state);
     let people = state.people().await?;
@@ -745,17 +728,12 @@ async fn thread_view(
         edit_text,
         may_post: caller.reach(Action::MessagePost) != Reach::Never,
         draft,
-        error: error.clone(),
+        error,
         max_size: fmt.size(settings.attachment_max_bytes),
         accept: accept(settings),
     }
     .render()?;
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    respond(state, ctx, &channel_name, main, status)
+    form_page(state, ctx, &channel_name, main, failed)
 }
 
 /// The edit form.
@@ -843,15 +821,12 @@ pub(crate) async fn pin_submit(
             .map(|(_, m)| m.post.channel.clone())
             .ok_or(AppError::PageNotFound)?
     };
-    match state
+    let recorded = state
         .message_record(&caller, Action::MessagePost, fact)
-        .await
-    {
+        .await;
+    match refusal(recorded)? {
         Ok(()) => Ok(redirect(&channel_href(&channel))),
-        Err(AppError::Refused(reason)) => {
-            channel_view(&state, &ctx, &caller, &channel, None, "", Some(reason)).await
-        }
-        Err(error) => Err(error),
+        Err(reason) => channel_view(&state, &ctx, &caller, &channel, None, "", Some(reason)).await,
     }
 }
 
@@ -870,15 +845,10 @@ async fn finish(
         let (_, message) = book.message(id).ok_or(AppError::PageNotFound)?;
         member_channel(&book, &message.post.channel, &reader)?;
     }
-    match state
-        .message_record(caller, Action::MessagePost, fact)
-        .await
-    {
+    let recorded = state.message_record(caller, Action::MessagePost, fact).await;
+    match refusal(recorded)? {
         Ok(()) => Ok(redirect(&format!("{}#m-{id}", message_href(id)))),
-        Err(AppError::Refused(reason)) => {
-            thread_view(state, ctx, caller, id, "", Some(reason)).await
-        }
-        Err(error) => Err(error),
+        Err(reason) => thread_view(state, ctx, caller, id, "", Some(reason)).await,
     }
 }
 
@@ -948,7 +918,7 @@ pub(crate) async fn open_submit(
     let mut members: Vec<String> = split_list(&form.membres);
     if let Some(unknown) = members.iter().find(|m| people.get(m).is_none()) {
         let error = format!("Aucun compte « {unknown} ».");
-        return home_view(&state, &ctx, &caller, Some(error), StatusCode::BAD_REQUEST).await;
+        return home_view(&state, &ctx, &caller, Some(error)).await;
     }
     members.push(reader.login.clone());
     members.sort();
@@ -1001,19 +971,13 @@ pub(crate) async fn open_submit(
         },
         members,
     };
-    match state
-        .message_record(
-            &caller,
-            Action::MessagePost,
-            MessageFact::ChannelOpened(spec),
-        )
-        .await
-    {
+    let fact = MessageFact::ChannelOpened(spec);
+    let recorded = state
+        .message_record(&caller, Action::MessagePost, fact)
+        .await;
+    match refusal(recorded)? {
         Ok(()) => Ok(redirect(&channel_href(&id))),
-        Err(AppError::Refused(reason)) => {
-            home_view(&state, &ctx, &caller, Some(reason), StatusCode::BAD_REQUEST).await
-        }
-        Err(error) => Err(error),
+        Err(reason) => home_view(&state, &ctx, &caller, Some(reason)).await,
     }
 }
 
@@ -1086,15 +1050,12 @@ pub(crate) async fn members_submit(
         channel: id.clone(),
         logins,
     };
-    match state
+    let recorded = state
         .message_record(&caller, Action::MessagePost, fact)
-        .await
-    {
+        .await;
+    match refusal(recorded)? {
         Ok(()) => Ok(redirect(&channel_href(&id))),
-        Err(AppError::Refused(reason)) => {
-            channel_view(&state, &ctx, &caller, &id, None, "", Some(reason)).await
-        }
-        Err(error) => Err(error),
+        Err(reason) => channel_view(&state, &ctx, &caller, &id, None, "", Some(reason)).await,
     }
 }
 
@@ -1168,13 +1129,7 @@ pub(crate) async fn search_page(
         searched: !query.is_empty(),
     }
     .render()?;
-    respond(
-        &state,
-        &ctx,
-        fmt.tr.t("messages.search_title"),
-        main,
-        StatusCode::OK,
-    )
+    page(&state, &ctx, fmt.tr.t("messages.search_title"), main)
 }
 
 /// `GET /messagerie/piece/{id}`: the attachment of message `id`, for

@@ -202,6 +202,15 @@ fn escalation_notice(
         ("CKISA_NOTIF_PRIORITE", spec.priority.code().to_owned()),
         ("CKISA_NOTIF_DESTINATAIRES", phones.join(",")),
     ];
+    notice(env, &json)
+}
+
+/// A notice of the hook: `env` in its environment, `json` on its standard
+/// input.
+pub(super) fn notice(
+    env: impl IntoIterator<Item = (&'static str, String)>,
+    json: &serde_json::Value,
+) -> HookNotice {
     HookNotice {
         env: env
             .into_iter()

@@ -19,6 +19,7 @@ mod broadcast_text;
 mod broadcasts;
 mod channels;
 mod escalation;
+mod forms;
 mod recall;
 mod render;
 mod report;
@@ -47,8 +48,6 @@ pub(crate) use text::CATALOG;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use ckisa_auth::{Account, Role, Scope};
 use ckisa_domain::{Actor, EventId, HlcClock, ItemId, MessageFact, NodeId};
@@ -61,10 +60,7 @@ use tokio::sync::{Mutex, RwLock, RwLockReadGuard, watch};
 use crate::AppState;
 use crate::access::{Audited, Caller};
 use crate::error::AppError;
-
-/// How often the book reads the log even when this process committed
-/// nothing (another process on the same folder may have written).
-const RESYNC_EVERY_MS: u64 = 1_000;
+use crate::synced::Synced;
 
 /// How long the list of accounts is kept before it is read again.
 const PEOPLE_EVERY_MS: u64 = 5_000;
@@ -75,11 +71,8 @@ pub(crate) struct MessageHub {
     /// made of.
     book: RwLock<Option<MessageBook>>,
     settings: Arc<Settings>,
-    /// Store generation the book last caught up with.
-    seen: AtomicU64,
-    /// When it last read the log, in ms since `started`.
-    synced_ms: AtomicU64,
-    started: Instant,
+    /// When the book last caught up with the log.
+    synced: Synced,
     /// One catch-up or write at a time.
     writing: Mutex<()>,
     clock: HlcClock,
@@ -94,9 +87,7 @@ impl MessageHub {
         MessageHub {
             book: RwLock::new(None),
             settings,
-            seen: AtomicU64::new(u64::MAX),
-            synced_ms: AtomicU64::new(0),
-            started: Instant::now(),
+            synced: Synced::new(),
             writing: Mutex::new(()),
             clock: HlcClock::new(60_000),
             published: watch::Sender::new(0),
@@ -106,14 +97,6 @@ impl MessageHub {
 
     pub(crate) fn settings(&self) -> &Settings {
         &self.settings
-    }
-
-    fn elapsed_ms(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    fn resync_due(&self) -> bool {
-        self.elapsed_ms() >= self.synced_ms.load(Ordering::Acquire) + RESYNC_EVERY_MS
     }
 
     /// A receiver of the book's last entry number.
@@ -225,15 +208,15 @@ impl AppState {
     }
 
     /// Catches the book up with the log when this process's store moved or
-    /// every [`RESYNC_EVERY_MS`]; builds it on first use.
+    /// every [`RESYNC_EVERY_MS`](crate::synced::RESYNC_EVERY_MS); builds it on first use.
     pub(crate) async fn messages_sync(&self) -> Result<(), AppError> {
         let hub = self.messages();
         let generation = self.inner.store.generation();
-        if hub.seen.load(Ordering::Acquire) == generation && !hub.resync_due() {
+        if hub.synced.is_current(generation) {
             return Ok(());
         }
         let _writing = hub.writing.lock().await;
-        if hub.seen.load(Ordering::Acquire) == generation && !hub.resync_due() {
+        if hub.synced.is_current(generation) {
             return Ok(());
         }
         self.messages_catch_up(generation).await
@@ -282,8 +265,7 @@ impl AppState {
         let seq = hub.book.read().await.as_ref().map_or(0, MessageBook::seq);
         hub.published
             .send_if_modified(|held| std::mem::replace(held, seq) != seq);
-        hub.seen.store(generation, Ordering::Release);
-        hub.synced_ms.store(hub.elapsed_ms(), Ordering::Release);
+        hub.synced.mark(generation);
         Ok(())
     }
 
@@ -302,7 +284,7 @@ impl AppState {
                 .people
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if held.1 != 0 && hub.elapsed_ms() < held.1 + PEOPLE_EVERY_MS {
+            if held.1 != 0 && hub.synced.elapsed_ms() < held.1 + PEOPLE_EVERY_MS {
                 return Ok(Arc::clone(&held.0));
             }
         }
@@ -315,7 +297,7 @@ impl AppState {
             .people
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *held = (Arc::clone(&people), hub.elapsed_ms().max(1));
+        *held = (Arc::clone(&people), hub.synced.elapsed_ms().max(1));
         Ok(people)
     }
 

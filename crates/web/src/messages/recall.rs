@@ -33,15 +33,16 @@ use futures_util::StreamExt as _;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::broadcasts::encode;
-use super::escalation::{commit_as_node, notification_hook, notify};
+use super::escalation::{commit_as_node, notice, notification_hook, notify};
+use super::forms::{form_page, page};
 use super::new_id;
+use super::render::{encode, excerpt};
 use super::stream::Push;
 use crate::access::{Audited, Caller, redirect};
 use crate::error::{AppError, read_form};
 use crate::format::Fmt;
 use crate::i18n::{Lang, Tr};
-use crate::layout::{self, Nav, role_label};
+use crate::layout::role_label;
 use crate::{AppState, PageCtx};
 
 /// The list of recalls.
@@ -68,26 +69,6 @@ fn recall_href(id: &str) -> String {
 
 fn role_name(tr: Tr, code: &str) -> String {
     Role::from_code(code).map_or_else(|| code.to_owned(), |r| role_label(tr, r).to_owned())
-}
-
-fn excerpt(text: &str) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= EXCERPT_CHARS {
-        return flat;
-    }
-    let mut cut: String = flat.chars().take(EXCERPT_CHARS).collect();
-    cut.push('…');
-    cut
-}
-
-fn respond(
-    state: &AppState,
-    ctx: &PageCtx,
-    title: &str,
-    main: String,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    layout::respond_form(state, ctx, title, Nav::Messages, main, status)
 }
 
 // ---------------------------------------------------------------------------
@@ -218,7 +199,7 @@ pub(crate) async fn recalls_page(
                 href: recall_href(&recall.spec.id.0),
                 started: fmt.wall(recall.started_ms),
                 author: people.name(&recall.author),
-                excerpt: excerpt(&recall.spec.text),
+                excerpt: excerpt(&recall.spec.text, EXCERPT_CHARS),
                 total: count_rows(tr, recall).1,
             })
             .collect()
@@ -229,13 +210,7 @@ pub(crate) async fn recalls_page(
         roster: state.messages().settings().roster.len(),
     }
     .render()?;
-    respond(
-        &state,
-        &ctx,
-        tr.t("recall.list_title"),
-        main,
-        StatusCode::OK,
-    )
+    page(&state, &ctx, tr.t("recall.list_title"), main)
 }
 
 // ---------------------------------------------------------------------------
@@ -347,11 +322,7 @@ fn form_view(
             count,
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let failed = !errors.is_empty();
     let main = FormTemplate {
         tr,
         action: NEW_PATH,
@@ -364,7 +335,7 @@ fn form_view(
         roster: roster.len(),
     }
     .render()?;
-    respond(state, ctx, tr.t("recall.new_title"), main, status)
+    form_page(state, ctx, tr.t("recall.new_title"), main, failed)
 }
 
 /// The people a well-formed form calls, or every French error of it.
@@ -629,13 +600,7 @@ fn recall_notice(id: &ItemId, text: &str, call: &Call) -> HookNotice {
         ("CKISA_NOTIF_CODE", call.code.clone()),
         ("CKISA_NOTIF_SMS", sms),
     ];
-    HookNotice {
-        env: env
-            .into_iter()
-            .map(|(name, value)| (name.to_owned(), value))
-            .collect(),
-        json: json.to_string(),
-    }
+    notice(env, &json)
 }
 
 // ---------------------------------------------------------------------------
@@ -809,12 +774,7 @@ async fn detail_view(
     }
     .render()?;
     drop(book);
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    respond(state, ctx, tr.t("recall.detail_title"), main, status)
+    form_page(state, ctx, tr.t("recall.detail_title"), main, error.is_some())
 }
 
 /// `POST /messagerie/rappels/{id}/reponse`: an answer taken by phone.
@@ -935,12 +895,7 @@ async fn link_view(
     }
     .render()?;
     drop(book);
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    respond(state, ctx, tr.t("recall.link_title"), main, status)
+    form_page(state, ctx, tr.t("recall.link_title"), main, error.is_some())
 }
 
 /// `POST /rappel/{secret}`: the person answers; a new answer replaces the

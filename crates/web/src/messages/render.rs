@@ -241,3 +241,29 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
 pub(crate) fn encode(segment: &str) -> String {
     percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string()
 }
+
+/// The first `most_chars` characters of a text, on one line, with an
+/// ellipsis when it was cut.
+pub(super) fn excerpt(text: &str, most_chars: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= most_chars {
+        return flat;
+    }
+    let mut cut: String = flat.chars().take(most_chars).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_are_one_line_and_short() {
+        assert_eq!(excerpt("Ligne 1\n\nLigne  2", 160), "Ligne 1 Ligne 2");
+        let long = "a".repeat(170);
+        assert_eq!(excerpt(&long, 160).chars().count(), 161);
+        assert!(excerpt(&long, 160).ends_with('…'));
+        assert_eq!(excerpt(&"b".repeat(160), 160), "b".repeat(160));
+    }
+}
