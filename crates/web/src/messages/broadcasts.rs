@@ -27,7 +27,7 @@ use ckisa_domain::{Broadcast, EscalationStage, MessageFact, Priority, Recipient}
 use ckisa_messaging::book::{BroadcastState, MessageBook, Reader};
 use ckisa_messaging::text;
 
-use super::forms::{form_page, page};
+use super::forms::{Choice, form_page, page};
 use super::render::{encode, excerpt};
 use super::stream::Push;
 use super::{People, new_id, reader};
@@ -389,13 +389,6 @@ impl SendForm {
         }
         form
     }
-}
-
-/// A checkbox or radio button of the form.
-struct Choice {
-    value: String,
-    label: String,
-    checked: bool,
 }
 
 #[derive(Template)]
@@ -796,7 +789,10 @@ async fn record_receipt(
     caller: &Caller,
     fact: MessageFact,
 ) -> Result<(), AppError> {
-    match state.message_record(caller, Action::MessageRead, fact).await {
+    match state
+        .message_record(caller, Action::MessageRead, fact)
+        .await
+    {
         Ok(()) | Err(AppError::Refused(_)) => Ok(()),
         Err(error) => Err(error),
     }
@@ -896,13 +892,6 @@ pub(super) fn tally_fragment(
     .render()?)
 }
 
-/// What the live stream sends `caller` about broadcast number `index` (sent,
-/// read, acknowledged or escalated): the tally to its sender and the crisis
-/// cell (`decompte`), the inbox line to a recipient who has not
-/// acknowledged it yet (`diffusion`; a cell member who has not opened it yet
-/// gets the line first), nothing to anyone else. Every open stream asks on
-/// every acknowledgement: who gets nothing is found without a scan of the
-/// recipients.
 /// What happened to a broadcast, for [`broadcast_push`].
 #[derive(Debug, Clone, Copy)]
 pub(super) enum BroadcastChange<'a> {
@@ -913,6 +902,13 @@ pub(super) enum BroadcastChange<'a> {
     Moved { actor: &'a str },
 }
 
+/// What the live stream sends `caller` about broadcast number `index` (sent,
+/// read, acknowledged or escalated): the tally to its sender and the crisis
+/// cell (`decompte`), the inbox line to a recipient who has not
+/// acknowledged it yet (`diffusion`; a cell member who has not opened it yet
+/// gets the line first), nothing to anyone else. Every open stream asks on
+/// every acknowledgement: who gets nothing is found without a scan of the
+/// recipients.
 pub(super) async fn broadcast_push(
     state: &AppState,
     lang: Lang,

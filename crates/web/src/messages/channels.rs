@@ -448,7 +448,9 @@ pub(crate) async fn post_submit(
 ) -> Result<Response, AppError> {
     let form = match refusal(form)? {
         Ok(form) => form,
-        Err(reason) => return channel_view(&state, &ctx, &caller, &id, None, "", Some(reason)).await,
+        Err(reason) => {
+            return channel_view(&state, &ctx, &caller, &id, None, "", Some(reason)).await;
+        }
     };
     let reader = reader(&caller)?;
     {
@@ -845,7 +847,9 @@ async fn finish(
         let (_, message) = book.message(id).ok_or(AppError::PageNotFound)?;
         member_channel(&book, &message.post.channel, &reader)?;
     }
-    let recorded = state.message_record(caller, Action::MessagePost, fact).await;
+    let recorded = state
+        .message_record(caller, Action::MessagePost, fact)
+        .await;
     match refusal(recorded)? {
         Ok(()) => Ok(redirect(&format!("{}#m-{id}", message_href(id)))),
         Err(reason) => thread_view(state, ctx, caller, id, "", Some(reason)).await,

@@ -9,6 +9,13 @@ use crate::error::AppError;
 use crate::layout::{self, Nav};
 use crate::{AppState, PageCtx};
 
+/// A checkbox or radio button of a form (`messages/form_macros.html`).
+pub(super) struct Choice {
+    pub(super) value: String,
+    pub(super) label: String,
+    pub(super) checked: bool,
+}
+
 /// `main` in the layout, titled `title`, under the messaging tab: 200.
 pub(super) fn page(
     state: &AppState,

@@ -34,7 +34,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::escalation::{commit_as_node, notice, notification_hook, notify};
-use super::forms::{form_page, page};
+use super::forms::{Choice, form_page, page};
 use super::new_id;
 use super::render::{encode, excerpt};
 use super::stream::Push;
@@ -242,14 +242,6 @@ impl StartForm {
     }
 }
 
-/// A checkbox of the form, with how many people of the roster it holds.
-struct Choice {
-    value: String,
-    label: String,
-    count: usize,
-    checked: bool,
-}
-
 #[derive(Template)]
 #[template(path = "messages/recall_form.html")]
 struct FormTemplate<'a> {
@@ -307,19 +299,17 @@ fn form_view(
     let roles = present(roster, |p| &p.role)
         .into_iter()
         .map(|(code, count)| Choice {
-            label: role_name(tr, &code),
+            label: format!("{} ({count})", role_name(tr, &code)),
             checked: draft.roles.contains(&code),
             value: code,
-            count,
         })
         .collect();
     let units = present(roster, |p| &p.unit)
         .into_iter()
         .map(|(code, count)| Choice {
-            label: code.clone(),
+            label: format!("{code} ({count})"),
             checked: draft.units.contains(&code),
             value: code,
-            count,
         })
         .collect();
     let failed = !errors.is_empty();
@@ -774,7 +764,13 @@ async fn detail_view(
     }
     .render()?;
     drop(book);
-    form_page(state, ctx, tr.t("recall.detail_title"), main, error.is_some())
+    form_page(
+        state,
+        ctx,
+        tr.t("recall.detail_title"),
+        main,
+        error.is_some(),
+    )
 }
 
 /// `POST /messagerie/rappels/{id}/reponse`: an answer taken by phone.
