@@ -1,19 +1,21 @@
 //! Shared helpers of the benchmark binaries under `src/bin/`: timing loops,
 //! percentiles, the `RESULT` lines that `run.sh` gathers into its table, a
 //! minimal HTTP/1.1 keep-alive client and an MLLP client (loopback only),
-//! and starting a `ckisa` node process and reading its bound addresses.
+//! starting a `ckisa` node process and reading its bound addresses, and
+//! acting as a browser on live pages ([`browser`]).
 //!
 //! Nothing here asserts a timing: the binaries print numbers, and
 //! `BENCHMARKS.md` compares them with the targets.
 
 #[cfg(feature = "node")]
 pub mod access;
+pub mod browser;
 #[cfg(feature = "node")]
 pub mod generate;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -107,6 +109,7 @@ impl Percentiles {
 /// with every request.
 pub struct HttpClient {
     addr: SocketAddr,
+    from: Option<IpAddr>,
     reader: BufReader<TcpStream>,
     headers: String,
 }
@@ -135,11 +138,29 @@ impl HttpAnswer {
 impl HttpClient {
     /// Connects to `addr`.
     pub fn connect(addr: SocketAddr) -> std::io::Result<HttpClient> {
-        let stream = TcpStream::connect(addr)?;
+        HttpClient::connect_from(addr, None)
+    }
+
+    /// Connects to `addr` from the local address `from` (any port), or from
+    /// the system's choice when `None`; a reconnection uses it again. Many
+    /// simulated browsers on one machine each take their own loopback
+    /// address (127.x.y.z), as the node limits logins per address.
+    pub fn connect_from(addr: SocketAddr, from: Option<IpAddr>) -> std::io::Result<HttpClient> {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        if let Some(ip) = from {
+            socket.bind(&SocketAddr::new(ip, 0).into())?;
+        }
+        socket.connect(&addr.into())?;
+        let stream: TcpStream = socket.into();
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         Ok(HttpClient {
             addr,
+            from,
             reader: BufReader::new(stream),
             headers: String::new(),
         })
@@ -175,7 +196,7 @@ impl HttpClient {
             Ok(answer) => Ok(answer),
             Err(_) => {
                 let headers = std::mem::take(&mut self.headers);
-                *self = HttpClient::connect(self.addr)?;
+                *self = HttpClient::connect_from(self.addr, self.from)?;
                 self.headers = headers;
                 self.try_send(method, path, body)
             }

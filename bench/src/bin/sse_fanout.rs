@@ -24,17 +24,17 @@
 //! connected. The client runs on the same machine as the node: its own
 //! work (reading 500 copies of each fragment) is part of the numbers.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use ckisa_bench::browser::{
+    self, BenchError, Credentials, EventReader, attribute_after, csrf_field, find, loopback,
+};
 use ckisa_bench::{HttpClient, Percentiles, arg, result_line};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
-
-type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> Result<(), BenchError> {
     let url: String = arg("--url", String::new());
@@ -62,8 +62,7 @@ fn main() -> Result<(), BenchError> {
         .into());
     }
     let page = String::from_utf8_lossy(&page.body).into_owned();
-    let csrf =
-        attribute_after(&page, "name=\"csrf\" value=\"").ok_or("no CSRF field on /crise/stocks")?;
+    let csrf = csrf_field(&page).ok_or("no CSRF field on /crise/stocks")?;
     let stock = pick_stock(&page, &wanted_stock)?;
     println!(
         "node {addr}, account {login}, stock {} ({}), {streams} streams, {changes} changes every {} ms",
@@ -88,30 +87,6 @@ fn main() -> Result<(), BenchError> {
     runtime.block_on(run.measure())
 }
 
-/// The socket address of `url`, which must be plain HTTP on the loopback.
-fn loopback(url: &str) -> Result<SocketAddr, BenchError> {
-    if url.starts_with("https://") {
-        return Err("plain HTTP only: run the node without --tls".into());
-    }
-    let rest = url.strip_prefix("http://").unwrap_or(url);
-    let authority = rest.split('/').next().unwrap_or_default();
-    let (host, port) = authority
-        .rsplit_once(':')
-        .ok_or("the URL needs a port: http://127.0.0.1:PORT")?;
-    let port: u16 = port.parse().map_err(|_| format!("bad port in {url}"))?;
-    let ip = match host {
-        "localhost" | "127.0.0.1" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        "[::1]" => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        other => {
-            return Err(format!(
-                "{other} is not the loopback: this tool only talks to 127.0.0.1 or ::1"
-            )
-            .into());
-        }
-    };
-    Ok(SocketAddr::new(ip, port))
-}
-
 /// A session cookie for `login`, changing the password first if the node
 /// asks and `new_password` is given.
 fn log_in(
@@ -120,57 +95,19 @@ fn log_in(
     password: &str,
     new_password: &str,
 ) -> Result<String, BenchError> {
-    let answer = HttpClient::connect(addr)?.post_form(
-        "/connexion",
-        &[
-            ("login", login),
-            ("password", password),
-            ("suite", "/crise/tableau"),
-        ],
-    )?;
-    if answer.status != 303 {
-        return Err(format!("login of {login} refused: HTTP {}", answer.status).into());
+    let who = Credentials {
+        addr,
+        from: None,
+        login,
+        password,
+        new_password,
+        next: "/crise/tableau",
+    };
+    let session = browser::log_in(&who)?.ok_or_else(|| format!("login of {login} refused"))?;
+    if session.changed_password {
+        println!("password of {login} changed as asked by the node");
     }
-    let cookie = answer
-        .headers
-        .iter()
-        .filter(|(name, _)| name == "set-cookie")
-        .find_map(|(_, value)| value.split(';').next()?.strip_prefix("ckisa_session="))
-        .map(|value| format!("ckisa_session={value}"))
-        .ok_or("no ckisa_session cookie after login (a node over TLS? plain HTTP only)")?;
-    if answer.header("location") != Some("/mot-de-passe") {
-        return Ok(cookie);
-    }
-    if new_password.is_empty() {
-        return Err(format!("{login} must change its password first: pass --new-password").into());
-    }
-    let mut client = HttpClient::connect(addr)?.with_header("Cookie", &cookie);
-    let form = client.get("/mot-de-passe")?;
-    let csrf = attribute_after(
-        &String::from_utf8_lossy(&form.body),
-        "name=\"csrf\" value=\"",
-    )
-    .ok_or("no CSRF field on /mot-de-passe")?;
-    let changed = client.post_form(
-        "/mot-de-passe",
-        &[
-            ("csrf", &csrf),
-            ("current", password),
-            ("new", new_password),
-            ("confirm", new_password),
-        ],
-    )?;
-    if changed.status != 303 {
-        return Err(format!("password change refused: HTTP {}", changed.status).into());
-    }
-    println!("password of {login} changed as asked by the node");
-    Ok(cookie)
-}
-
-/// The value of the first attribute that follows `marker` in `page`.
-fn attribute_after(page: &str, marker: &str) -> Option<String> {
-    let rest = page.split(marker).nth(1)?;
-    rest.split('"').next().map(str::to_owned)
+    Ok(session.cookie)
 }
 
 /// A stock of the count page: its code, and its name as the dashboard
@@ -315,15 +252,10 @@ impl Run {
         greeted: Arc<AtomicUsize>,
     ) -> Result<Vec<Option<Instant>>, BenchError> {
         let mut seen = vec![None; self.changes];
-        let mut tcp = TcpStream::connect(self.addr).await?;
-        tcp.set_nodelay(true)?;
-        let request = format!(
-            "GET /crise/tableau/flux HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {}\r\n\
-             Accept: text/event-stream\r\n\r\n",
-            self.cookie
-        );
-        tcp.write_all(request.as_bytes()).await?;
-        let mut reader = Reader::default();
+        let mut tcp =
+            browser::open_stream(self.addr, None, "/crise/tableau/flux", &self.cookie, None)
+                .await?;
+        let mut reader = EventReader::default();
         let mut buffer = vec![0u8; 64 * 1024];
         let mut first = true;
         loop {
@@ -391,66 +323,6 @@ impl Run {
     }
 }
 
-/// Reads an HTTP/1.1 response with a chunked body of server-sent events.
-#[derive(Default)]
-struct Reader {
-    head_done: bool,
-    raw: Vec<u8>,
-    events: Vec<u8>,
-}
-
-impl Reader {
-    /// Takes bytes read from the socket; returns the events they complete.
-    fn feed(&mut self, bytes: &[u8]) -> Result<Vec<Vec<u8>>, BenchError> {
-        self.raw.extend_from_slice(bytes);
-        if !self.head_done {
-            let Some(end) = find(&self.raw, b"\r\n\r\n", 0) else {
-                return Ok(Vec::new());
-            };
-            let head = String::from_utf8_lossy(&self.raw[..end]).to_ascii_lowercase();
-            if !head.starts_with("http/1.1 200") {
-                let status = head.lines().next().unwrap_or_default().to_owned();
-                return Err(format!("stream refused: {status}").into());
-            }
-            if !head.contains("transfer-encoding: chunked") {
-                return Err("the stream is not chunked".into());
-            }
-            self.raw.drain(..end + 4);
-            self.head_done = true;
-        }
-        // Chunks: "<hex size>\r\n<data>\r\n".
-        while let Some(line_end) = find(&self.raw, b"\r\n", 0) {
-            let size_text = String::from_utf8_lossy(&self.raw[..line_end]);
-            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
-                .map_err(|_| format!("bad chunk size {size_text:?}"))?;
-            if size == 0 {
-                return Err("the node ended a stream".into());
-            }
-            let start = line_end + 2;
-            if self.raw.len() < start + size + 2 {
-                break;
-            }
-            self.events
-                .extend_from_slice(&self.raw[start..start + size]);
-            self.raw.drain(..start + size + 2);
-        }
-        let mut done = Vec::new();
-        while let Some(end) = find(&self.events, b"\n\n", 0) {
-            let event: Vec<u8> = self.events.drain(..end + 2).collect();
-            done.push(event);
-        }
-        Ok(done)
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|at| at + from)
-}
-
 /// The quantity the dashboard shows for stock `name` in one event: the
 /// number opening the quantity cell of the stock's row.
 fn quantity_of(event: &[u8], name: &str) -> Option<u64> {
@@ -474,33 +346,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_loopback_is_accepted() {
-        assert_eq!(
-            loopback("http://127.0.0.1:8080").unwrap(),
-            "127.0.0.1:8080".parse().unwrap()
-        );
-        assert_eq!(
-            loopback("http://[::1]:80/").unwrap(),
-            "[::1]:80".parse().unwrap()
-        );
-        assert!(loopback("http://10.0.0.1:8080").is_err());
-        assert!(loopback("https://127.0.0.1:8443").is_err());
-        assert!(loopback("http://example.org:80").is_err());
-    }
-
-    #[test]
-    fn chunked_events_are_put_back_together() {
-        let mut reader = Reader::default();
-        let head = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
-        assert!(reader.feed(head).unwrap().is_empty());
+    fn the_quantity_of_a_stock_is_read_in_its_row() {
         let event = b"event: tableau\ndata: <tr><th scope=\"row\">O2</th><td class=\"num quantity\">1000012 m3</td>\n\n";
-        let chunk = [format!("{:x}\r\n", event.len()).as_bytes(), event, b"\r\n"].concat();
-        let (a, b) = chunk.split_at(30);
-        assert!(reader.feed(a).unwrap().is_empty());
-        let events = reader.feed(b).unwrap();
-        assert_eq!(events.len(), 1);
-        assert_eq!(quantity_of(&events[0], "O2"), Some(1_000_012));
-        assert_eq!(quantity_of(&events[0], "N2"), None);
+        assert_eq!(quantity_of(event, "O2"), Some(1_000_012));
+        assert_eq!(quantity_of(event, "N2"), None);
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub(super) fn oversees(caller: &Caller) -> bool {
 
 /// Whether the caller sees the tally of `broadcast`: its sender, and the
 /// crisis director and cell.
-fn sees_tally(caller: &Caller, login: &str, broadcast: &BroadcastState) -> bool {
+pub(super) fn sees_tally(caller: &Caller, login: &str, broadcast: &BroadcastState) -> bool {
     broadcast.author == login || oversees(caller)
 }
 

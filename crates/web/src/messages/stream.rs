@@ -31,7 +31,7 @@ use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use super::broadcasts::BroadcastChange;
+use super::broadcasts::{BroadcastChange, sees_tally};
 use super::render::{self, MessageTemplate};
 use super::{People, reader};
 use crate::access::Caller;
@@ -241,16 +241,26 @@ async fn round(listening: &mut Listening) -> Result<Vec<Event>, AppError> {
                     actor: None,
                 }),
                 Change::Tally(index) => {
-                    // A tally carries the whole state: of several moves of
-                    // one broadcast in a round, the last one is enough.
-                    pending.retain(|p| {
-                        !matches!(p, Pending::Broadcast { index: i, actor: Some(_), .. } if i == index)
-                    });
-                    pending.push(Pending::Broadcast {
-                        seq,
-                        index: *index,
-                        actor: Some(entry.actor.clone()),
-                    });
+                    // Someone read or acknowledged: it matters to those who
+                    // follow the tally, and to that someone; to the other
+                    // recipients (up to the whole hospital) it changes
+                    // nothing, so it is not even looked at for them.
+                    let broadcast = book.broadcast_at(*index);
+                    let watcher = sees_tally(&listening.caller, &reader.login, broadcast);
+                    if watcher {
+                        // A tally carries the whole state: of several moves
+                        // of one broadcast in a round, the last is enough.
+                        pending.retain(|p| {
+                            !matches!(p, Pending::Broadcast { index: i, actor: Some(_), .. } if i == index)
+                        });
+                    }
+                    if watcher || entry.actor == reader.login {
+                        pending.push(Pending::Broadcast {
+                            seq,
+                            index: *index,
+                            actor: Some(entry.actor.clone()),
+                        });
+                    }
                 }
                 Change::Recall(index) => {
                     if may_recall {
