@@ -2,10 +2,11 @@
 //! every edit and retraction as a row of its own, in log order, as CSV that
 //! a spreadsheet opens (`;` separated, UTF-8 with a byte-order mark, CRLF).
 //!
-//! The export is for the crisis cell: patient mentions show the name and
-//! birth date recorded with the message, followed by the token as typed.
+//! A patient mention shows the name and birth date recorded with the
+//! message, followed by the token as typed, only when the one exporting
+//! may open that chart (`shows`); otherwise `[patient]`, as in the pages.
 
-use ckisa_domain::Mention;
+use ckisa_domain::{Mention, PatientKey};
 use jiff::tz::TimeZone;
 
 use crate::book::{Message, MessageBook};
@@ -27,17 +28,22 @@ struct Row<'a> {
     with_attachment: bool,
 }
 
+/// Whether the one exporting may see a patient named in a message.
+pub type Shows<'a> = &'a dyn Fn(&PatientKey) -> bool;
+
 /// The messages of channel `channel_id` as CSV, with authors' names from
-/// `names(login)`; none when the channel does not exist.
+/// `names(login)` and patients shown where `shows` says; none when the
+/// channel does not exist.
 pub fn channel_csv(
     book: &MessageBook,
     channel_id: &str,
     names: &dyn Fn(&str) -> String,
+    shows: Shows<'_>,
 ) -> Option<String> {
     let channel = book.channel(channel_id)?;
     let mut rows: Vec<Row<'_>> = Vec::new();
     for (_, message) in book.messages_of(channel, false) {
-        rows_of(message, &mut rows);
+        rows_of(message, &mut rows, shows);
     }
     rows.sort_by_key(|row| row.seq);
 
@@ -72,7 +78,7 @@ pub fn channel_csv(
 }
 
 /// The rows of one message: as posted, each edit, its retraction.
-fn rows_of<'a>(message: &'a Message, rows: &mut Vec<Row<'a>>) {
+fn rows_of<'a>(message: &'a Message, rows: &mut Vec<Row<'a>>, shows: Shows<'_>) {
     // Texts in order, each with its own mentions: as posted, then after
     // each edit.
     let texts: Vec<(&str, &[Mention])> = message
@@ -91,7 +97,7 @@ fn rows_of<'a>(message: &'a Message, rows: &mut Vec<Row<'a>>) {
         },
         message,
         author: &message.author,
-        text: with_labels(texts[0].0, texts[0].1),
+        text: with_labels(texts[0].0, texts[0].1, shows),
         note: if message.purged {
             "effacé selon la politique de conservation"
         } else {
@@ -106,7 +112,7 @@ fn rows_of<'a>(message: &'a Message, rows: &mut Vec<Row<'a>>) {
             kind: "modification",
             message,
             author: &message.author,
-            text: with_labels(text, mentions),
+            text: with_labels(text, mentions, shows),
             note: "",
             with_attachment: false,
         });
@@ -125,13 +131,15 @@ fn rows_of<'a>(message: &'a Message, rows: &mut Vec<Row<'a>>) {
     }
 }
 
-/// `text` with each patient mention shown as `label (token)`.
-fn with_labels(text: &str, mentions: &[Mention]) -> String {
+/// `text` with each patient mention shown as `label (token)`, or as
+/// `[patient]` when `shows` says no.
+fn with_labels(text: &str, mentions: &[Mention], shows: Shows<'_>) -> String {
     let mut out = String::with_capacity(text.len());
     for piece in text::pieces(text, mentions) {
         match piece {
             Piece::Text(plain) => out.push_str(plain),
             Piece::Mention(index) => match &mentions[index] {
+                Mention::Patient { patient, .. } if !shows(patient) => out.push_str("[patient]"),
                 Mention::Patient { token, label, .. } => {
                     out.push_str(label);
                     out.push_str(" (");
@@ -267,7 +275,7 @@ mod tests {
             },
         ));
 
-        let csv = channel_csv(&book, "unite:REA", &names).unwrap();
+        let csv = channel_csv(&book, "unite:REA", &names, &|_| true).unwrap();
         assert!(csv.starts_with('\u{feff}'));
         let lines = lines(&csv);
         assert_eq!(lines[0], HEADER);
@@ -294,7 +302,18 @@ mod tests {
             "4;04/12/2026 08:03:00;retrait;m2;m1;labo;Laboratoire;;;;'-erreur de tube"
         );
         assert_eq!(lines.len(), 5);
-        assert!(channel_csv(&book, "unite:CARDIO", &names).is_none());
+        assert!(channel_csv(&book, "unite:CARDIO", &names, &|_| true).is_none());
+
+        // Exported by someone who may not open the chart: no name, no IPP.
+        let masked = channel_csv(&book, "unite:REA", &names, &|_| false).unwrap();
+        assert!(
+            !masked.contains("MARTIN") && !masked.contains("123456"),
+            "{masked}"
+        );
+        assert!(
+            lines(&masked)[1].contains(";K+ de [patient] ?;"),
+            "{masked}"
+        );
     }
 
     #[test]
@@ -310,7 +329,7 @@ mod tests {
                 attachments: 0,
             },
         ));
-        let csv = channel_csv(&book, "unite:REA", &names).unwrap();
+        let csv = channel_csv(&book, "unite:REA", &names, &|_| true).unwrap();
         assert_eq!(
             lines(&csv)[1],
             "1;04/12/2026 08:00:00;message;m1;;ide1;Claire Dubois;;;;\

@@ -765,6 +765,88 @@ async fn a_patient_the_author_may_not_see_cannot_be_mentioned() {
     let thread = node.get(&nurse, &message_uri(&id)).await;
     assert!(thread.body.contains("Qui a la chambre de 200002 ?"));
     assert!(!thread.body.contains("MORVAN"));
+
+    // A `#` before anything but an IPP's digits is plain text too.
+    let text = "Priorité #1 : voir http://intranet/#ancre et #urgent";
+    let id = said(&node, &nurse, "unite:REA", text).await;
+    let thread = node.get(&nurse, &message_uri(&id)).await;
+    assert!(thread.body.contains(&html(text)), "{}", thread.body);
+}
+
+/// The crisis cell exports a unit channel for the after-action report; a
+/// patient named there stays "[patient]" for it, as on the pages, and is
+/// named only to someone who may open the chart.
+#[tokio::test]
+async fn the_channel_export_names_a_patient_only_to_who_may_see_the_chart() {
+    let node = node();
+    let nurse = node.login_as("inf-rea", Role::Nurse, unit("REA"));
+    let director = node.login_as("dir", Role::CrisisDirector, Scope::Units(Vec::new()));
+    said(
+        &node,
+        &nurse,
+        "unite:REA",
+        "Kaliémie de #100001 à contrôler",
+    )
+    .await;
+
+    let export = format!("{}/export.csv", channel_uri("unite:REA"));
+    let csv = node.get(&director, &export).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert!(
+        csv.body.contains("Kaliémie de [patient] à contrôler"),
+        "{}",
+        csv.body
+    );
+    for secret in ["KERGUELEN", "100001"] {
+        assert!(!csv.body.contains(secret), "the export shows {secret}");
+    }
+}
+
+/// A channel's name is checked like a message's text, and its roles and
+/// units must exist.
+#[tokio::test]
+async fn a_channel_name_roles_and_units_are_checked() {
+    let node = node();
+    let nurse = node.login_as("inf-rea", Role::Nurse, unit("REA"));
+    let before = message_facts(&node).len();
+    let long = "n".repeat(81);
+    for (name, roles, units, refusal) in [
+        (
+            "a\u{202e}gpj.exe",
+            "",
+            "",
+            "caractère invisible ou de contrôle (U+202E)",
+        ),
+        ("x\u{1b}[31m", "", "", "U+001B"),
+        (
+            long.as_str(),
+            "",
+            "",
+            "Le nom fait 81 caractères ; 80 au plus.",
+        ),
+        ("Transferts", "superadmin", "", "Aucun rôle « superadmin »."),
+        ("Transferts", "", "NOPE", "Aucune unité « NOPE »."),
+    ] {
+        let fields = [
+            ("genre", "canal"),
+            ("nom", name),
+            ("roles", roles),
+            ("unites", units),
+        ];
+        let answer = node.post(&nurse, "/messagerie/ouvrir", &fields).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{name}: {}",
+            answer.body
+        );
+        assert!(
+            answer.body.contains(&html(refusal)),
+            "{name}: {}",
+            answer.body
+        );
+    }
+    assert_eq!(message_facts(&node).len(), before, "nothing stored");
 }
 
 #[tokio::test]

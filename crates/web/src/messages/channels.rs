@@ -32,6 +32,12 @@ use crate::{AppState, PageCtx};
 /// Most messages a channel page shows at once (older ones page back).
 const PAGE_SIZE: usize = 200;
 
+/// Fewest digits of an IPP named with `#`.
+const MIN_IPP_DIGITS: usize = 4;
+
+/// Longest name of a channel or group, in characters.
+const MAX_NAME_CHARS: usize = 80;
+
 /// Most results of a search.
 const SEARCH_LIMIT: usize = 100;
 
@@ -567,8 +573,10 @@ async fn resolve_mentions(
                 }
             }
             _ => {
+                // A patient is `#` and the IPP's digits; `#1`, `#urgent` or
+                // a link's `#anchor` stay plain text.
                 let word = token.word.to_owned();
-                if !word.chars().all(|c| c.is_ascii_alphanumeric()) {
+                if word.len() < MIN_IPP_DIGITS || !word.chars().all(|c| c.is_ascii_digit()) {
                     continue;
                 }
                 let (patient, label) =
@@ -948,11 +956,27 @@ pub(crate) async fn open_submit(
             return Ok(redirect(&channel_href(&existing)));
         }
     }
-    let roles: Vec<String> = split_list(&form.roles)
-        .into_iter()
-        .filter(|r| Role::from_code(r).is_some())
-        .collect();
+    let roles = split_list(&form.roles);
     let units = split_list(&form.unites);
+    let known_units: Vec<String> = state
+        .read(|store| store.units())
+        .await?
+        .into_iter()
+        .map(|u| u.code)
+        .collect();
+    let wrong = if let Err(reason) = checked_name(&form.nom) {
+        Some(reason)
+    } else if let Some(role) = roles.iter().find(|r| Role::from_code(r).is_none()) {
+        Some(format!("Aucun rôle « {role} »."))
+    } else {
+        units
+            .iter()
+            .find(|u| !known_units.contains(u))
+            .map(|unit| format!("Aucune unité « {unit} »."))
+    };
+    if let Some(error) = wrong {
+        return home_view(&state, &ctx, &caller, Some(error)).await;
+    }
     let prefix = match kind {
         ChannelKind::Direct => "direct",
         ChannelKind::Group => "groupe",
@@ -962,7 +986,7 @@ pub(crate) async fn open_submit(
     let spec = ChannelSpec {
         id: id.clone(),
         kind,
-        name: form.nom.trim().chars().take(80).collect(),
+        name: form.nom.trim().to_owned(),
         roles: if kind == ChannelKind::AdHoc {
             roles
         } else {
@@ -983,6 +1007,30 @@ pub(crate) async fn open_submit(
         Ok(()) => Ok(redirect(&channel_href(&id))),
         Err(reason) => home_view(&state, &ctx, &caller, Some(reason)).await,
     }
+}
+
+/// A channel or group name as typed, or why it cannot be one (French):
+/// at most [`MAX_NAME_CHARS`] characters, no control character and no
+/// character that reverses the direction of the text.
+fn checked_name(name: &str) -> Result<&str, String> {
+    let name = name.trim();
+    let count = name.chars().count();
+    if count > MAX_NAME_CHARS {
+        return Err(format!(
+            "Le nom fait {count} caractères ; {MAX_NAME_CHARS} au plus."
+        ));
+    }
+    if let Some(bad) = name.chars().find(|&c| {
+        c.is_control()
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    }) {
+        return Err(format!(
+            "Le nom contient un caractère invisible ou de contrôle (U+{:04X}).",
+            u32::from(bad)
+        ));
+    }
+    Ok(name)
 }
 
 /// The open form, where `membres`, `roles` and `unites` may come once per
@@ -1199,7 +1247,7 @@ pub(crate) async fn export_csv(
 ) -> Result<Response, AppError> {
     let reader = reader(&caller)?;
     let people = state.people().await?;
-    let csv = {
+    let messages: Vec<ckisa_messaging::book::Message> = {
         let book = state.messages_book().await?;
         let channel = book.channel(&id).ok_or(AppError::PageNotFound)?;
         let private = matches!(
@@ -1209,8 +1257,22 @@ pub(crate) async fn export_csv(
         if !channel.has_member(&reader) && private {
             return Err(AppError::PageNotFound);
         }
-        ckisa_messaging::export::channel_csv(&book, &id, &|login: &str| people.name(login))
-            .ok_or(AppError::PageNotFound)?
+        book.messages_of(channel, false)
+            .map(|(_, m)| m.clone())
+            .collect()
+    };
+    // Patients are named only to someone who may open their chart, as in
+    // the pages; each one named is an audited read of that patient.
+    let visible = render::visible_patients(&state, &caller, &messages).await?;
+    let csv = {
+        let book = state.messages_book().await?;
+        ckisa_messaging::export::channel_csv(
+            &book,
+            &id,
+            &|login: &str| people.name(login),
+            &|patient| visible.contains(patient),
+        )
+        .ok_or(AppError::PageNotFound)?
     };
     caller.audit(
         &state,
@@ -1218,6 +1280,14 @@ pub(crate) async fn export_csv(
             .target("export-canal")
             .detail(&id),
     );
+    for patient in &visible {
+        caller.audit(
+            &state,
+            Audited::allowed(Action::MessageExport)
+                .patient(&patient.0)
+                .detail(&id),
+        );
+    }
     let mut response = csv.into_response();
     let headers = response.headers_mut();
     headers.insert(

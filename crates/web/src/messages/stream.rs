@@ -136,12 +136,14 @@ struct Listening {
 
 async fn next_event(mut listening: Listening) -> Option<(Result<Event, Infallible>, Listening)> {
     loop {
-        if let Some(event) = listening.queue.pop() {
-            return Some((Ok(event), listening));
-        }
+        // The session is checked before every event, queued ones included:
+        // nothing reaches a browser once its session ended.
         if *listening.closing.borrow_and_update() || !listening.caller.still_valid(&listening.state)
         {
             return None;
+        }
+        if let Some(event) = listening.queue.pop() {
+            return Some((Ok(event), listening));
         }
         let published = *listening.receiver.borrow_and_update();
         if published <= listening.last {

@@ -191,8 +191,8 @@ pub(crate) const CATALOG: Catalog = &[
     (
         "messages.search_hint",
         [
-            "Cherche dans les canaux et conversations dont vous êtes membre ; majuscules et accents ignorés, tous les mots doivent y être.",
-            "Searches the channels and conversations you belong to; case and accents ignored, every word must be there.",
+            "Cherche dans les canaux et conversations dont vous êtes membre ; majuscules et accents ignorés, tous les mots doivent y être. Les patients mentionnés (#IPP) ne sont pas cherchés : passez par la recherche de patients.",
+            "Searches the channels and conversations you belong to; case and accents ignored, every word must be there. Mentioned patients (#IPP) are not searched: use the patient search.",
         ],
     ),
     (
