@@ -75,7 +75,9 @@ secours_toutes = \"1h\"
 
 /// The secure messaging of the demo: the default service channels and
 /// delays written out, and a recall roster of 42 fictional people across
-/// the units (numbers in the 06 39 98 range ARCEP reserves for fiction).
+/// the units, plus the demo accounts that receive broadcasts (by their
+/// login, `identifiant`, so that escalations reach their numbers); numbers
+/// in the 06 39 98 range ARCEP reserves for fiction.
 const MESSAGERIE: &str = r#"
 [messagerie]
 # canaux des services support : les titulaires des rôles en sont membres
@@ -143,6 +145,13 @@ rappel = [
   { id = "M0040", nom = "David Moulin", role = "laboratoire", unite = "", telephone = "06 39 98 00 40" },
   { id = "M0041", nom = "Élodie Gauthier", role = "laboratoire", unite = "", telephone = "06 39 98 00 41" },
   { id = "M0042", nom = "Vincent Barbier", role = "laboratoire", unite = "", telephone = "06 39 98 00 42" },
+  # les comptes de démonstration qui reçoivent des diffusions : « identifiant » est leur
+  # compte ckisa, d'où l'escalade d'une diffusion non accusée prend leur numéro
+  { id = "D0001", nom = "Cadre de santé (démo)", role = "cadre", unite = "URG", telephone = "06 39 98 00 43", identifiant = "cadre" },
+  { id = "D0002", nom = "Infirmière (démo)", role = "infirmier", unite = "URG", telephone = "06 39 98 00 44", identifiant = "infirmiere" },
+  { id = "D0003", nom = "Médecin (démo)", role = "medecin", unite = "URG", telephone = "06 39 98 00 45", identifiant = "medecin" },
+  { id = "D0004", nom = "Pharmacien (démo)", role = "pharmacien", unite = "", telephone = "06 39 98 00 46", identifiant = "pharmacien" },
+  { id = "D0005", nom = "Laboratoire (démo)", role = "laboratoire", unite = "", telephone = "06 39 98 00 47", identifiant = "labo" },
 ]
 
 # diffusions non accusées : les cadres des unités sont prévenus, puis le crochet est lancé

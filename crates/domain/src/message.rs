@@ -347,10 +347,11 @@ pub struct Called {
 /// What a recalled person answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RecallAnswer {
-    /// Coming, in about this many minutes.
+    /// Coming, in about this many minutes when the person said.
     Coming {
-        /// Minutes until arrival.
-        eta_min: u32,
+        /// Minutes until arrival (none: the person gave no time).
+        #[serde(default)]
+        eta_min: Option<u32>,
     },
     /// Cannot come.
     Unavailable,

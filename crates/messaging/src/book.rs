@@ -325,6 +325,11 @@ pub struct RecallState {
     pub notified: HashMap<String, Option<String>>,
     /// The last answer of each person.
     pub answers: HashMap<String, Answer>,
+    /// Every hook outcome in log order: person, outcome, when (ms).
+    pub notified_log: Vec<(String, Option<String>, i64)>,
+    /// Every answer in log order, by person (a later one replaces an
+    /// earlier one in [`RecallState::answers`]).
+    pub answer_log: Vec<(String, Answer)>,
 }
 
 /// How many people of one role a recall reached.
@@ -336,7 +341,8 @@ pub struct RecallCount {
     pub called: usize,
     /// How many are coming.
     pub coming: usize,
-    /// Of those, how many within the hour.
+    /// Of those, how many said they arrive within the hour (a person
+    /// coming without a time is not counted here).
     pub within_hour: usize,
     /// How many cannot come.
     pub unavailable: usize,
@@ -349,6 +355,20 @@ pub struct RecallCount {
 impl RecallState {
     /// The counts per role, in the order the roles were called.
     pub fn counts(&self) -> Vec<RecallCount> {
+        self.counts_until(i64::MAX)
+    }
+
+    /// The counts per role as they stood at `to_ms` (included): answers and
+    /// hook outcomes logged later are left out.
+    pub fn counts_until(&self, to_ms: i64) -> Vec<RecallCount> {
+        let mut answers: HashMap<&str, RecallAnswer> = HashMap::new();
+        for (person, answer) in self.answer_log.iter().filter(|(_, a)| a.at_ms <= to_ms) {
+            answers.insert(person, answer.answer);
+        }
+        let mut unreachable: HashMap<&str, bool> = HashMap::new();
+        for (person, failure, _) in self.notified_log.iter().filter(|n| n.2 <= to_ms) {
+            unreachable.insert(person, failure.is_some());
+        }
         let mut rows: Vec<RecallCount> = Vec::new();
         for person in &self.spec.people {
             let index = match rows.iter().position(|r| r.role == person.role) {
@@ -363,17 +383,17 @@ impl RecallState {
             };
             let row = &mut rows[index];
             row.called += 1;
-            match self.answers.get(&person.person).map(|a| a.answer) {
+            match answers.get(person.person.as_str()) {
                 Some(RecallAnswer::Coming { eta_min }) => {
                     row.coming += 1;
-                    if eta_min <= 60 {
+                    if eta_min.is_some_and(|eta| eta <= 60) {
                         row.within_hour += 1;
                     }
                 }
                 Some(RecallAnswer::Unavailable) => row.unavailable += 1,
                 None => row.silent += 1,
             }
-            if matches!(self.notified.get(&person.person), Some(Some(_))) {
+            if unreachable.get(person.person.as_str()) == Some(&true) {
                 row.unreachable += 1;
             }
         }
@@ -1019,6 +1039,8 @@ impl MessageBook {
                     spec: spec.clone(),
                     notified: HashMap::new(),
                     answers: HashMap::new(),
+                    notified_log: Vec::new(),
+                    answer_log: Vec::new(),
                 });
                 Some(Change::Recall(index))
             }
@@ -1028,9 +1050,11 @@ impl MessageBook {
                 failure,
             } => {
                 let &index = self.recall_index.get(&id.0)?;
-                self.recalls[index]
-                    .notified
-                    .insert(person.clone(), failure.clone());
+                let recall = &mut self.recalls[index];
+                recall.notified.insert(person.clone(), failure.clone());
+                recall
+                    .notified_log
+                    .push((person.clone(), failure.clone(), at_ms));
                 Some(Change::Recall(index))
             }
             MessageFact::RecallAnswered {
@@ -1040,14 +1064,14 @@ impl MessageBook {
                 via,
             } => {
                 let &index = self.recall_index.get(&id.0)?;
-                self.recalls[index].answers.insert(
-                    person.clone(),
-                    Answer {
-                        answer: *answer,
-                        via: *via,
-                        at_ms,
-                    },
-                );
+                let given = Answer {
+                    answer: *answer,
+                    via: *via,
+                    at_ms,
+                };
+                let recall = &mut self.recalls[index];
+                recall.answers.insert(person.clone(), given);
+                recall.answer_log.push((person.clone(), given));
                 Some(Change::Recall(index))
             }
             MessageFact::Purged { before_ms, .. } => {

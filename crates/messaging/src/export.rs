@@ -311,7 +311,11 @@ mod tests {
             "{masked}"
         );
         assert!(
-            lines(&masked)[1].contains(";K+ de [patient] ?;"),
+            masked
+                .lines()
+                .nth(1)
+                .unwrap_or_default()
+                .contains(";K+ de [patient] ?;"),
             "{masked}"
         );
     }

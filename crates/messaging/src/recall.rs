@@ -12,9 +12,6 @@ use crate::settings::RosterPerson;
 /// Digits of a reply code.
 pub const CODE_DIGITS: usize = 6;
 
-/// Minutes until arrival when a person coming gives none.
-pub const DEFAULT_ETA_MIN: u32 = 30;
-
 /// Longest announced time until arrival, in minutes (12 h).
 pub const MAX_ETA_MIN: u32 = 12 * 60;
 
@@ -111,15 +108,27 @@ fn is_code(code: &str) -> bool {
 }
 
 /// How to answer, appended to the errors of [`parse_reply`].
-const HOW: &str = "répondez le code reçu puis 1 (je viens, avec les minutes) ou 2 \
-                   (indisponible), par exemple « 482913 1 45 »";
+const HOW: &str = "répondez le code reçu puis 1 (je viens, avec le délai d'arrivée si vous le \
+                   connaissez) ou 2 (indisponible), par exemple « 482913 1 45 » ou \
+                   « 482913 1 1h30 »";
+
+/// How to write a time until arrival, appended to the errors about one.
+const HOW_TIME: &str = "donnez des minutes (45, 45 min) ou des heures (2h, 1h30, 1 h 30)";
+
+/// Words naming minutes after a number.
+const MINUTE_WORDS: [&str; 5] = ["min", "mn", "minute", "minutes", "m"];
+
+/// Words naming hours after a number.
+const HOUR_WORDS: [&str; 3] = ["h", "heure", "heures"];
 
 /// Reads an answer sent back by SMS: the 6-digit code, then `1`/`oui`
-/// (coming, optionally followed by minutes: `45`, `45 min`, `1h30`; 30 by
-/// default) or `2`/`non` (unavailable). Case, extra spaces, separators
-/// (`,` `;` `:` `/`) and final `.` or `!` are ignored, the code may be typed in
-/// groups (`482 913`), and words after the answer are left out
-/// (`482913 non désolé`).
+/// (coming) or `2`/`non` (unavailable). A person coming may give the time
+/// until arrival anywhere after the answer (`1 45`, `oui dans 20 min`,
+/// `oui, j'arrive dans 1h30`, `1 1 h 30`, `oui vers 2h`); the first number
+/// found is read as that time, and without any the answer records that no
+/// time was given. Case, extra spaces, separators (`,` `;` `:` `/`) and
+/// final `.` or `!` are ignored, the code may be typed in groups
+/// (`482 913`), and other words are left out (`482913 non désolé`).
 pub fn parse_reply(text: &str) -> Result<(String, RecallAnswer), String> {
     let lowered = text.to_lowercase();
     let words: Vec<&str> = lowered
@@ -158,61 +167,93 @@ pub fn parse_reply(text: &str) -> Result<(String, RecallAnswer), String> {
         return Err(format!("il manque la réponse après le code ; {HOW}"));
     };
     let answer = match answer {
-        "1" | "oui" | "o" => {
-            let eta_min = match words.get(next + 1) {
-                Some(word) if word.starts_with(|c: char| c.is_ascii_digit()) => {
-                    minutes(word, words.get(next + 2).copied())?
-                }
-                _ => DEFAULT_ETA_MIN,
-            };
-            RecallAnswer::Coming { eta_min }
-        }
+        "1" | "oui" | "o" => RecallAnswer::Coming {
+            eta_min: time_in(&words[next + 1..])?,
+        },
         "2" | "non" | "n" => RecallAnswer::Unavailable,
         other => return Err(format!("« {other} » n'est pas une réponse ; {HOW}")),
     };
     Ok((code, answer))
 }
 
-/// Minutes until arrival from `word` (`45`, `45min`, `45mn`, `1h`, `1h30`),
-/// or `word` followed by the unit `next` (`45 min`, `1 h`).
-fn minutes(word: &str, next: Option<&str>) -> Result<u32, String> {
+/// The time until arrival given among `words` (what follows the answer):
+/// the first word starting with a number (or a sign and a number), with
+/// the unit words that follow it (`20 min`, `1 h 30`). None when no word
+/// holds a number.
+fn time_in(words: &[&str]) -> Result<Option<u32>, String> {
+    let starts_number = |w: &str| {
+        let unsigned = w.strip_prefix(['-', '+', '−']).unwrap_or(w);
+        unsigned.starts_with(|c: char| c.is_ascii_digit())
+    };
+    let Some(start) = words.iter().position(|w| starts_number(w)) else {
+        return Ok(None);
+    };
+    let first = words[start];
+    if first.starts_with(['-', '−']) {
+        return Err(format!(
+            "« {first} » : un délai d'arrivée ne peut pas être négatif ; {HOW_TIME}"
+        ));
+    }
+    let first = first.strip_prefix('+').unwrap_or(first);
+    // Join `1 h 30 min` into `1h30min`, `20 min` into `20min`.
+    let mut joined = first.to_owned();
+    let mut rest = words[start + 1..].iter().copied().peekable();
+    let is_number = |w: &&str| w.bytes().all(|b| b.is_ascii_digit());
+    let is_unit = |w: &&str| MINUTE_WORDS.contains(w) || HOUR_WORDS.contains(w);
+    if is_number(&first)
+        && let Some(unit) = rest.next_if(is_unit)
+    {
+        joined.push_str(if HOUR_WORDS.contains(&unit) {
+            "h"
+        } else {
+            unit
+        });
+    }
+    if joined.ends_with('h')
+        && let Some(extra) = rest.next_if(is_number)
+    {
+        joined.push_str(extra);
+        if let Some(unit) = rest.next_if(|w| MINUTE_WORDS.contains(w)) {
+            joined.push_str(unit);
+        }
+    }
+    minutes(&joined).map(Some)
+}
+
+/// Minutes until arrival from `word` (`45`, `45min`, `45mn`, `2h`,
+/// `2heures`, `1h30`, `1h30min`).
+fn minutes(word: &str) -> Result<u32, String> {
     let digits_end = word
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(word.len());
     let (number, unit) = word.split_at(digits_end);
-    let unit = if unit.is_empty() {
-        const UNITS: [&str; 7] = ["min", "mn", "minute", "minutes", "h", "heure", "heures"];
-        next.filter(|u| UNITS.contains(u)).unwrap_or("")
-    } else {
-        unit
-    };
-    let bad = || {
-        format!(
-            "« {word} » n'est pas un délai d'arrivée ; donnez des minutes (45, 45 min) ou des \
-             heures (1h30)"
-        )
-    };
+    let bad = || format!("« {word} » n'est pas un délai d'arrivée ; {HOW_TIME}");
     let number: u32 = number.parse().map_err(|_| bad())?;
-    let total = match unit {
-        "" | "m" | "min" | "mn" | "minute" | "minutes" => Some(number),
-        "h" | "heure" | "heures" => number.checked_mul(60),
-        hours_and => {
-            let rest = hours_and.strip_prefix('h').ok_or_else(bad)?;
-            let rest = rest.strip_suffix("min").unwrap_or(rest);
-            if rest.is_empty() || rest.len() > 2 || !rest.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad());
-            }
-            let extra: u32 = rest.parse().map_err(|_| bad())?;
-            if extra >= 60 {
-                return Err(bad());
-            }
-            number.checked_mul(60).and_then(|h| h.checked_add(extra))
+    let total = if unit.is_empty() || MINUTE_WORDS.contains(&unit) {
+        Some(number)
+    } else if HOUR_WORDS.contains(&unit) {
+        number.checked_mul(60)
+    } else {
+        let rest = unit.strip_prefix('h').ok_or_else(bad)?;
+        let rest = MINUTE_WORDS
+            .iter()
+            .find_map(|m| rest.strip_suffix(m))
+            .unwrap_or(rest);
+        if rest.is_empty() || rest.len() > 2 || !rest.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
         }
+        let extra: u32 = rest.parse().map_err(|_| bad())?;
+        if extra >= 60 {
+            return Err(format!(
+                "« {word} » : {extra} minutes après l'heure, c'est plus d'une heure ; {HOW_TIME}"
+            ));
+        }
+        number.checked_mul(60).and_then(|h| h.checked_add(extra))
     };
     match total {
         Some(total) if total <= MAX_ETA_MIN => Ok(total),
         _ => Err(format!(
-            "« {word} » : un délai d'arrivée va jusqu'à {} h ; {HOW}",
+            "« {word} » : un délai d'arrivée va jusqu'à {} h ({MAX_ETA_MIN} min) ; {HOW_TIME}",
             MAX_ETA_MIN / 60
         )),
     }
@@ -229,6 +270,7 @@ mod tests {
             role: role.into(),
             unit: unit.into(),
             phone: format!("06 39 98 00 {}", &id[id.len() - 2..]),
+            login: None,
         }
     }
 
@@ -344,28 +386,46 @@ mod tests {
         );
     }
 
-    fn coming(eta_min: u32) -> RecallAnswer {
+    fn coming(eta_min: Option<u32>) -> RecallAnswer {
         RecallAnswer::Coming { eta_min }
     }
 
     #[test]
     fn replies_are_read_tolerantly() {
         for (text, eta) in [
-            ("482913 1 45", 45),
-            ("482913 1", 30),
-            ("  482913   OUI 20 ", 20),
-            ("482 913 1 45", 45),
-            ("482913, oui, 45 min", 45),
-            ("482913 o 45mn", 45),
-            ("482913 1 1h30", 90),
-            ("482913 1 2h", 120),
-            ("482913 1 1 h", 60),
-            ("482913 Oui j'arrive", 30),
-            ("482913 1 0", 0),
+            ("482913 1 45", Some(45)),
+            ("  482913   OUI 20 ", Some(20)),
+            ("482 913 1 45", Some(45)),
+            ("482913, oui, 45 min", Some(45)),
+            ("482913 o 45mn", Some(45)),
+            ("482913 1 1h30", Some(90)),
+            ("482913 1 2h", Some(120)),
+            ("482913 1 1 h", Some(60)),
+            ("482913 1 0", Some(0)),
+            // The time is found anywhere after the answer.
+            ("005883 oui, j'arrive dans 1h30", Some(90)),
+            ("005883 1 dans 20 min", Some(20)),
+            ("005883 1 dans 20mn.", Some(20)),
+            ("005883 oui vers 2h", Some(120)),
+            ("005883 oui dans 1 h 30", Some(90)),
+            ("005883 oui dans 1 h 30 min", Some(90)),
+            ("005883 oui dans 1h 05", Some(65)),
+            ("005883 oui dans 2 heures", Some(120)),
+            ("005883 oui 1h30min", Some(90)),
+            ("005883 oui +45", Some(45)),
+            // No time given: none is invented.
+            ("005883 1", None),
+            ("482913 Oui j'arrive", None),
+            ("482913 oui j'arrive dès que possible !", None),
         ] {
+            let code = if text.starts_with("005883") {
+                "005883"
+            } else {
+                "482913"
+            };
             assert_eq!(
                 parse_reply(text),
-                Ok(("482913".to_owned(), coming(eta))),
+                Ok((code.to_owned(), coming(eta))),
                 "{text}"
             );
         }
@@ -376,6 +436,11 @@ mod tests {
                 "{text}"
             );
         }
+        // A refusal with a number in it is still a refusal.
+        assert_eq!(
+            parse_reply("482913 non, pas avant 3h"),
+            Ok(("482913".to_owned(), RecallAnswer::Unavailable))
+        );
     }
 
     #[test]
@@ -389,20 +454,35 @@ mod tests {
             ("482913", "il manque la réponse"),
             ("482913 peut-être", "« peut-être » n'est pas une réponse"),
             ("482913 3", "« 3 » n'est pas une réponse"),
-            ("482913 1 45x", "« 45x » n'est pas un délai"),
-            ("482913 1 1h75", "« 1h75 » n'est pas un délai"),
-            (
-                "482913 1 900",
-                "« 900 » : un délai d'arrivée va jusqu'à 12 h",
-            ),
-            ("482913 1 99999999999", "n'est pas un délai"),
         ] {
             let err = parse_reply(text).unwrap_err();
             assert!(err.contains(expected), "{text:?}: {err}");
-            assert!(
-                err.contains("482913 1 45") || err.contains("minutes"),
-                "{err}"
-            );
+            assert!(err.contains("482913 1 45"), "{err}");
+        }
+        for (text, expected) in [
+            ("482913 1 45x", "« 45x » n'est pas un délai d'arrivée"),
+            ("482913 1 1h75", "« 1h75 » : 75 minutes après l'heure"),
+            (
+                "005883 1 -5",
+                "« -5 » : un délai d'arrivée ne peut pas être négatif",
+            ),
+            (
+                "005883 oui dans -1h",
+                "« -1h » : un délai d'arrivée ne peut pas être négatif",
+            ),
+            (
+                "482913 1 900",
+                "« 900 » : un délai d'arrivée va jusqu'à 12 h (720 min)",
+            ),
+            (
+                "482913 oui dans 13 h",
+                "« 13h » : un délai d'arrivée va jusqu'à 12 h",
+            ),
+            ("482913 1 99999999999", "« 99999999999 » n'est pas un délai"),
+        ] {
+            let err = parse_reply(text).unwrap_err();
+            assert!(err.contains(expected), "{text:?}: {err}");
+            assert!(err.contains("1h30"), "{err}");
         }
     }
 }

@@ -69,7 +69,8 @@ pub struct RecallFigures {
     /// The message sent, cut to [`TEXT_CHARS`] characters.
     pub text: String,
     /// Called, coming, unavailable and silent, per role, in the order the
-    /// roles were called.
+    /// roles were called, as they stood at the end of the period (answers
+    /// and hook outcomes logged later are left out).
     pub roles: Vec<RecallCount>,
 }
 
@@ -89,7 +90,7 @@ pub fn figures(book: &MessageBook, from_ms: i64, to_ms: i64) -> Figures {
         .map(|r| RecallFigures {
             started_ms: r.started_ms,
             text: cut(&r.spec.text),
-            roles: r.counts(),
+            roles: r.counts_until(to_ms),
         })
         .collect();
     Figures {
@@ -374,10 +375,10 @@ mod tests {
                 ],
             }),
         ));
-        let answer = |person: &str, answer: RecallAnswer| {
+        let answer = |person: &str, answer: RecallAnswer, at_ms: i64| {
             event(
                 "",
-                T0 + MIN,
+                at_ms,
                 MessageFact::RecallAnswered {
                     id: ItemId("r1".into()),
                     person: person.into(),
@@ -386,18 +387,56 @@ mod tests {
                 },
             )
         };
-        book.apply(&answer("p1", RecallAnswer::Coming { eta_min: 20 }));
-        book.apply(&answer("p2", RecallAnswer::Unavailable));
-        book.apply(&answer("p3", RecallAnswer::Coming { eta_min: 90 }));
+        let coming = |eta_min| RecallAnswer::Coming { eta_min };
+        book.apply(&answer("p1", coming(Some(20)), T0 + MIN));
+        book.apply(&answer("p2", RecallAnswer::Unavailable, T0 + MIN));
+        book.apply(&answer("p3", coming(Some(90)), T0 + MIN));
+        // After the end of the period: p2 changes her mind, p4 answers
+        // without a time, and the hook fails to reach p1.
+        book.apply(&answer("p2", coming(Some(10)), T0 + 2 * MIN));
+        book.apply(&answer("p4", coming(None), T0 + 2 * MIN));
+        book.apply(&event(
+            "",
+            T0 + 2 * MIN,
+            MessageFact::RecallNotified {
+                id: ItemId("r1".into()),
+                person: "p1".into(),
+                failure: Some("injoignable".into()),
+            },
+        ));
 
-        let figures = figures(&book, T0, T0 + MIN);
-        let recall = &figures.recalls[0];
-        assert_eq!(recall.text, "Plan blanc");
-        let rows: Vec<(&str, usize, usize, usize, usize)> = recall
-            .roles
-            .iter()
-            .map(|r| (r.role.as_str(), r.called, r.coming, r.unavailable, r.silent))
-            .collect();
-        assert_eq!(rows, [("infirmier", 3, 1, 1, 1), ("medecin", 1, 1, 0, 0)]);
+        // Role: called, coming (within the hour), unavailable, silent,
+        // unreachable.
+        let rows = |to_ms: i64| -> Vec<String> {
+            let figures = figures(&book, T0, to_ms);
+            let recall = &figures.recalls[0];
+            assert_eq!(recall.text, "Plan blanc");
+            recall
+                .roles
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {} {}({}) {} {} {}",
+                        r.role,
+                        r.called,
+                        r.coming,
+                        r.within_hour,
+                        r.unavailable,
+                        r.silent,
+                        r.unreachable
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            rows(T0 + MIN),
+            ["infirmier 3 1(1) 1 1 0", "medecin 1 1(0) 0 0 0"]
+        );
+        // Later on, every answer counts; a time not given is not within the
+        // hour.
+        assert_eq!(
+            rows(T0 + 2 * MIN),
+            ["infirmier 3 3(2) 0 0 1", "medecin 1 1(0) 0 0 0"]
+        );
     }
 }

@@ -158,6 +158,11 @@ pub struct RosterPerson {
     pub unit: String,
     /// The phone number the hook is given, as written in the roster.
     pub phone: String,
+    /// The person's ckisa login, if she has an account (`identifiant` in
+    /// the configuration): the escalation of a broadcast she has not
+    /// acknowledged sends this phone number to the hook. Unique in the
+    /// roster.
+    pub login: Option<String>,
 }
 
 /// The program run to reach people outside ckisa (an SMS gateway), without
@@ -283,6 +288,16 @@ impl Settings {
     /// A roster person by id.
     pub fn person(&self, id: &str) -> Option<&RosterPerson> {
         self.roster.iter().find(|p| p.id == id)
+    }
+
+    /// The phone number of the account `login`: the one of the roster
+    /// entry whose `login` (`identifiant`) it is. The roster id is not
+    /// compared with logins.
+    pub fn phone_of_login(&self, login: &str) -> Option<&str> {
+        self.roster
+            .iter()
+            .find(|p| p.login.as_deref() == Some(login))
+            .map(|p| p.phone.as_str())
     }
 }
 

@@ -182,6 +182,16 @@ fn broadcast_strip(fmt: &Fmt<'_>, ctx: &PageCtx) -> Option<String> {
     (n > 0).then(|| fmt.tr.fmt("messages.ack_strip", &[("n", &n.to_string())]))
 }
 
+/// "Diffusions non accusées dans vos unités : 1", on every page of a unit
+/// manager while broadcasts escalated to her wait for people of her units.
+fn escalation_strip(fmt: &Fmt<'_>, ctx: &PageCtx) -> Option<String> {
+    let n = ctx.messages.escalated;
+    (n > 0).then(|| {
+        fmt.tr
+            .fmt("broadcast.escalated_strip", &[("n", &n.to_string())])
+    })
+}
+
 /// "(3)" beside the messaging entry: unread messages.
 fn unread_badge(ctx: &PageCtx) -> String {
     match ctx.messages.unread {
@@ -220,6 +230,7 @@ struct LayoutTemplate<'a> {
     banner: Option<BannerView>,
     alert_strip: Option<String>,
     broadcast_strip: Option<String>,
+    escalation_strip: Option<String>,
     unread: String,
     live: bool,
     main: &'a str,
@@ -235,6 +246,7 @@ struct PartialTemplate<'a> {
     banner: Option<BannerView>,
     alert_strip: Option<String>,
     broadcast_strip: Option<String>,
+    escalation_strip: Option<String>,
     main: &'a str,
 }
 
@@ -275,6 +287,7 @@ pub(crate) fn respond(
             banner: banner_view(&fmt, ctx.banner.as_ref()),
             alert_strip: alert_strip(&fmt, ctx),
             broadcast_strip: broadcast_strip(&fmt, ctx),
+            escalation_strip: escalation_strip(&fmt, ctx),
             main: &page.main,
         }
         .render()?
@@ -293,6 +306,7 @@ pub(crate) fn respond(
             banner: banner_view(&fmt, ctx.banner.as_ref()),
             alert_strip: alert_strip(&fmt, ctx),
             broadcast_strip: broadcast_strip(&fmt, ctx),
+            escalation_strip: escalation_strip(&fmt, ctx),
             unread: unread_badge(ctx),
             live: true,
             main: &page.main,
@@ -341,6 +355,7 @@ pub(crate) fn respond_bare(
         banner: banner_view(&fmt, ctx.banner.as_ref()),
         alert_strip: alert_strip(&fmt, ctx),
         broadcast_strip: broadcast_strip(&fmt, ctx),
+        escalation_strip: escalation_strip(&fmt, ctx),
         unread: unread_badge(ctx),
         live: false,
         main: &page.main,
@@ -394,6 +409,7 @@ pub(crate) fn error_page(tr: Tr, site_name: &str, title: &str, message: &str) ->
             banner: None,
             alert_strip: None,
             broadcast_strip: None,
+            escalation_strip: None,
             unread: String::new(),
             live: false,
             main: &main,

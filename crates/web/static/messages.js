@@ -10,7 +10,8 @@
 // appended and the channel is marked read while the page is visible; on a
 // thread page, the thread's replies are; a changed message replaces its old
 // rendering wherever it shows; broadcast tallies and recall counts replace
-// their blocks; the unread count and the broadcast strip follow.
+// their blocks; the unread count, the broadcast strip and, for a unit
+// manager, the strip of broadcasts escalated to her follow.
 (function () {
   'use strict';
   var box = document.getElementById('messagerie');
@@ -72,19 +73,31 @@
     if (!holder) {
       return;
     }
-    var strip = holder.querySelector('.broadcast-strip');
-    if (entry.a_accuser > 0) {
-      var text = (box.getAttribute('data-ack') || '').replace('{n}', entry.a_accuser);
+    // The escalation line stays under the acknowledgement line.
+    var escalated = holder.querySelector('.escalation-strip');
+    follow(holder, holder.querySelector('.broadcast-strip'), 'broadcast-strip', 'alert',
+      entry.a_accuser, box.getAttribute('data-ack'), escalated);
+    follow(holder, escalated, 'escalation-strip', 'status', entry.escalades || 0,
+      holder.getAttribute('data-escalades'), null);
+  }
+
+  // Shows `count` in the strip of class `name` (made before `before`, or
+  // last, when missing), or removes the strip at zero.
+  function follow(holder, strip, name, role, count, label, before) {
+    if (count > 0) {
+      if (!label) {
+        return;
+      }
       if (!strip) {
         strip = document.createElement('p');
-        strip.className = 'broadcast-strip';
-        strip.setAttribute('role', 'alert');
+        strip.className = name;
+        strip.setAttribute('role', role);
         var link = document.createElement('a');
         link.href = '/messagerie/diffusions';
         strip.appendChild(link);
-        holder.appendChild(strip);
+        holder.insertBefore(strip, before);
       }
-      strip.firstChild.textContent = text;
+      strip.firstChild.textContent = label.replace('{n}', count);
     } else if (strip) {
       holder.removeChild(strip);
     }

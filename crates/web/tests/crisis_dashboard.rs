@@ -820,9 +820,10 @@ async fn the_pushed_fragment_carries_the_banner_of_the_crisis_as_it_is_now() {
     let page = node.get(&session, "/crise/tableau").await;
     let at = page
         .body
-        .find("<div id=\"banner\">")
+        .find("<div id=\"banner\"")
         .expect("the layout's banner");
     let layout = &page.body[at..];
+    let layout = &layout[layout.find('>').expect("banner tag") + 1..];
     let layout = &layout[..layout.find("</p>").expect("banner paragraph") + 4];
     let mut stream = Events::open(&node, &session, "/crise/tableau/flux").await;
     let first = pushed_banner(&stream.next().await);

@@ -296,14 +296,19 @@ async fn a_director_broadcasts_and_follows_reading_and_acknowledgement_per_unit(
     assert!(text(&page).contains("3 destinataire(s) : 0 lu(s), 0 accusé(s) de réception"));
     assert!(page.body.contains(&format!("data-diffusion=\"{id}\"")));
 
-    // Someone who is not a recipient may open nothing.
+    // Someone who is not a recipient may open nothing, and learns no more
+    // than with an id that does not exist: both answer 404.
     let refused = node.get(&nurse_rea, &page_of).await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
     let refused = node
         .post(&nurse_rea, &format!("{page_of}/accuser"), &[])
         .await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
     let unknown = node.get(&nurse_rea, &format!("{INBOX}/inconnue")).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let unknown = node
+        .post(&nurse_rea, &format!("{INBOX}/inconnue/accuser"), &[])
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     let inbox = node.get(&nurse_rea, INBOX).await;
     assert!(!inbox.body.contains(&id), "not in her inbox");
@@ -484,13 +489,21 @@ async fn a_unit_manager_broadcasts_to_her_own_units_only() {
 async fn silent_recipients_escalate_to_their_managers_then_through_the_hook() {
     let folder = tempfile::tempdir().expect("temp dir");
     let mut settings = settings(Some(hook_script(folder.path(), RECORDING_HOOK)));
-    settings.roster = vec![RosterPerson {
-        id: "ide-urg".into(),
+    // The roster id is a staff number: the phone is found by the login
+    // the entry names (`identifiant`), and an entry whose id happens to be
+    // a pending login is not used.
+    let entry = |id: &str, phone: &str, login: Option<&str>| RosterPerson {
+        id: id.into(),
         name: "Test ide-urg".into(),
         role: "infirmier".into(),
         unit: "URG".into(),
-        phone: "06 11 22 33 44".into(),
-    }];
+        phone: phone.into(),
+        login: login.map(str::to_owned),
+    };
+    settings.roster = vec![
+        entry("ide-urg", "06 99 99 99 99", None),
+        entry("M0042", "06 11 22 33 44", Some("ide-urg")),
+    ];
     let node = node_with(settings);
     let director = node.login_as("dir", Role::CrisisDirector, Scope::AllUnits);
     node.login_as("cadre-urg", Role::UnitManager, unit("URG"));
@@ -527,6 +540,8 @@ async fn silent_recipients_escalate_to_their_managers_then_through_the_hook() {
             .expect("round"),
         0
     );
+    // A manager of URG follows her messaging live from now on.
+    let mut manager_stream = live_stream(&node, &session_of(&node, "cadre-urg")).await;
     advance(1);
     assert_eq!(
         ckisa_web::escalation_round(&node.state)
@@ -553,11 +568,37 @@ async fn silent_recipients_escalate_to_their_managers_then_through_the_hook() {
         "REA has nobody silent: {tally}"
     );
 
+    // The escalation reaches her live stream, with the count of broadcasts
+    // waiting in her units.
+    let seen = read_until(&mut manager_stream, "\"type\":\"escalade\"").await;
+    assert!(seen.contains(&format!("\"id\":\"{id}\"")), "{seen}");
+    assert!(seen.contains("\"escalades\":1"), "{seen}");
+    drop(manager_stream);
+
+    // Every page header of the managers told says so.
+    for manager in ["cadre-urg", "cadre-nuit"] {
+        let session = session_of(&node, manager);
+        let page = node.get(&session, "/messagerie").await;
+        assert!(
+            page.body.contains("class=\"escalation-strip\""),
+            "{manager}: {}",
+            page.body
+        );
+        assert!(
+            text(&page).contains("Diffusions non accusées dans vos unités : 1"),
+            "{manager}: {}",
+            text(&page)
+        );
+    }
+    let rea = session_of(&node, "cadre-rea");
+    let page = node.get(&rea, "/messagerie").await;
+    assert!(!page.body.contains("escalation-strip\""), "{}", page.body);
+
     // The managers told see it, with the silent people of their units.
     let cadre_urg = session_of(&node, "cadre-urg");
     let inbox = text(&node.get(&cadre_urg, INBOX).await);
     let watch = &inbox[inbox
-        .find("Diffusions non accusées dans vos unités")
+        .find("class=\"broadcast-section broadcast-watch\"")
         .unwrap_or_else(|| panic!("{inbox}"))..];
     assert!(watch.contains("Confinement des urgences"), "{watch}");
     assert!(watch.contains("Test ide-urg"), "{watch}");
@@ -568,10 +609,10 @@ async fn silent_recipients_escalate_to_their_managers_then_through_the_hook() {
     for other in ["cadre-rea", "ide-urg2"] {
         let session = session_of(&node, other);
         let inbox = text(&node.get(&session, INBOX).await);
-        assert!(
-            !inbox.contains("Diffusions non accusées dans vos unités"),
-            "{other}: {inbox}"
-        );
+        // Neither the inbox's block nor the header's line (the script's
+        // label for that line is on every page).
+        assert!(!inbox.contains("broadcast-watch"), "{other}: {inbox}");
+        assert!(!inbox.contains("escalation-strip\""), "{other}: {inbox}");
     }
 
     // Then the hook, with the silent people.
@@ -615,6 +656,37 @@ async fn silent_recipients_escalate_to_their_managers_then_through_the_hook() {
     assert!(page.contains("Notification externe (crochet)"), "{page}");
     assert!(page.contains("Prévenus : 06 11 22 33 44"), "{page}");
     assert!(!page.contains("Échec"), "{page}");
+
+    // Once the last silent nurse acknowledges, the manager's count drops to
+    // zero, live and in her header.
+    let mut manager_stream = live_stream(&node, &session_of(&node, "cadre-urg")).await;
+    let nurse = session_of(&node, "ide-urg");
+    let acked = node
+        .post(&nurse, &format!("{INBOX}/{id}/accuser"), &[])
+        .await;
+    assert_eq!(acked.status, StatusCode::SEE_OTHER);
+    let seen = read_until(&mut manager_stream, "\"escalades\":0").await;
+    assert!(seen.contains("\"type\":\"escalade\""), "{seen}");
+    let page = node
+        .get(&session_of(&node, "cadre-urg"), "/messagerie")
+        .await;
+    assert!(!page.body.contains("escalation-strip\""), "{}", page.body);
+}
+
+/// The live stream of `session` from now on.
+async fn live_stream(
+    node: &CrisisNode,
+    session: &TestSession,
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin + use<> {
+    let request = Request::get("/messagerie/flux")
+        .header(COOKIE, &session.cookie)
+        .body(Body::empty())
+        .expect("request");
+    let response = tower::ServiceExt::oneshot(node.router.clone(), request)
+        .await
+        .expect("stream");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.into_body().into_data_stream()
 }
 
 #[tokio::test]
@@ -674,6 +746,7 @@ fn roster() -> Vec<RosterPerson> {
         role: role.into(),
         unit: unit.into(),
         phone: phone.into(),
+        login: None,
     };
     vec![
         person("p1", "DUPONT Marie", "infirmier", "REA", "06 01 01 01 01"),
@@ -883,6 +956,26 @@ async fn a_recall_calls_each_person_and_counts_answers_by_link_and_phone() {
     let page = node.get(&director, &page_of).await;
     assert_eq!(counts(&page.body, "infirmier"), [1, 1, 1, 0, 0, 0]);
     assert!(text(&page).contains("par le lien"));
+    // The time left empty: coming, with no time made up.
+    let untimed = public(
+        &node,
+        post_answer(&[("reponse", "arrive"), ("minutes", "")]),
+    )
+    .await;
+    assert_eq!(untimed.status, StatusCode::SEE_OTHER, "{}", untimed.body);
+    let shown = text(
+        &public(
+            &node,
+            Request::get(&answer_page).body(Body::empty()).unwrap(),
+        )
+        .await,
+    );
+    assert!(
+        shown.contains("Votre réponse enregistrée : vient, heure non précisée"),
+        "{shown}"
+    );
+    let page = node.get(&director, &page_of).await;
+    assert_eq!(counts(&page.body, "infirmier"), [1, 1, 0, 0, 0, 0]);
     let bad = public(
         &node,
         post_answer(&[("reponse", "arrive"), ("minutes", "900")]),
@@ -1010,6 +1103,24 @@ async fn sms_answers_are_read_counted_and_refused_precisely() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let page = node.get(&director, &page_of).await;
     assert_eq!(counts(&page.body, "medecin"), [1, 1, 1, 0, 0, 1]);
+    // The time is found further on in the sentence.
+    let said = format!("{anne} oui, j'arrive dans 1 h 30");
+    let reply = sms(&node, &relay, "text/plain", &said).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["minutes"], 90);
+    // Coming without a time: none is invented, and she does not count as
+    // within the hour.
+    let reply = sms(&node, &relay, "text/plain", &format!("{anne} 1")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["reponse"], "arrive");
+    assert!(reply.json()["minutes"].is_null(), "{}", reply.body);
+    let page = node.get(&director, &page_of).await;
+    assert_eq!(counts(&page.body, "medecin"), [1, 1, 0, 0, 0, 1]);
+    assert!(
+        text(&page).contains("vient, heure non précisée"),
+        "{}",
+        text(&page)
+    );
     let reply = sms(&node, &relay, "text/plain", &format!("{anne} 2")).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.json()["reponse"], "indisponible");
@@ -1032,6 +1143,10 @@ async fn sms_answers_are_read_counted_and_refused_precisely() {
         (
             &format!("{anne} 1 900") as &str,
             "un délai d'arrivée va jusqu'à 12 h",
+        ),
+        (
+            &format!("{anne} 1 -5") as &str,
+            "« -5 » : un délai d'arrivée ne peut pas être négatif",
         ),
         (anne.as_str(), "Il manque la réponse après le code"),
     ] {

@@ -87,6 +87,9 @@ struct RawPerson {
     #[serde(default)]
     unite: String,
     telephone: String,
+    /// The person's ckisa login, if she has an account: escalations of
+    /// broadcasts she leaves unacknowledged reach this phone.
+    identifiant: Option<String>,
 }
 
 /// `[messagerie.crochet]`.
@@ -334,12 +337,35 @@ fn roster(raw: &[RawPerson], known: &Known<'_>) -> anyhow::Result<Vec<RosterPers
         }
         let phone = person.telephone.trim();
         check_phone(phone).map_err(|reason| anyhow::anyhow!("{key}.telephone : {reason}"))?;
+        let login = match person.identifiant.as_deref().map(str::trim) {
+            None => None,
+            Some(login) => {
+                if login.is_empty() || login.contains(char::is_whitespace) {
+                    bail!(
+                        "{key}.identifiant : {login:?} n'est pas un identifiant de compte ; \
+                         donnez celui avec lequel la personne se connecte à ckisa, ou retirez la \
+                         clé"
+                    );
+                }
+                let taken = roster
+                    .iter()
+                    .position(|p| p.login.as_deref() == Some(login));
+                if let Some(other) = taken {
+                    bail!(
+                        "{key}.identifiant : {login:?} est déjà celui de \
+                         messagerie.rappel[{other}]"
+                    );
+                }
+                Some(login.to_owned())
+            }
+        };
         roster.push(RosterPerson {
             id: id.to_owned(),
             name: name.to_owned(),
             role: role.to_owned(),
             unit: unit.to_owned(),
             phone: phone.to_owned(),
+            login,
         });
     }
     Ok(roster)
@@ -369,4 +395,64 @@ fn hook(raw: RawCrochet) -> anyhow::Result<Hook> {
         args: raw.arguments,
         timeout_s,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(id: &str, login: Option<&str>) -> RawPerson {
+        RawPerson {
+            id: id.to_owned(),
+            nom: format!("Nom {id}"),
+            role: "infirmier".to_owned(),
+            unite: String::new(),
+            telephone: "06 39 98 00 01".to_owned(),
+            identifiant: login.map(str::to_owned),
+        }
+    }
+
+    fn known_roster(raw: &[RawPerson]) -> anyhow::Result<Vec<RosterPerson>> {
+        let roles = ["infirmier".to_owned()];
+        let known = Known {
+            roles: &roles,
+            units: &[],
+        };
+        roster(raw, &known)
+    }
+
+    #[test]
+    fn roster_entries_may_name_their_login() {
+        let roster = known_roster(&[raw("M1", Some(" ide-rea ")), raw("M2", None)]).expect("valid");
+        assert_eq!(roster[0].login.as_deref(), Some("ide-rea"));
+        assert_eq!(roster[1].login, None);
+        let settings = Settings {
+            roster,
+            ..Settings::default()
+        };
+        assert_eq!(settings.phone_of_login("ide-rea"), Some("06 39 98 00 01"));
+        // The roster id is no login.
+        assert_eq!(settings.phone_of_login("M2"), None);
+    }
+
+    #[test]
+    fn bad_logins_of_the_roster_are_refused_naming_their_key() {
+        let twice = known_roster(&[raw("M1", Some("ide")), raw("M2", Some("ide"))])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            twice,
+            "messagerie.rappel[1].identifiant : \"ide\" est déjà celui de messagerie.rappel[0]"
+        );
+        for bad in ["", "  ", "jean dupont"] {
+            let error = known_roster(&[raw("M1", Some(bad))])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with("messagerie.rappel[0].identifiant : ")
+                    && error.contains("n'est pas un identifiant de compte"),
+                "{bad:?}: {error}"
+            );
+        }
+    }
 }

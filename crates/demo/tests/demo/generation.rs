@@ -247,6 +247,17 @@ fn config_is_valid_toml_in_the_node_schema_matching_the_units() {
             "the roster names unit {unit}"
         );
     }
+    // The demo accounts that receive broadcasts are in the roster by login,
+    // once each, so that an escalation reaches their phone.
+    let logins: Vec<&str> = roster
+        .iter()
+        .filter_map(|person| person.get("identifiant"))
+        .map(|login| login.as_str().expect("login"))
+        .collect();
+    assert_eq!(
+        logins,
+        ["cadre", "infirmiere", "medecin", "pharmacien", "labo"]
+    );
     let activities = config["plan"]["activities"].as_array().expect("BIA");
     for activity in activities {
         for unit in activity

@@ -558,6 +558,7 @@ fn roster() -> Vec<RosterPerson> {
         role: role.into(),
         unit: unit.into(),
         phone: "06 39 98 10 10".into(),
+        login: None,
     })
     .collect()
 }
@@ -625,7 +626,7 @@ fn recall_answers_are_found_by_code_and_link_and_counted() {
     let (_, state) = book.recall("r1").unwrap();
     assert_eq!(
         state.answers["p1"].answer,
-        RecallAnswer::Coming { eta_min: 25 }
+        RecallAnswer::Coming { eta_min: Some(25) }
     );
     let counts = state.counts();
     assert_eq!(counts.len(), 2);

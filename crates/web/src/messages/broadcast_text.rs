@@ -111,6 +111,13 @@ pub(crate) const CATALOG: Catalog = &[
         "broadcast.escalate_none",
         ["pas d'escalade", "no escalation"],
     ),
+    (
+        "broadcast.escalated_strip",
+        [
+            "Diffusions non accusées dans vos unités : {n}",
+            "Broadcasts not acknowledged in your units: {n}",
+        ],
+    ),
     ("broadcast.escalation", ["Escalade :", "Escalation:"]),
     ("broadcast.escalation_failed", ["Échec :", "Failed:"]),
     ("broadcast.escalation_nobody", ["personne", "nobody"]),
@@ -289,6 +296,10 @@ pub(crate) const CATALOG: Catalog = &[
         ],
     ),
     (
+        "recall.coming_no_time",
+        ["vient, heure non précisée", "coming, time not given"],
+    ),
+    (
         "recall.counts_title",
         ["Réponses par rôle", "Answers per role"],
     ),
@@ -371,7 +382,13 @@ pub(crate) const CATALOG: Catalog = &[
         "recall.field_code",
         ["Code de réponse de la personne", "The person's reply code"],
     ),
-    ("recall.field_minutes", ["dans (minutes)", "in (minutes)"]),
+    (
+        "recall.field_minutes",
+        [
+            "dans (minutes, vide si non précisé)",
+            "in (minutes, empty if not given)",
+        ],
+    ),
     (
         "recall.field_roles",
         ["Rôles à rappeler", "Roles to call back"],
@@ -396,8 +413,8 @@ pub(crate) const CATALOG: Catalog = &[
     (
         "recall.link_minutes",
         [
-            "Dans combien de minutes arrivez-vous ?",
-            "In how many minutes will you arrive?",
+            "Dans combien de minutes arrivez-vous ? (laissez vide si vous ne savez pas)",
+            "In how many minutes will you arrive? (leave empty if you do not know)",
         ],
     ),
     ("recall.link_title", ["Rappel du personnel", "Staff recall"]),

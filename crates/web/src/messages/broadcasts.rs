@@ -24,7 +24,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use ckisa_auth::{Action, Reach, Role, Scope};
 use ckisa_domain::{Broadcast, EscalationStage, MessageFact, Priority, Recipient};
-use ckisa_messaging::book::{BroadcastState, MessageBook, Reader};
+use ckisa_messaging::book::{BroadcastState, Escalation, MessageBook, Reader};
 use ckisa_messaging::text;
 
 use super::forms::{Choice, form_page, page};
@@ -69,7 +69,9 @@ pub(super) fn sees_tally(caller: &Caller, login: &str, broadcast: &BroadcastStat
 
 /// Whether the caller may open `broadcast` at all.
 fn may_open(caller: &Caller, login: &str, broadcast: &BroadcastState) -> bool {
-    broadcast.is_recipient(login) || sees_tally(caller, login, broadcast)
+    broadcast.is_recipient(login)
+        || sees_tally(caller, login, broadcast)
+        || told_of(broadcast, login)
 }
 
 /// To whom the caller may send.
@@ -253,10 +255,19 @@ struct WatchView {
     pending: Vec<String>,
 }
 
+/// A broadcast a unit manager watches: the managers' escalation and the
+/// silent recipients of her units.
+struct Watched<'a> {
+    broadcast: &'a BroadcastState,
+    escalation: &'a Escalation,
+    pending: Vec<&'a str>,
+}
+
 /// The broadcasts whose managers' escalation told `reader` or, for a unit
 /// manager, concerns her units (she may have been named since), with the
-/// silent people of her units; newest first. Nobody else sees who is silent.
-fn watched(fmt: &Fmt<'_>, people: &People, book: &MessageBook, reader: &Reader) -> Vec<WatchView> {
+/// silent recipients of her units (of every unit when she manages none and
+/// was told); newest first. Those everybody acknowledged are left out.
+fn watching<'a>(book: &'a MessageBook, reader: &Reader) -> Vec<Watched<'a>> {
     let mine = reader.units.listed();
     let manages = reader.role == Role::UnitManager.code();
     let mut found = Vec::new();
@@ -274,30 +285,57 @@ fn watched(fmt: &Fmt<'_>, people: &People, book: &MessageBook, reader: &Reader) 
         if !told && !ours {
             continue;
         }
-        let pending: Vec<String> = broadcast
+        let pending: Vec<&str> = broadcast
             .spec
             .recipients
             .iter()
             .filter(|r| !broadcast.acknowledged.contains_key(&r.login))
             .filter(|r| concerns(&r.units) || (mine.is_empty() && told))
-            .map(|r| people.name(&r.login))
+            .map(|r| r.login.as_str())
             .collect();
-        if pending.is_empty() {
-            continue;
+        if !pending.is_empty() {
+            found.push(Watched {
+                broadcast,
+                escalation,
+                pending,
+            });
         }
-        let spec = &broadcast.spec;
-        found.push(WatchView {
-            href: broadcast_href(&spec.id.0),
-            priority_code: spec.priority.code(),
-            priority: priority_label(fmt.tr, spec.priority),
-            author: people.name(&broadcast.author),
-            sent: fmt.wall(broadcast.sent_ms),
-            escalated: fmt.wall(escalation.at_ms),
-            excerpt: excerpt(&spec.text, EXCERPT_CHARS),
-            pending,
-        });
     }
     found
+}
+
+/// How many broadcasts escalated to `reader` still wait for people of her
+/// units (the page header's second broadcast line).
+pub(super) fn watched_count(book: &MessageBook, reader: &Reader) -> usize {
+    watching(book, reader).len()
+}
+
+/// Whether the managers' escalation of `broadcast` told `login`.
+pub(super) fn told_of(broadcast: &BroadcastState, login: &str) -> bool {
+    broadcast
+        .escalations
+        .iter()
+        .any(|e| e.stage == EscalationStage::Managers && e.notified.iter().any(|n| n == login))
+}
+
+/// [`watching`] as the inbox shows it. Nobody else sees who is silent.
+fn watched(fmt: &Fmt<'_>, people: &People, book: &MessageBook, reader: &Reader) -> Vec<WatchView> {
+    watching(book, reader)
+        .into_iter()
+        .map(|w| {
+            let spec = &w.broadcast.spec;
+            WatchView {
+                href: broadcast_href(&spec.id.0),
+                priority_code: spec.priority.code(),
+                priority: priority_label(fmt.tr, spec.priority),
+                author: people.name(&w.broadcast.author),
+                sent: fmt.wall(w.broadcast.sent_ms),
+                escalated: fmt.wall(w.escalation.at_ms),
+                excerpt: excerpt(&spec.text, EXCERPT_CHARS),
+                pending: w.pending.iter().map(|login| people.name(login)).collect(),
+            }
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -691,7 +729,9 @@ pub(crate) async fn broadcast_page(
                     .target("diffusion")
                     .detail(&id),
             );
-            return Err(AppError::Forbidden);
+            // The same answer as an unknown id: whether a broadcast exists
+            // is none of the caller's business.
+            return Err(AppError::PageNotFound);
         }
         broadcast.is_recipient(&login) && !broadcast.read.contains_key(&login)
     };
@@ -769,7 +809,8 @@ pub(crate) async fn acknowledge_submit(
         let book = state.messages_book().await?;
         let (_, broadcast) = book.broadcast(&id).ok_or(AppError::PageNotFound)?;
         if !broadcast.is_recipient(&reader.login) {
-            return Err(AppError::Forbidden);
+            // As for an unknown id (see `broadcast_page`).
+            return Err(AppError::PageNotFound);
         }
         broadcast.acknowledged.contains_key(&reader.login)
     };
@@ -906,7 +947,9 @@ pub(super) enum BroadcastChange<'a> {
 /// read, acknowledged or escalated): the tally to its sender and the crisis
 /// cell (`decompte`), the inbox line to a recipient who has not
 /// acknowledged it yet (`diffusion`; a cell member who has not opened it yet
-/// gets the line first), nothing to anyone else. Every open stream asks on
+/// gets the line first), to a unit manager its managers' escalation told
+/// an `escalade` without HTML (the stream's counts carry what changed),
+/// nothing to anyone else. Every open stream asks on
 /// every acknowledgement: who gets nothing is found without a scan of the
 /// recipients.
 pub(super) async fn broadcast_push(
@@ -934,6 +977,15 @@ pub(super) async fn broadcast_push(
     };
     let line = !tally && own && recipient && !broadcast.acknowledged.contains_key(login);
     if !tally && !line {
+        if told_of(broadcast, login) {
+            return Ok(Some(Push {
+                kind: "escalade",
+                id: broadcast.spec.id.0.clone(),
+                channel: None,
+                root: None,
+                html: String::new(),
+            }));
+        }
         return Ok(None);
     }
     let fmt = Fmt {

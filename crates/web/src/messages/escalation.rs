@@ -120,7 +120,7 @@ pub(super) async fn notify(hook: Option<&HookSpec>, notice: &HookNotice) -> Opti
 struct Silent {
     login: String,
     name: String,
-    /// From the roster entry whose id is the login, if any.
+    /// From the roster entry naming this login (`identifiant`), if any.
     phone: Option<String>,
 }
 
@@ -132,7 +132,7 @@ async fn hook_stage(state: &AppState, people: &People, due: Due) -> Result<Messa
         let Some((_, broadcast)) = book.broadcast(&due.broadcast.0) else {
             return Ok(due.failed("diffusion introuvable".to_owned()));
         };
-        let roster = &state.messages().settings().roster;
+        let settings = state.messages().settings();
         let silent: Vec<Silent> = due
             .pending
             .iter()
@@ -144,10 +144,7 @@ async fn hook_stage(state: &AppState, people: &People, due: Due) -> Result<Messa
                     .iter()
                     .find(|r| r.login == *login)
                     .map_or_else(|| people.name(login), |r| r.name.clone()),
-                phone: roster
-                    .iter()
-                    .find(|p| p.id == *login)
-                    .map(|p| p.phone.clone()),
+                phone: settings.phone_of_login(login).map(str::to_owned),
             })
             .collect();
         let fmt = Fmt {

@@ -200,6 +200,9 @@ pub(crate) struct Counts {
     pub(crate) unread: usize,
     /// Broadcasts the person still has to acknowledge.
     pub(crate) to_acknowledge: usize,
+    /// Broadcasts escalated to the person (a unit manager) that people of
+    /// her units have still not acknowledged.
+    pub(crate) escalated: usize,
 }
 
 impl AppState {
@@ -311,6 +314,7 @@ impl AppState {
             Ok(book) => Counts {
                 unread: book.unread_total(&reader),
                 to_acknowledge: book.to_acknowledge(&reader.login).len(),
+                escalated: broadcasts::watched_count(&book, &reader),
             },
             Err(error) => {
                 tracing::warn!(%error, "messaging book unreadable for the page header");

@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use ckisa_auth::{Action, Reach, Role};
 use ckisa_domain::{AnswerVia, ItemId, MessageFact, RecallAnswer};
 use ckisa_messaging::book::{Reader, RecallState};
-use ckisa_messaging::recall::{self as recalling, DEFAULT_ETA_MIN, MAX_ETA_MIN};
+use ckisa_messaging::recall::{self as recalling, MAX_ETA_MIN};
 use ckisa_messaging::settings::RosterPerson;
 use ckisa_watch::HookNotice;
 use futures_util::StreamExt as _;
@@ -562,7 +562,8 @@ async fn notify_all(state: AppState, id: ItemId, calls: Vec<Call>) {
 /// text saying how to answer; on standard input the same as JSON.
 fn recall_notice(id: &ItemId, text: &str, call: &Call) -> HookNotice {
     let how = format!(
-        "Répondez « {code} 1 » suivi des minutes (je viens) ou « {code} 2 » (indisponible)",
+        "Répondez « {code} 1 » (je viens), suivi si vous le savez du délai d'arrivée \
+         (« {code} 1 45 » ou « {code} 1 1h30 »), ou « {code} 2 » (indisponible)",
         code = call.code
     );
     let sms = match &call.link {
@@ -613,12 +614,12 @@ fn parse_answer(tr: Tr, form: &AnswerForm) -> Result<RecallAnswer, String> {
         "arrive" => {
             let minutes = form.minutes.trim();
             if minutes.is_empty() {
-                return Ok(RecallAnswer::Coming {
-                    eta_min: DEFAULT_ETA_MIN,
-                });
+                return Ok(RecallAnswer::Coming { eta_min: None });
             }
             match minutes.parse::<u32>() {
-                Ok(eta_min) if eta_min <= MAX_ETA_MIN => Ok(RecallAnswer::Coming { eta_min }),
+                Ok(eta_min) if eta_min <= MAX_ETA_MIN => Ok(RecallAnswer::Coming {
+                    eta_min: Some(eta_min),
+                }),
                 _ => Err(tr.fmt(
                     "recall.error_minutes",
                     &[("minutes", minutes), ("max", &MAX_ETA_MIN.to_string())],
@@ -630,10 +631,14 @@ fn parse_answer(tr: Tr, form: &AnswerForm) -> Result<RecallAnswer, String> {
     }
 }
 
-/// An answer in words: "vient, dans 45 min (vers 14:35)", "indisponible".
+/// An answer in words: "vient, dans 45 min (vers 14:35)", "vient, heure
+/// non précisée", "indisponible".
 fn answer_text(fmt: &Fmt<'_>, answer: RecallAnswer, at_ms: i64) -> String {
     match answer {
-        RecallAnswer::Coming { eta_min } => {
+        RecallAnswer::Coming { eta_min: None } => fmt.tr.t("recall.coming_no_time").to_owned(),
+        RecallAnswer::Coming {
+            eta_min: Some(eta_min),
+        } => {
             let arrival = fmt.wall(at_ms + i64::from(eta_min) * 60_000);
             // `dd/mm/yyyy HH:MM:SS`: the time of day is enough.
             let time = arrival.get(11..16).unwrap_or(&arrival);
@@ -692,11 +697,7 @@ pub(crate) async fn recall_page(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let form = AnswerForm {
-        minutes: DEFAULT_ETA_MIN.to_string(),
-        ..AnswerForm::default()
-    };
-    detail_view(&state, &ctx, &caller, &id, &form, None).await
+    detail_view(&state, &ctx, &caller, &id, &AnswerForm::default(), None).await
 }
 
 async fn detail_view(
@@ -876,11 +877,7 @@ async fn link_view(
         .answers
         .get(person)
         .map(|a| answer_text(&fmt, a.answer, a.at_ms));
-    let minutes = if form.minutes.trim().is_empty() {
-        DEFAULT_ETA_MIN.to_string()
-    } else {
-        form.minutes.clone()
-    };
+    let minutes = form.minutes.trim().to_owned();
     let main = LinkTemplate {
         tr,
         first_name: first_name(&called.name).to_owned(),
@@ -1014,7 +1011,7 @@ pub(crate) async fn api_answer(
             .detail(&id.0),
     );
     let (reponse, minutes) = match answer {
-        RecallAnswer::Coming { eta_min } => ("arrive", Some(eta_min)),
+        RecallAnswer::Coming { eta_min } => ("arrive", eta_min),
         RecallAnswer::Unavailable => ("indisponible", None),
     };
     let body = json!({
@@ -1038,6 +1035,7 @@ mod tests {
             role: role.into(),
             unit: unit.into(),
             phone: "06 00 00 00 00".into(),
+            login: None,
         }
     }
 
@@ -1075,11 +1073,11 @@ mod tests {
         };
         assert_eq!(
             parse_answer(fr, &form("arrive", "")),
-            Ok(RecallAnswer::Coming { eta_min: 30 })
+            Ok(RecallAnswer::Coming { eta_min: None })
         );
         assert_eq!(
             parse_answer(fr, &form("arrive", " 45 ")),
-            Ok(RecallAnswer::Coming { eta_min: 45 })
+            Ok(RecallAnswer::Coming { eta_min: Some(45) })
         );
         assert_eq!(
             parse_answer(fr, &form("absent", "abc")),

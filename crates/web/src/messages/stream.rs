@@ -6,8 +6,10 @@
 //! later entry this person may see as one `messagerie` event whose id is
 //! that number: new and changed messages of their channels (rendered for
 //! them: a patient mention shows only to those who may open the chart),
-//! broadcasts addressed to them and the tally of those they follow,
-//! recalls, their own read markers. Entries are sent in order and once per
+//! broadcasts addressed to them and the tally of those they follow, the
+//! escalations that told them (unit managers) and the receipts after,
+//! recalls, their own read markers. Every event carries the person's counts
+//! (unread, to acknowledge, escalated broadcasts waiting in her units). Entries are sent in order and once per
 //! connection; the browser's script ignores a number it already has, so a
 //! reconnection gets what it missed, in order, exactly once.
 //!
@@ -31,7 +33,7 @@ use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use super::broadcasts::{BroadcastChange, sees_tally};
+use super::broadcasts::{BroadcastChange, sees_tally, told_of, watched_count};
 use super::render::{self, MessageTemplate};
 use super::{People, reader};
 use crate::access::Caller;
@@ -48,14 +50,17 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// itself (what another process on the same folder wrote).
 const RESYNC: Duration = Duration::from_secs(1);
 
+/// How long a stream waits, once woken, for the entries that follow.
+const GATHER: Duration = Duration::from_millis(10);
+
 /// Most entries looked at per wake-up: a browser far behind catches up in
 /// several rounds rather than in one huge batch.
 const MOST_PER_ROUND: usize = 500;
 
 /// What a stream sends for one entry.
 pub(crate) struct Push {
-    /// `message`, `maj`, `canal`, `lu`, `diffusion`, `decompte`, `rappel`,
-    /// `purge`.
+    /// `message`, `maj`, `canal`, `lu`, `diffusion`, `decompte`,
+    /// `escalade`, `rappel`, `purge`.
     pub(crate) kind: &'static str,
     /// The message, broadcast or recall.
     pub(crate) id: String,
@@ -81,6 +86,9 @@ struct Wire<'a> {
     html: &'a str,
     non_lus: usize,
     a_accuser: usize,
+    /// Broadcasts escalated to this person still unacknowledged in her
+    /// units.
+    escalades: usize,
 }
 
 /// Query of the stream.
@@ -148,7 +156,13 @@ async fn next_event(mut listening: Listening) -> Option<(Result<Event, Infallibl
         let published = *listening.receiver.borrow_and_update();
         if published <= listening.last {
             tokio::select! {
-                changed = listening.receiver.changed() => changed.ok()?,
+                changed = listening.receiver.changed() => {
+                    changed.ok()?;
+                    // Entries come in bursts (a hospital acknowledging a
+                    // broadcast): one look at a few of them beats a look
+                    // at each, for a delay no one sees.
+                    tokio::time::sleep(GATHER).await;
+                }
                 _ = listening.closing.changed() => return None,
                 () = tokio::time::sleep(RESYNC) => {}
             }
@@ -247,8 +261,12 @@ async fn round(listening: &mut Listening) -> Result<Vec<Event>, AppError> {
                     // follow the tally, and to that someone; to the other
                     // recipients (up to the whole hospital) it changes
                     // nothing, so it is not even looked at for them.
+                    // It matters too to the unit managers its escalation
+                    // told: the escalation itself, and every receipt after
+                    // it, changes how many broadcasts wait in their units.
                     let broadcast = book.broadcast_at(*index);
-                    let watcher = sees_tally(&listening.caller, &reader.login, broadcast);
+                    let watcher = sees_tally(&listening.caller, &reader.login, broadcast)
+                        || told_of(broadcast, &reader.login);
                     if watcher {
                         // A tally carries the whole state: of several moves
                         // of one broadcast in a round, the last is enough.
@@ -276,9 +294,16 @@ async fn round(listening: &mut Listening) -> Result<Vec<Event>, AppError> {
                 }),
             }
         }
-        let counts = super::Counts {
-            unread: book.unread_total(reader),
-            to_acknowledge: book.to_acknowledge(&reader.login).len(),
+        // The counts travel with what is sent: nothing to send (most
+        // entries concern other people), nothing to count.
+        let counts = if pending.is_empty() {
+            super::Counts::default()
+        } else {
+            super::Counts {
+                unread: book.unread_total(reader),
+                to_acknowledge: book.to_acknowledge(&reader.login).len(),
+                escalated: watched_count(&book, reader),
+            }
         };
         (pending, last, counts)
     };
@@ -388,6 +413,7 @@ fn encode(seq: u64, push: &Push, counts: super::Counts) -> Result<Event, AppErro
         html: &push.html,
         non_lus: counts.unread,
         a_accuser: counts.to_acknowledge,
+        escalades: counts.escalated,
     };
     let data = serde_json::to_string(&wire).map_err(AppError::Json)?;
     Ok(Event::default()
