@@ -773,6 +773,61 @@ async fn a_patient_the_author_may_not_see_cannot_be_mentioned() {
     assert!(thread.body.contains(&html(text)), "{}", thread.body);
 }
 
+/// A patient the HIS sent (a real admission of the corpus, IHE PAM France,
+/// ingested through the same path as a feed) is named by its IPP: a
+/// physician who reaches every unit sees who it is; a nurse of another unit
+/// in the same conversation sees "[patient]".
+#[tokio::test]
+async fn a_patient_sent_by_the_his_is_named_by_its_ipp() {
+    use ckisa_ingest::files::{IngestContext, ingest_bytes};
+    use ckisa_ingest::hl7map::MapContext;
+    use ckisa_ingest::pipeline::EventFactory;
+
+    let node = node();
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus/hl7v2/ans_pamfr_ADT_A01_admission_SGL.hl7"
+    );
+    let bytes = std::fs::read(file).expect("the corpus sits beside the repository");
+    let factory = EventFactory::new(
+        NodeId("corpus".into()),
+        ckisa_ingest::clock::ManualClock::new(clock_now()),
+    );
+    let context = IngestContext {
+        feed: "corpus".into(),
+        store: node.store.clone(),
+        factory: &factory,
+        map: MapContext::paris(),
+    };
+    let report = ingest_bytes(&context, "ans_pamfr_ADT_A01_admission_SGL.hl7", &bytes).unwrap();
+    assert_eq!((report.accepted, report.rejected), (1, 0), "{report:?}");
+
+    let physician = node.login_as("med", Role::Physician, Scope::AllUnits);
+    let nurse = node.login_as("inf-rea", Role::Nurse, unit("REA"));
+    let conversation = open(&node, &physician, "direct", "", &["inf-rea"]).await;
+    let id = said(
+        &node,
+        &physician,
+        &conversation,
+        "Admission de #000003 : à voir",
+    )
+    .await;
+
+    let seen = node.get(&physician, &message_uri(&id)).await;
+    assert!(seen.body.contains("PAT-TROIS DOMINIQUE"), "{}", seen.body);
+    assert!(seen.body.contains("(IPP 000003)"), "{}", seen.body);
+    let masked = node.get(&nurse, &message_uri(&id)).await;
+    assert_eq!(masked.status, StatusCode::OK);
+    assert!(
+        masked
+            .body
+            .contains("Admission de <span class=\"mention masked\">[patient]</span>")
+    );
+    for secret in ["PAT-TROIS", "000003"] {
+        assert!(!masked.body.contains(secret), "the nurse sees {secret}");
+    }
+}
+
 /// The crisis cell exports a unit channel for the after-action report; a
 /// patient named there stays "[patient]" for it, as on the pages, and is
 /// named only to someone who may open the chart.

@@ -272,11 +272,7 @@ fn watching<'a>(book: &'a MessageBook, reader: &Reader) -> Vec<Watched<'a>> {
     let manages = reader.role == Role::UnitManager.code();
     let mut found = Vec::new();
     for broadcast in book.broadcasts().iter().rev() {
-        let Some(escalation) = broadcast
-            .escalations
-            .iter()
-            .find(|e| e.stage == EscalationStage::Managers)
-        else {
+        let Some(escalation) = managers_stage(broadcast) else {
             continue;
         };
         let told = escalation.notified.contains(&reader.login);
@@ -312,10 +308,15 @@ pub(super) fn watched_count(book: &MessageBook, reader: &Reader) -> usize {
 
 /// Whether the managers' escalation of `broadcast` told `login`.
 pub(super) fn told_of(broadcast: &BroadcastState, login: &str) -> bool {
+    managers_stage(broadcast).is_some_and(|e| e.notified.iter().any(|n| n == login))
+}
+
+/// The escalation of `broadcast` to unit managers, once it ran.
+fn managers_stage(broadcast: &BroadcastState) -> Option<&Escalation> {
     broadcast
         .escalations
         .iter()
-        .any(|e| e.stage == EscalationStage::Managers && e.notified.iter().any(|n| n == login))
+        .find(|e| e.stage == EscalationStage::Managers)
 }
 
 /// [`watching`] as the inbox shows it. Nobody else sees who is silent.

@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ckisa_auth::{Action, Reach, Role};
 use ckisa_domain::{ChannelKind, ChannelSpec, ItemId, Mention, MessageFact, PatientKey, Post};
-use ckisa_messaging::book::{Channel, MessageBook, Origin, Reader};
+use ckisa_messaging::book::{Channel, Message, MessageBook, Origin, Reader};
 use ckisa_messaging::text;
 use ckisa_store::PatientQuery;
 use serde::Deserialize;
@@ -254,10 +254,12 @@ async fn channel_view(
     let (snapshot, last_seq, read_up_to) = {
         let book = state.messages_book().await?;
         let channel = member_channel(&book, id, &reader)?;
-        let roots: Vec<_> = book
+        // The last page of first messages before `before`; only those are
+        // copied out of the book.
+        let roots: Vec<&Message> = book
             .messages_of(channel, true)
             .filter(|(_, m)| before.is_none_or(|b| m.seq < b))
-            .map(|(_, m)| m.clone())
+            .map(|(_, m)| m)
             .collect();
         let skip = roots.len().saturating_sub(PAGE_SIZE);
         let older = (skip > 0).then(|| roots[skip].seq);
@@ -272,7 +274,7 @@ async fn channel_view(
             kind: kind_of(channel),
             may_add: channel.def.origin != Origin::Opened(ChannelKind::Direct),
             members,
-            roots: roots[skip..].to_vec(),
+            roots: roots[skip..].iter().map(|&m| m.clone()).collect(),
             pinned,
             older,
             seq: book.seq(),
@@ -303,7 +305,7 @@ async fn channel_view(
         .cloned()
         .collect();
     let visible = render::visible_patients(state, caller, &all).await?;
-    let views = |list: &[ckisa_messaging::book::Message]| -> Vec<MessageView> {
+    let views = |list: &[Message]| -> Vec<MessageView> {
         list.iter()
             .map(|m| render::view(&fmt, &people, &reader.login, &visible, m))
             .collect()
@@ -342,8 +344,8 @@ struct ChannelSnapshot {
     kind: &'static str,
     may_add: bool,
     members: Vec<String>,
-    roots: Vec<ckisa_messaging::book::Message>,
-    pinned: Vec<ckisa_messaging::book::Message>,
+    roots: Vec<Message>,
+    pinned: Vec<Message>,
     older: Option<u64>,
     seq: u64,
 }
@@ -1140,7 +1142,7 @@ pub(crate) async fn search_page(
     let fmt = ctx.fmt(&state);
     let people = state.people().await?;
     let query = params.q.trim().chars().take(200).collect::<String>();
-    let found: Vec<(String, ckisa_messaging::book::Message)> = if query.is_empty() {
+    let found: Vec<(String, Message)> = if query.is_empty() {
         Vec::new()
     } else {
         let book = state.messages_book().await?;
@@ -1247,7 +1249,7 @@ pub(crate) async fn export_csv(
 ) -> Result<Response, AppError> {
     let reader = reader(&caller)?;
     let people = state.people().await?;
-    let messages: Vec<ckisa_messaging::book::Message> = {
+    let messages: Vec<Message> = {
         let book = state.messages_book().await?;
         let channel = book.channel(&id).ok_or(AppError::PageNotFound)?;
         let private = matches!(

@@ -205,6 +205,17 @@ pub(crate) struct Counts {
     pub(crate) escalated: usize,
 }
 
+impl Counts {
+    /// The counts of `reader` in `book`.
+    pub(crate) fn of(book: &MessageBook, reader: &Reader) -> Counts {
+        Counts {
+            unread: book.unread_total(reader),
+            to_acknowledge: book.to_acknowledge(&reader.login).len(),
+            escalated: broadcasts::watched_count(book, reader),
+        }
+    }
+}
+
 impl AppState {
     pub(crate) fn messages(&self) -> &MessageHub {
         &self.inner.messages
@@ -311,11 +322,7 @@ impl AppState {
             return Counts::default();
         };
         match self.messages_book().await {
-            Ok(book) => Counts {
-                unread: book.unread_total(&reader),
-                to_acknowledge: book.to_acknowledge(&reader.login).len(),
-                escalated: broadcasts::watched_count(&book, &reader),
-            },
+            Ok(book) => Counts::of(&book, &reader),
             Err(error) => {
                 tracing::warn!(%error, "messaging book unreadable for the page header");
                 Counts::default()

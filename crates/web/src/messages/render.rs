@@ -72,13 +72,13 @@ pub(crate) struct MessageTemplate<'a> {
 
 /// The patients named in `messages` that `caller` may see (chart in scope
 /// or an active break-the-glass grant). Reads each chart once.
-pub(crate) async fn visible_patients(
+pub(crate) async fn visible_patients<'a>(
     state: &AppState,
     caller: &Caller,
-    messages: &[Message],
+    messages: impl IntoIterator<Item = &'a Message>,
 ) -> Result<HashSet<PatientKey>, AppError> {
     let mut keys: Vec<PatientKey> = messages
-        .iter()
+        .into_iter()
         .flat_map(|m| {
             m.versions
                 .iter()

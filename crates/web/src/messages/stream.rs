@@ -33,7 +33,7 @@ use futures_util::stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use super::broadcasts::{BroadcastChange, sees_tally, told_of, watched_count};
+use super::broadcasts::{BroadcastChange, sees_tally, told_of};
 use super::render::{self, MessageTemplate};
 use super::{People, reader};
 use crate::access::Caller;
@@ -299,11 +299,7 @@ async fn round(listening: &mut Listening) -> Result<Vec<Event>, AppError> {
         let counts = if pending.is_empty() {
             super::Counts::default()
         } else {
-            super::Counts {
-                unread: book.unread_total(reader),
-                to_acknowledge: book.to_acknowledge(&reader.login).len(),
-                escalated: watched_count(&book, reader),
-            }
+            super::Counts::of(&book, reader)
         };
         (pending, last, counts)
     };
@@ -312,14 +308,11 @@ async fn round(listening: &mut Listening) -> Result<Vec<Event>, AppError> {
         return Ok(Vec::new());
     }
     let people = state.people().await?;
-    let messages: Vec<Message> = pending
-        .iter()
-        .filter_map(|p| match p {
-            Pending::Message { message, .. } => Some((**message).clone()),
-            _ => None,
-        })
-        .collect();
-    let visible = render::visible_patients(&state, &listening.caller, &messages).await?;
+    let messages = pending.iter().filter_map(|p| match p {
+        Pending::Message { message, .. } => Some(&**message),
+        _ => None,
+    });
+    let visible = render::visible_patients(&state, &listening.caller, messages).await?;
     let mut events = Vec::with_capacity(pending.len());
     for item in pending {
         let (seq, push) = match item {
